@@ -1,0 +1,112 @@
+"""Provides the Policy model: what the support team decides (automation, escalation, handoff, staffing)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from sandbox.config.scenario import Channel, Name, NonNegative, Probability, Strict
+from sandbox.units import Duration
+
+
+class Automation(Strict):
+    """Which contacts the bot gets first."""
+
+    share: Probability | dict[Channel, Probability] = Field(
+        0.0, description="Share of contacts offered to the bot first: one number for every channel, or per "
+        "channel, e.g. {chat: 0.75, voice: 0.3}. 75% of chats are bot-first in 2025 (Comm100 2026).",
+    )
+    bypass_intents: list[Name] = Field([], description="Intents that always go straight to a human.")
+    bypass_segments: list[Name] = Field([], description="Segments that always go straight to a human.")
+
+    def share_for(self, channel: str) -> float:
+        return self.share if isinstance(self.share, float | int) else self.share.get(channel, 0.0)  # type: ignore[arg-type]
+
+
+class Integration(Strict):
+    """What the bot can see."""
+
+    crm: bool = Field(True, description="The bot reads account/CRM data (uses each intent's resolve_with_crm).")
+
+
+class Escalation(Strict):
+    """When a bot conversation is handed to a human."""
+
+    max_bot_turns: int | None = Field(
+        4, ge=1, le=30, description="Hand over after this many turns without a resolution. null: no limit, and "
+        "when the bot gives up the customer is sent away unresolved (a dead end).",
+    )
+    frustration_threshold: Probability | None = Field(
+        0.6, description="Hand over once frustration F reaches this level (sentiment trigger). null: off."
+    )
+    honour_requests: Literal["always", "never"] | Annotated[int, Field(ge=1, le=30)] = Field(
+        "always", description="Honour a customer's request for a human: always, never, or a number N (only after "
+        "N bot turns).",
+    )
+    on_low_confidence: bool = Field(
+        False, description="Hand over when the bot recognises a turn it could not handle "
+        "(scenario bot.low_confidence_detection).",
+    )
+
+
+class Handoff(Strict):
+    """How an escalated contact reaches the agent."""
+
+    mode: Literal["warm", "cold"] = Field(
+        "warm", description="warm: the conversation travels with the contact. cold: the customer repeats "
+        "everything — agent handle time × cold_handle_factor and added frustration (56% of customers had to "
+        "re-explain: HBR 2010).",
+    )
+    cold_handle_factor: float = Field(
+        1.37, ge=1, description="Handle-time multiplier of a cold handoff: seamless transitions take 27% less "
+        "assisted time (Gartner 2023), 1/0.73 = 1.37.",
+    )
+    priority: int = Field(0, ge=0, le=9, description="Added to the segment's queue priority for escalated contacts.")
+    head_start: Duration = Field(0.0, ge=0, description="Extra FIFO head start for escalated contacts.")
+
+
+class Staffing(Strict):
+    """Staffing this policy runs with (e.g. a bot-heavy plan with fewer agents)."""
+
+    scale: NonNegative = Field(1.0, description="Multiplies every group's headcount (rounded to whole agents).")
+    headcount: dict[Name, Annotated[int, Field(ge=0)]] = Field(
+        {}, description="Replaces the headcount of named groups for all on-duty hours (after scale)."
+    )
+
+
+class Callback(Strict):
+    """Offer to call (or message) back instead of waiting."""
+
+    after_wait: Duration | None = Field(
+        None, gt=0, description="Offer once a contact has waited this long. null: never."
+    )
+    predicted_wait: Duration | None = Field(
+        None, gt=0, description="Offer on joining the queue when the predicted wait exceeds this. null: never."
+    )
+    accept: Probability = Field(0.5, description="Probability the customer accepts (assumption).")
+
+    @property
+    def enabled(self) -> bool:
+        return self.after_wait is not None or self.predicted_wait is not None
+
+
+class Policy(Strict):
+    """A support team's policy."""
+
+    schema_: str | None = Field(None, alias="$schema", description="Optional JSON Schema link for editors.")
+    name: str = Field(description="Display name.")
+    description: str = Field("", description="What this policy does, in a sentence.")
+    automation: Automation = Field(default_factory=Automation, description="Bot routing.")
+    integration: Integration = Field(default_factory=Integration, description="Bot data access.")
+    escalation: Escalation = Field(default_factory=Escalation, description="Escalation triggers.")
+    handoff: Handoff = Field(default_factory=Handoff, description="Handoff to humans.")
+    staffing: Staffing = Field(default_factory=Staffing, description="Staffing override.")
+    callback: Callback = Field(default_factory=Callback, description="Callback offer.")
+
+    @property
+    def is_dead_end(self) -> bool:
+        """No trigger can hand a bot conversation to a human."""
+        e = self.escalation
+        return (e.max_bot_turns is None and e.frustration_threshold is None
+                and e.honour_requests == "never" and not e.on_low_confidence)

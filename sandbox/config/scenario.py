@@ -1,0 +1,445 @@
+"""Provides the Scenario model: the world a policy is tried in (demand, customers, intents, bot, agents).
+
+Every field carries its description, default and source here; docs/configuration.md is generated from these
+models (``support-sandbox schema --markdown``). Defaults cite ../docs/model.md §Sources; the short form
+"(Gartner 2023)" names the source listed there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sandbox.config.distributions import Distribution, Exponential, Lognormal
+from sandbox.units import Duration, Rate
+
+Probability = Annotated[float, Field(ge=0, le=1)]
+NonNegative = Annotated[float, Field(ge=0)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+Channel = Literal["voice", "chat"]
+SHARE_TOLERANCE = 1e-6
+_HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class Strict(BaseModel):
+    """Base of every config model: frozen (safe to share across processes) and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def check_shares(items: dict[str, float], what: str) -> None:
+    """Shares of a mix must sum to 1; say by how much they miss so the fix is obvious."""
+    total = sum(items.values())
+    if abs(total - 1) > SHARE_TOLERANCE:
+        parts = " + ".join(f"{k} {v:g}" for k, v in items.items())
+        raise ValueError(f"{what} shares must sum to 1, but {parts} = {total:.4g}")
+
+
+def parse_clock(text: str) -> float:
+    """'08:30' → minutes after midnight; '24:00' is allowed as the end of a day."""
+    hours, minutes = (int(p) for p in text.split(":"))
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours == 24 and minutes:
+        raise ValueError(f"{text!r} is not a time of day (00:00 to 24:00)")
+    return hours * 60.0 + minutes
+
+
+def parse_window(text: str) -> tuple[float, float] | None:
+    """'08:00-20:00' → (480, 1200); 'closed' → None."""
+    if text.strip().lower() == "closed":
+        return None
+    match = _HOURS_RE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not opening hours; write e.g. \"08:00-20:00\" or \"closed\"")
+    start = parse_clock(f"{match.group(1)}:{match.group(2)}")
+    end = parse_clock(f"{match.group(3)}:{match.group(4)}")
+    if end <= start:
+        raise ValueError(f"{text!r} closes before it opens (overnight hours: use 00:00-24:00 on both days)")
+    return start, end
+
+
+class Horizon(Strict):
+    """How long one replication runs and how results are binned."""
+
+    days: int = Field(1, ge=1, le=366, description="Simulated days per replication; each starts empty.")
+    start: Weekday = Field("monday", description="Weekday of the first simulated day.")
+    interval: Literal["15m", "30m", "60m"] = Field(
+        "30m", description="Length of a reporting interval (time series, schedules, demand profile)."
+    )
+    warm_up: Duration = Field(
+        0.0, ge=0, description="Simulated before day 1 and left out of every result (for steady-state studies)."
+    )
+    replications: int = Field(10, ge=1, le=10_000, description="Independent replications (default for runs).")
+
+    @property
+    def interval_minutes(self) -> float:
+        return float(self.interval.removesuffix("m"))
+
+
+class Hours(Strict):
+    """Human opening hours per weekday. The bot answers around the clock."""
+
+    default: str = Field("08:00-20:00", description='Hours of every weekday not listed, e.g. "08:00-20:00".')
+    monday: str | None = Field(None, description='Hours on Mondays, "HH:MM-HH:MM" or "closed".')
+    tuesday: str | None = Field(None, description="Hours on Tuesdays.")
+    wednesday: str | None = Field(None, description="Hours on Wednesdays.")
+    thursday: str | None = Field(None, description="Hours on Thursdays.")
+    friday: str | None = Field(None, description="Hours on Fridays.")
+    saturday: str | None = Field(None, description="Hours on Saturdays.")
+    sunday: str | None = Field(None, description="Hours on Sundays.")
+    at_closing: Literal["serve", "clear", "callback"] = Field(
+        "serve",
+        description="What happens to the queue at closing: the last staff serve it (serve), the customers are "
+        "sent away (clear), or they are promised a callback at the next opening (callback). Contacts that "
+        "need a human while closed are sent away, or with 'callback' join the callback list.",
+    )
+
+    @field_validator("default", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    @classmethod
+    def _valid_window(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_window(value)
+        return value
+
+    def window(self, weekday: int) -> tuple[float, float] | None:
+        """Opening window (minutes after midnight) on weekday 0=Monday…6=Sunday, or None when closed."""
+        text = getattr(self, WEEKDAYS[weekday]) or self.default
+        return parse_window(text)
+
+
+class Demand(Strict):
+    """How many contacts arrive and when: Poisson within a day, over-dispersed across days."""
+
+    contacts_per_day: float | None = Field(
+        None, gt=0, description="Expected contacts on an average weekday (spread by intraday_profile)."
+    )
+    rate: Rate | None = Field(None, gt=0, description="A constant arrival rate around the clock, e.g. 200/h "
+                              "(for steady-state and Erlang comparisons; ignores the profile).")
+    per_interval: list[NonNegative] | None = Field(
+        None, description="Expected contacts in each interval of the day (length 24h / interval)."
+    )
+    intraday_profile: list[NonNegative] | None = Field(
+        None,
+        description="Relative arrivals per hour of the day (24 values) or per interval; normalised. "
+        "Default: the Sun–Thu hourly profile of the Technion 'Anonymous Bank' call centre (Brown et al. 2005).",
+    )
+    weekday_factors: dict[Weekday, NonNegative] = Field(
+        default_factory=dict, description="Multiplier of the daily volume per weekday (default 1)."
+    )
+    busyness_shape: float | None = Field(
+        20.0, gt=0,
+        description="Shape α of the day-level busyness factor B ~ Gamma(α, rate α), mean 1, which multiplies "
+        "a whole day's rates (Avramidis et al. 2004). Anonymous Bank counts give α ≈ 10–30 (model.md). "
+        "null: every day has exactly the expected volume.",
+    )
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> Self:
+        given = [n for n in ("contacts_per_day", "rate", "per_interval") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of contacts_per_day, rate or per_interval"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        for name in ("per_interval", "intraday_profile"):
+            values = getattr(self, name)
+            if values is not None and sum(values) <= 0:
+                raise ValueError(f"{name} must not be all zeros")
+        return self
+
+
+class ChannelSpec(Strict):
+    """A contact channel. Voice holds an agent fully; chats can be held several at a time."""
+
+    share: Probability = Field(description="Share of contacts arriving on this channel.")
+    service_level_threshold: Duration = Field(
+        ..., ge=0, description="T of the service level: answered within T (voice 20s, chat 60s by convention)."
+    )
+    handle_time_factor: float = Field(
+        1.0, gt=0,
+        description="Multiplies the intents' handle times on this channel. Chat sessions run ≈9–10 min "
+        "(Comm100 2024–25) against a 6 min voice AHT (APQC), so ≈1.5 for chat.",
+    )
+    csat_ceiling: Probability = Field(
+        0.9, description="Satisfaction of a customer with zero frustration: human CSAT by channel, "
+        "chat 0.92, voice 0.88 (Zendesk Benchmark 2015).",
+    )
+
+
+class Segment(Strict):
+    """A kind of customer: how patient, how urgent, how much is at stake."""
+
+    share: Probability = Field(description="Share of customers in this segment.")
+    patience: Distribution | None = Field(
+        default_factory=lambda: Exponential(kind="exponential", mean="2m"),  # type: ignore[call-arg]
+        description="Time a customer is willing to wait in the queue, at zero frustration. Default "
+        "exponential, mean 2 min (Mandelbaum & Zeltyn 2005). null: never abandons.",
+    )
+    zero_patience: Probability = Field(
+        0.0, description="Share who leave at once unless answered immediately (32% say they tolerate no hold "
+        "at all: Velaro 2012, a survey; use with care).",
+    )
+    priority: int = Field(0, ge=0, le=9, description="Strict queue priority: higher is always served first.")
+    head_start: Duration = Field(
+        0.0, ge=0, description="FIFO head start: ordered as if they had arrived this much earlier "
+        "(Anonymous Bank gives priority customers 1.5m).",
+    )
+    value_at_risk: NonNegative = Field(
+        0.0, description="Money lost if this customer churns (e.g. yearly margin); value_at_risk = Σ churn risk × this."
+    )
+
+
+class IntentBot(Strict):
+    """How well the bot copes with one intent."""
+
+    resolve_with_crm: Probability = Field(
+        0.45, description="Probability the bot can fully resolve the issue when it reads account/CRM data. "
+        "Pooled industry figure 0.45 (Comm100 2026); returns/cancellations 0.58, billing disputes 0.17 "
+        "(Gartner 2023).",
+    )
+    resolve_without_crm: Probability | None = Field(
+        None, description="The same without account data (default: as with CRM). Transactional intents "
+        "(order status, refunds) need the data.",
+    )
+    wrong_answer: Probability = Field(
+        0.03, description="On a turn where the bot cannot help, probability it gives a confident wrong answer "
+        "that the customer accepts (false containment). Hallucination floor 3%, up to 27% (Vectara 2023).",
+    )
+    turns_to_resolve: float = Field(
+        2.0, ge=1, description="Mean number of turns a resolvable conversation takes (geometric, ≥ 1). "
+        "Successful bot conversations last under 2 min (Klarna 2024).",
+    )
+
+    @model_validator(mode="after")
+    def _crm_helps(self) -> Self:
+        if self.resolve_without_crm is not None and self.resolve_without_crm > self.resolve_with_crm:
+            raise ValueError("resolve_without_crm cannot exceed resolve_with_crm (account data never hurts)")
+        return self
+
+    def resolve(self, crm: bool) -> float:
+        if crm or self.resolve_without_crm is None:
+            return self.resolve_with_crm
+        return self.resolve_without_crm
+
+
+class Intent(Strict):
+    """Why the customer gets in touch."""
+
+    share: Probability = Field(description="Share of contacts with this intent.")
+    emotional_load: Probability = Field(
+        0.1, description="Frustration F₀ the customer arrives with (0 calm … 1 furious). Billing errors and "
+        "cancellations carry more (Altman et al. 2021).",
+    )
+    skill: Name = Field("general", description="Agent skill needed to serve it.")
+    handle_time: Distribution = Field(
+        default_factory=lambda: Lognormal(kind="lognormal", mean="6m", cv=1.13),  # type: ignore[call-arg]
+        description="Agent handle time on voice, before channel, handoff and concurrency factors. Default "
+        "lognormal, mean 6 min (APQC median AHT 590 s; ContactBabel 6m21s), cv 1.13 (Anonymous Bank).",
+    )
+    bot: IntentBot = Field(default_factory=IntentBot, description="The bot's ability on this intent.")
+
+
+class Bot(Strict):
+    """The automated assistant (chatbot or voice bot)."""
+
+    turn_time: Distribution = Field(
+        default_factory=lambda: Exponential(kind="exponential", mean="45s"),  # type: ignore[call-arg]
+        description="Duration of one bot turn (question and answer). Default exponential, mean 45s: two turns "
+        "make Klarna's 'under 2 min' (2024).",
+    )
+    identification: Duration = Field(
+        0.0, ge=0, description="An identification-only step before the first turn (like an IVR): time passes, "
+        "nothing is resolved. Anonymous Bank VRU step: median 9s.",
+    )
+    give_up_after: int = Field(
+        6, ge=1, le=30, description="Turns after which the bot has nothing more to offer (its own limit)."
+    )
+    low_confidence_detection: Probability = Field(
+        0.5, description="Probability the bot recognises a turn it could not handle (its confidence drops below "
+        "its threshold); used by policies that escalate on low confidence. Assumption: no public figure.",
+    )
+    quality: float = Field(
+        1.0, ge=0, description="Multiplies every intent's resolution probability (capped at 1): a what-if knob "
+        "for a better or worse bot.",
+    )
+    cost_per_conversation: NonNegative = Field(
+        0.0, description="Charged for every bot conversation (Salesforce Agentforce: $2, 2024)."
+    )
+    cost_per_resolution: NonNegative = Field(
+        0.99, description="Charged per conversation that ends contained, including false containment, as vendors "
+        "bill 'assumed' resolutions (Intercom Fin: $0.99).",
+    )
+
+
+class AgentGroup(Strict):
+    """A team of interchangeable agents."""
+
+    skills: list[Name] = Field(min_length=1, description="Intents' skills this group serves.")
+    channels: list[Channel] = Field(["voice", "chat"], min_length=1, description="Channels it serves.")
+    headcount: int | None = Field(None, ge=0, description="Agents on duty whenever humans are open.")
+    schedule: dict[str, Annotated[int, Field(ge=0)]] | None = Field(
+        None, description='Agents on duty from each time of day, e.g. {"08:00": 6, "10:00": 12, "17:00": 8} '
+        "(only while open; instead of headcount).",
+    )
+    concurrency: int = Field(3, ge=1, le=10, description="Chats an agent can hold at once (industry 2–4; "
+                             "FM Outsource 2016 peak at 5). Voice calls always take the whole agent.")
+    concurrency_slowdown: NonNegative = Field(
+        0.04, description="Each chat already held lengthens a new chat by this fraction (session +4% with ≥2 "
+        "chats: Goes et al. 2018).",
+    )
+    after_contact_work: Duration = Field(
+        0.0, ge=0, description="Wrap-up after each contact; the agent slot stays busy (default 0: the default "
+        "handle time already includes it, as APQC's AHT does).",
+    )
+    hourly_cost: NonNegative = Field(
+        40.0, description="Fully loaded cost per agent hour on duty (≈$40: Iterum Connections 2025).",
+    )
+
+    @model_validator(mode="after")
+    def _one_staffing(self) -> Self:
+        if (self.headcount is None) == (self.schedule is None):
+            raise ValueError("give exactly one of headcount or schedule")
+        if self.schedule is not None:
+            if not self.schedule:
+                raise ValueError("schedule is empty")
+            for clock in self.schedule:
+                if not re.match(r"^\d{1,2}:\d{2}$", clock):
+                    raise ValueError(f"schedule time {clock!r} is not HH:MM")
+                parse_clock(clock)
+        return self
+
+    def headcount_at(self, minute_of_day: float) -> int:
+        """Agents scheduled at a time of day (before opening hours are applied)."""
+        if self.headcount is not None:
+            return self.headcount
+        assert self.schedule is not None
+        current = 0
+        for clock, count in sorted(self.schedule.items(), key=lambda kv: parse_clock(kv[0])):
+            if parse_clock(clock) <= minute_of_day:
+                current = count
+        return current
+
+    def change_points(self) -> list[float]:
+        return [] if self.schedule is None else sorted(parse_clock(c) for c in self.schedule)
+
+
+class Agents(Strict):
+    """The human side."""
+
+    groups: dict[Name, AgentGroup] = Field(min_length=1, description="Agent groups, tried in this order.")
+    queue_capacity: int | None = Field(
+        None, ge=0, description="Most contacts waiting at once; more are blocked (busy signal). null: no cap."
+    )
+
+
+class Frustration(Strict):
+    """The frustration model (docs/model.md §Frustration): F in [0, 1], starts at the intent's emotional load.
+
+    These coefficients are calibration choices, not measurements; docs/model.md says what each reproduces.
+    """
+
+    failed_turn: NonNegative = Field(0.12, description="Added per bot turn that does not help.")
+    repeat_information: NonNegative = Field(
+        0.15, description="Added each time the customer must repeat themselves (cold handoff, repeat contact).",
+    )
+    transfer: NonNegative = Field(0.05, description="Added per transfer from the bot to the queue.")
+    ignored_request: NonNegative = Field(0.15, description="Added when a request for a human is refused.")
+    per_minute_waiting: NonNegative = Field(0.05, description="Added per minute in the human queue.")
+    left_unresolved: NonNegative = Field(
+        0.2, description="Added when the customer leaves without a resolution (abandoned, dead end, sent away).",
+    )
+    patience_coupling: NonNegative = Field(
+        0.5, description="β: queue patience is used up at rate exp(β·F), so the abandonment hazard is θ·exp(β·F). "
+        "0 turns the coupling off and patience is exactly the segment's distribution (Erlang A).",
+    )
+    ask_for_human: NonNegative = Field(
+        2.0, description="κ: after a failed turn the customer asks for a human with probability 1 − exp(−κ·F) "
+        "(at F = 0.5: 63%; 56–70% prefer a human, surveys in model.md).",
+    )
+    quit_bot: NonNegative = Field(
+        0.3, description="κq: after a failed turn the customer gives up on the bot with probability 1 − exp(−κq·F).",
+    )
+
+
+class Churn(Strict):
+    """Defection probabilities by outcome (SQM Group 2022), scaled by frustration (docs/model.md)."""
+
+    resolved_first_contact: Probability = Field(0.05, description="Resolved by the first party who handled it.")
+    resolved_after_repeat: Probability = Field(0.09, description="Resolved after a transfer, callback or repeat contact.")
+    unresolved: Probability = Field(0.25, description="Left without a (real) resolution.")
+
+
+class RepeatContacts(Strict):
+    """Customers who come back: after abandoning, or after a wrong answer they believed."""
+
+    after_abandonment: Probability = Field(
+        0.0, description="Probability an abandoning customer tries again (assumption; 0 = Erlang A without redials).",
+    )
+    abandonment_delay: Distribution = Field(
+        default_factory=lambda: Exponential(kind="exponential", mean="30m"),  # type: ignore[call-arg]
+        description="Time until that retry.",
+    )
+    after_false_containment: Probability = Field(
+        0.5, description="Probability a wrong answer brings the customer back (ρ; a telecom audit saw 78% "
+        "containment fall to 41% once 7-day repeats were counted).",
+    )
+    false_containment_delay: Distribution = Field(
+        default_factory=lambda: Exponential(kind="exponential", mean="4h"),  # type: ignore[call-arg]
+        description="Time until the wrong answer is discovered and the customer returns (assumption).",
+    )
+
+
+class Scenario(Strict):
+    """The world a policy is tried in."""
+
+    schema_: str | None = Field(None, alias="$schema", description="Optional JSON Schema link for editors.")
+    name: str = Field(description="Display name.")
+    description: str = Field("", description="What this scenario represents and where its numbers come from.")
+    horizon: Horizon = Field(default_factory=Horizon, description="Run length, intervals, replications.")
+    hours: Hours = Field(default_factory=Hours, description="Human opening hours.")
+    demand: Demand = Field(description="Arrival volume and pattern.")
+    channels: dict[Channel, ChannelSpec] = Field(min_length=1, description="Channel mix.")
+    segments: dict[Name, Segment] = Field(min_length=1, description="Customer segments.")
+    intents: dict[Name, Intent] = Field(min_length=1, description="Contact reasons.")
+    bot: Bot = Field(default_factory=Bot, description="The automated assistant.")
+    agents: Agents = Field(description="Agent groups, schedules and the queue cap.")
+    frustration: Frustration = Field(default_factory=Frustration, description="Frustration coefficients.")
+    churn: Churn = Field(default_factory=Churn, description="Churn probabilities by outcome.")
+    repeat_contacts: RepeatContacts = Field(default_factory=RepeatContacts, description="Retries and returns.")
+
+    @field_validator("channels", "segments", "intents")
+    @classmethod
+    def _shares_sum_to_one(cls, value: dict[str, ChannelSpec | Segment | Intent]) -> dict:
+        check_shares({k: v.share for k, v in value.items()}, "the")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        interval = self.horizon.interval_minutes
+        per_day = int(1440 / interval)
+        for name in ("per_interval", "intraday_profile"):
+            values = getattr(self.demand, name)
+            allowed = (per_day,) if name == "per_interval" else (24, per_day)
+            if values is not None and len(values) not in allowed:
+                raise ValueError(f"demand.{name} has {len(values)} values; a {self.horizon.interval} interval "
+                                 f"needs {' or '.join(map(str, sorted(set(allowed))))}")
+        served = {(s, c) for g in self.agents.groups.values() for s in g.skills for c in g.channels}
+        for intent_name, intent in self.intents.items():
+            for channel in self.channels:
+                if (intent.skill, channel) not in served:
+                    raise ValueError(f"intents.{intent_name} needs skill {intent.skill!r} on {channel}, "
+                                     "but no agent group has it")
+        return self
+
+    @property
+    def channel_names(self) -> list[str]:
+        return list(self.channels)
+
+    @property
+    def segment_names(self) -> list[str]:
+        return list(self.segments)
+
+    @property
+    def intent_names(self) -> list[str]:
+        return list(self.intents)

@@ -1,0 +1,414 @@
+"""Provides the contact centre on a SimPy clock: skill queues, agent teams, shifts, abandonment, callbacks.
+
+Only contacts that need a human arrive here. Speed comes from doing per contact only what depends on shared
+state, with as few SimPy events as possible:
+
+* a contact's abandonment moment is computed once when it joins the queue (sandbox.model.frustration) and
+  kept in a deadline heap; deadlines due are settled, in time order, before every event ("lazy
+  abandonment"), and queue entries of contacts that have left are skipped when they reach the head;
+* a service is one Timeout whose callback frees the agent's slot; there is no process per customer;
+* agents are interchangeable within a team, kept in sets by how many chat slots they have in use, so
+  finding the least-loaded agent is O(concurrency).
+
+Voice calls take a whole agent; chats take one of ``concurrency`` slots. Occupancy is measured in slots.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from itertools import count
+from typing import TYPE_CHECKING
+
+import simpy
+from simpy.events import Timeout
+
+from sandbox.metrics.ledger import Ledger, Totals
+from sandbox.metrics.monitors import Level
+from sandbox.model.outcomes import Outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sandbox.engine.plan import Plan
+
+WAITING, GONE = 0, 1
+ABANDON, OFFER = 0, 1
+
+
+class Contact:
+    """A contact in the human stage (the bot stage is already decided when it is created)."""
+
+    __slots__ = ("arrive", "asked", "budget", "channel", "deadline", "enq", "f", "failed", "handle", "intent",
+                 "origin", "queue", "reason", "refused", "repeats", "segment", "state", "turns", "u_accept",
+                 "u_repeat")
+
+    def __init__(self, arrive: float, channel: int, segment: int, intent: int, origin: int, f: float,
+                 budget: float, handle: float, turns: int, failed: int, reason: int, asked: bool, refused: int,
+                 repeats: int, u_accept: float, u_repeat: float):
+        self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
+        self.f, self.budget, self.handle = f, budget, handle
+        self.turns, self.failed, self.reason, self.asked = turns, failed, reason, asked
+        self.refused, self.repeats, self.u_accept, self.u_repeat = refused, repeats, u_accept, u_repeat
+        self.state = WAITING
+        self.enq = 0.0
+        self.deadline = math.inf
+        self.queue: Queue | None = None
+
+    def row(self, outcome: int, end: float, queued: bool, wait: float, f: float, handle: float) -> tuple:
+        """A ledger row (sandbox.metrics.ledger.COLUMNS order)."""
+        return (outcome, self.channel, self.segment, self.intent, self.origin, self.arrive, end, queued, wait,
+                f, self.turns, self.failed, self.reason, self.asked, self.refused, self.repeats, handle)
+
+
+class Queue:
+    """Contacts waiting for one skill on one channel, ordered by (priority, head-start-adjusted time)."""
+
+    __slots__ = ("heap", "live", "mean_handle", "skill", "teams", "voice")
+
+    def __init__(self, skill: str, voice: bool, mean_handle: float):
+        self.skill, self.voice, self.mean_handle = skill, voice, mean_handle
+        self.heap: list[tuple[int, float, int, Contact]] = []
+        self.live = 0
+        self.teams: list[Team] = []
+
+    def head(self) -> tuple[int, float, int, Contact] | None:
+        heap = self.heap
+        while heap and heap[0][3].state != WAITING:
+            heapq.heappop(heap)  # lazy removal of contacts that already left
+        return heap[0] if heap else None
+
+
+class Agent:
+    __slots__ = ("leaving", "load", "team")
+
+    def __init__(self, team: Team):
+        self.team, self.load, self.leaving = team, 0, False
+
+
+class Team:
+    """The agents of one group on duty now."""
+
+    __slots__ = ("acw", "conc", "cost", "duty", "free", "full", "index", "leaving", "present", "queues",
+                 "skills", "slowdown", "target")
+
+    def __init__(self, index: int, conc: int, slowdown: float, acw: float, cost: float, skills: frozenset[str],
+                 duty: Level):
+        self.index, self.conc, self.slowdown, self.acw, self.cost = index, conc, slowdown, acw, cost
+        self.skills = skills
+        # Every agent on duty is in exactly one place: free[slots in use], full, or leaving.
+        self.free: list[set[Agent]] = [set() for _ in range(conc)]
+        self.full: set[Agent] = set()
+        self.present = 0
+        self.leaving: set[Agent] = set()
+        self.target = 0
+        self.queues: list[Queue] = []
+        self.duty = duty  # agents on duty, time-weighted (for cost)
+
+    def file(self, agent: Agent) -> None:
+        if not agent.leaving:
+            (self.free[agent.load] if agent.load < self.conc else self.full).add(agent)
+
+    def unfile(self, agent: Agent) -> None:
+        if not agent.leaving:
+            (self.free[agent.load] if agent.load < self.conc else self.full).discard(agent)
+
+    def pick_to_send_home(self) -> Agent | None:
+        """Idle agents first, then the least loaded, so as few contacts as possible hold a shift open."""
+        for level in self.free:
+            if level:
+                return level.pop()
+        return self.full.pop() if self.full else None
+
+    def take(self, voice: bool) -> Agent | None:
+        """An agent who can start a contact now: idle for voice, least loaded for chat."""
+        if voice:
+            return self.free[0].pop() if self.free[0] else None
+        for level in self.free:
+            if level:
+                return level.pop()
+        return None
+
+
+class Centre:
+    """The human side of the simulation."""
+
+    def __init__(self, env: simpy.Environment, plan: Plan, ledger: Ledger, totals: Totals,
+                 on_abandon: Callable[[Contact, float], None]):
+        self.env, self.plan, self.ledger, self.totals = env, plan, ledger, totals
+        self.on_abandon = on_abandon
+        self.frustration = plan.frustration
+        self.left_unresolved = plan.scenario.frustration.left_unresolved
+        self.per_minute = plan.scenario.frustration.per_minute_waiting
+        self.callback = plan.policy.callback
+        self.closing = plan.scenario.hours.at_closing
+        self.capacity = plan.scenario.agents.queue_capacity
+        width = plan.interval
+        self.queue_length = Level(plan.start, plan.end, width)
+        self.busy = Level(plan.start, plan.end, width)  # slots in use
+        self.staffed = Level(plan.start, plan.end, width)  # slots on duty
+        self.on_duty = Level(plan.start, plan.end, width)  # agents on duty
+        self.is_open = False
+        self.waiting = 0
+        self.deadlines: list[tuple[float, int, Contact, int]] = []
+        self.seq = count()
+        self.callbacks: deque[tuple[float, Contact, Queue]] = deque()
+        channels = list(plan.scenario.channels)
+        self.teams = [Team(i, g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work,
+                           g.spec.hourly_cost, g.skills, Level(plan.start, plan.end, width))
+                      for i, g in enumerate(plan.groups)]
+        self.queues: dict[tuple[int, int], Queue] = {}  # (intent, channel) → its skill queue
+        by_key: dict[tuple[str, str], Queue] = {}
+        for i, skill in enumerate(plan.skill):
+            for c, channel in enumerate(channels):
+                key = (skill, channel)
+                if key not in by_key:
+                    queue = by_key[key] = Queue(skill, channel == "voice", plan.mean_handle.get(key, 0.0))
+                    for g, team in zip(plan.groups, self.teams, strict=True):
+                        if skill in g.skills and channel in g.channels:
+                            queue.teams.append(team)
+                            team.queues.append(queue)
+                self.queues[(i, c)] = by_key[key]
+
+    # --- staffing and opening hours ------------------------------------------------------------------
+
+    def apply(self, is_open: bool, counts: dict[int, int]) -> None:
+        """A timeline point: open or close the human side and set headcounts."""
+        now = self.env.now
+        self.expire(now)
+        was_open, self.is_open = self.is_open, is_open
+        if was_open and not is_open and self.closing != "serve":
+            self._close_queues(now)
+        for index, target in counts.items():
+            self._set_headcount(self.teams[index], target, now)
+
+    def _close_queues(self, now: float) -> None:
+        for queue in {id(q): q for q in self.queues.values()}.values():
+            while (entry := queue.head()) is not None:
+                contact = entry[3]
+                if self.closing == "callback":
+                    self._to_callback(contact, now)
+                else:
+                    self._leave(contact, now, Outcome.TURNED_AWAY)
+
+    def _set_headcount(self, team: Team, target: int, now: float) -> None:
+        team.target = target
+        while team.present - len(team.leaving) > target:
+            agent = team.pick_to_send_home()
+            if agent is None:
+                break
+            if agent.load == 0:
+                self._dismiss(team, agent, now)
+            else:  # finishes what they hold first
+                agent.leaving = True
+                team.leaving.add(agent)
+        while team.present - len(team.leaving) < target:
+            if team.leaving:  # keep someone who was about to leave rather than bring in a new agent
+                agent = team.leaving.pop()
+                agent.leaving = False
+                team.file(agent)
+            else:
+                agent = Agent(team)
+                team.present += 1
+                team.duty.add(now, 1)
+                self.on_duty.add(now, 1)
+                self.staffed.add(now, team.conc)
+                team.file(agent)
+            self._pull(agent, now)
+
+    def _dismiss(self, team: Team, agent: Agent, now: float) -> None:
+        team.present -= 1
+        team.leaving.discard(agent)
+        team.duty.add(now, -1)
+        self.on_duty.add(now, -1)
+        self.staffed.add(now, -team.conc)
+
+    # --- the queue -------------------------------------------------------------------------------------
+
+    def arrive(self, contact: Contact) -> None:
+        """A contact needs a human now."""
+        now = self.env.now
+        self.expire(now)
+        if not self.is_open:
+            if self.closing == "callback":
+                contact.enq = now
+                self.ledger.add(contact.row(Outcome.CALLBACK, now, False, math.nan, contact.f, 0.0))
+                self.callbacks.append((now, contact, self.queues[(contact.intent, contact.channel)]))
+            else:
+                self._refuse(contact, now, Outcome.TURNED_AWAY)
+            return
+        queue = self.queues[(contact.intent, contact.channel)]
+        contact.queue, contact.enq = queue, now
+        if queue.live == 0:
+            for team in queue.teams:
+                agent = team.take(queue.voice)
+                if agent is not None:
+                    self._start(contact, agent, now)
+                    return
+        if self.capacity is not None and self.waiting >= self.capacity:
+            self._refuse(contact, now, Outcome.BLOCKED)
+            return
+        cb = self.callback
+        if cb.predicted_wait is not None and self._predicted_wait(queue) > cb.predicted_wait \
+                and contact.u_accept < cb.accept:
+            self.ledger.add(contact.row(Outcome.CALLBACK, now, True, 0.0, contact.f, 0.0))
+            self.callbacks.append((now, contact, queue))
+            contact.state = GONE
+            return
+        plan = self.plan
+        segment = contact.segment
+        key = now - plan.head_start[segment] - (plan.policy.handoff.head_start if contact.reason else 0.0)
+        priority = int(plan.priority[segment]) + (plan.policy.handoff.priority if contact.reason else 0)
+        seq = next(self.seq)
+        heapq.heappush(queue.heap, (-priority, key, seq, contact))
+        queue.live += 1
+        self.waiting += 1
+        self.queue_length.add(now, 1)
+        contact.deadline = now + self.frustration.abandonment_delay(contact.f, contact.budget)
+        due, kind = contact.deadline, ABANDON
+        if cb.after_wait is not None and now + cb.after_wait < due:
+            due, kind = now + cb.after_wait, OFFER
+        if due < math.inf:
+            heapq.heappush(self.deadlines, (due, seq, contact, kind))
+
+    def _predicted_wait(self, queue: Queue) -> float:
+        """(position + 1) × mean handle time / slots serving this queue: what a wait announcement would say."""
+        slots = sum((t.present - len(t.leaving)) * (1 if queue.voice else t.conc) for t in queue.teams)
+        return math.inf if slots == 0 else (queue.live + 1) * queue.mean_handle / slots
+
+    def _refuse(self, contact: Contact, now: float, outcome: Outcome) -> None:
+        f = min(1.0, contact.f + self.left_unresolved)
+        self.ledger.add(contact.row(outcome, now, False, math.nan, f, 0.0))
+
+    def _leave(self, contact: Contact, t: float, outcome: Outcome) -> None:
+        """A waiting contact leaves the queue at t without being served."""
+        contact.state = GONE
+        assert contact.queue is not None
+        contact.queue.live -= 1
+        self.waiting -= 1
+        self.queue_length.add(t, -1)
+        wait = t - contact.enq
+        f = self.frustration.after_wait(contact.f, wait)
+        if outcome != Outcome.CALLBACK:
+            f = min(1.0, f + self.left_unresolved)
+        self.ledger.add(contact.row(outcome, t, True, wait, f, 0.0))
+
+    def _to_callback(self, contact: Contact, t: float) -> None:
+        self._leave(contact, t, Outcome.CALLBACK)
+        assert contact.queue is not None
+        self.callbacks.append((t, contact, contact.queue))
+
+    def expire(self, now: float, strict: bool = False) -> None:
+        """Settle, in time order, every abandonment and callback offer due by ``now``."""
+        deadlines = self.deadlines
+        while deadlines and (deadlines[0][0] < now if strict else deadlines[0][0] <= now):
+            t, seq, contact, kind = heapq.heappop(deadlines)
+            if contact.state != WAITING:
+                continue
+            if kind == OFFER:
+                if contact.u_accept < self.callback.accept:
+                    self._to_callback(contact, t)
+                elif contact.deadline < math.inf:
+                    heapq.heappush(deadlines, (contact.deadline, seq, contact, ABANDON))
+                continue
+            self._leave(contact, t, Outcome.ABANDONED_QUEUE)
+            self.on_abandon(contact, t)
+
+    # --- service ---------------------------------------------------------------------------------------
+
+    def _start(self, contact: Contact, agent: Agent, now: float) -> None:
+        team = agent.team
+        queue = contact.queue
+        assert queue is not None
+        if queue.voice:
+            slots, handle = team.conc, contact.handle
+        else:
+            slots, handle = 1, contact.handle * (1.0 + team.slowdown * agent.load)
+        team.unfile(agent)
+        agent.load += slots
+        team.file(agent)
+        self.busy.add(now, slots)
+        wait = now - contact.enq
+        f = min(1.0, contact.f + self.per_minute * wait)
+        self.ledger.add(contact.row(Outcome.SERVED, now + handle, True, wait, f, handle))
+        self._occupy(agent, slots, handle + team.acw)
+
+    def _occupy(self, agent: Agent, slots: int, duration: float) -> None:
+        done = Timeout(self.env, duration)
+        done.agent, done.slots = agent, slots  # type: ignore[attr-defined]
+        done.callbacks.append(self._finish)
+
+    def _finish(self, event: simpy.Event) -> None:
+        agent: Agent = event.agent  # type: ignore[attr-defined]
+        slots: int = event.slots  # type: ignore[attr-defined]
+        now = self.env.now
+        self.expire(now)
+        team = agent.team
+        team.unfile(agent)
+        agent.load -= slots
+        self.busy.add(now, -slots)
+        if agent.leaving:
+            if not self.is_open and self.closing == "serve":  # the last staff serve the queue after closing
+                self._pull(agent, now)
+            if agent.load == 0:
+                self._dismiss(team, agent, now)
+            return
+        team.file(agent)
+        self._pull(agent, now)
+
+    def _pull(self, agent: Agent, now: float) -> None:
+        """The agent has capacity: take the most urgent compatible contact, repeatedly, then a callback."""
+        team = agent.team
+        conc = team.conc
+        while agent.load < conc:
+            best: tuple[int, float, int, Contact] | None = None
+            for queue in team.queues:
+                if queue.live == 0 or (queue.voice and agent.load):
+                    continue
+                head = queue.head()
+                if head is not None and (best is None or head < best):
+                    best = head
+            if best is None:
+                break
+            heapq.heappop(best[3].queue.heap)  # type: ignore[union-attr]
+            contact = best[3]
+            contact.state = GONE
+            contact.queue.live -= 1  # type: ignore[union-attr]
+            self.waiting -= 1
+            self.queue_length.add(now, -1)
+            self._start(contact, agent, now)
+        if agent.load == 0 and self.callbacks and self.is_open:
+            self._call_back(agent, now)
+
+    def _call_back(self, agent: Agent, now: float) -> None:
+        team = agent.team
+        for i, (_, contact, queue) in enumerate(self.callbacks):
+            if team in queue.teams:
+                del self.callbacks[i]
+                break
+        else:
+            return
+        team.unfile(agent)
+        agent.load = team.conc
+        team.file(agent)
+        self.busy.add(now, team.conc)
+        self.totals.add("callbacks_done", 1)
+        self.totals.add("callback_resolution_time", now + contact.handle - contact.arrive)
+        self._occupy(agent, team.conc, contact.handle + team.acw)
+
+    # --- end of the horizon ---------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Settle what is due before the end, record who is still waiting, and close the monitors."""
+        end = self.plan.end
+        self.expire(end, strict=True)
+        for queue in {id(q): q for q in self.queues.values()}.values():
+            while (entry := queue.head()) is not None:
+                contact = entry[3]
+                contact.state = GONE
+                queue.live -= 1
+                wait = end - contact.enq
+                self.ledger.add(contact.row(Outcome.IN_SYSTEM, end, True, wait,
+                                            self.frustration.after_wait(contact.f, wait), 0.0))
+        self.totals.add("callbacks_pending", len(self.callbacks))

@@ -1,0 +1,212 @@
+"""Provides the Plan: a (scenario, policy) pair compiled into the arrays and timelines the engine runs on.
+
+Compiling once keeps name lookups, unit handling and policy overrides out of the per-contact path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sandbox.config.distributions import Distribution
+from sandbox.config.policy import Policy
+from sandbox.config.scenario import WEEKDAYS, AgentGroup, Scenario
+from sandbox.model.conversation import BotRules
+from sandbox.model.frustration import FrustrationModel
+
+DAY = 1440.0
+# Sun–Thu mean calls per clock hour, Technion "Anonymous Bank" 1999 (Brown et al. 2005; docs/model.md);
+# 02–05 h is reported as a 0.5–1.2 range, taken as 0.8.
+DEFAULT_PROFILE = (5.2, 2.0, 0.8, 0.8, 0.8, 0.8, 6.1, 40.8, 87.9, 122.5, 139.7, 121.6, 108.7, 114.3, 120.8,
+                   120.4, 115.2, 92.9, 79.5, 64.9, 58.9, 60.6, 54.7, 42.1)
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    name: str
+    spec: AgentGroup
+    skills: frozenset[str]
+    channels: frozenset[str]
+    concurrency: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    scenario: Scenario
+    policy: Policy
+    start: float  # -warm-up
+    end: float  # days × 1440
+    interval: float
+    n_bins: int
+    channel_cum: np.ndarray
+    segment_cum: np.ndarray
+    intent_cum: np.ndarray
+    f0: np.ndarray  # by intent
+    skill: list[str]  # by intent
+    handle: list[list[Distribution]]  # [intent][channel]
+    patience: list[Distribution | None]  # by segment
+    zero_patience: np.ndarray
+    priority: np.ndarray  # by segment
+    head_start: np.ndarray  # by segment
+    value: np.ndarray  # by segment
+    ceiling: np.ndarray  # by channel
+    threshold: np.ndarray  # by channel: service-level T
+    rules: BotRules
+    frustration: FrustrationModel
+    groups: list[GroupPlan]
+    timeline: list[tuple[float, bool, dict[int, int]]]  # (time, humans open after it, group → headcount)
+    mean_handle: dict[tuple[str, str], float]  # (skill, channel) → mean handle time, for wait predictions
+
+    @property
+    def first_day(self) -> int:
+        return math.floor(self.start / DAY)
+
+    @property
+    def days(self) -> int:
+        return self.scenario.horizon.days
+
+    def weekday(self, day: int) -> int:
+        return (WEEKDAYS.index(self.scenario.horizon.start) + day) % 7
+
+    def expected_per_interval(self, day: int) -> np.ndarray:
+        """Expected arrivals in each interval of ``day`` before the busyness factor."""
+        demand, width = self.scenario.demand, self.interval
+        per_day = int(DAY / width)
+        if demand.rate is not None:
+            return np.full(per_day, demand.rate * width)
+        factor = demand.weekday_factors.get(WEEKDAYS[self.weekday(day)], 1.0)  # type: ignore[call-overload]
+        if demand.per_interval is not None:
+            return np.asarray(demand.per_interval, dtype=float) * factor
+        profile = np.asarray(demand.intraday_profile or DEFAULT_PROFILE, dtype=float)
+        if len(profile) == 24 and per_day != 24:
+            profile = np.repeat(profile, per_day // 24)
+        assert demand.contacts_per_day is not None
+        return demand.contacts_per_day * factor * profile / profile.sum()
+
+
+def _cumulative(shares: list[float]) -> np.ndarray:
+    cum = np.cumsum(shares)
+    cum[-1] = 1.0  # shares sum to 1 within validation tolerance; make the last bucket catch rounding
+    return cum
+
+
+def _headcounts(scenario: Scenario, policy: Policy) -> dict[str, AgentGroup]:
+    """Agent groups with the policy's staffing override applied to headcount or schedule."""
+    staffing = policy.staffing
+    out = {}
+    for name, group in scenario.agents.groups.items():
+        def scaled(n: int) -> int:
+            return int(math.floor(n * staffing.scale + 0.5))
+        if name in staffing.headcount:
+            group = group.model_copy(update={"headcount": staffing.headcount[name], "schedule": None})
+        elif group.schedule is not None:
+            group = group.model_copy(update={"schedule": {k: scaled(v) for k, v in group.schedule.items()}})
+        else:
+            assert group.headcount is not None
+            group = group.model_copy(update={"headcount": scaled(group.headcount)})
+        out[name] = group
+    return out
+
+
+def _timeline(scenario: Scenario, groups: list[AgentGroup], start: float, end: float, first_day: int,
+              weekday0: int) -> list[tuple[float, bool, dict[int, int]]]:
+    """Opening, closing and staffing changes in time order; adjacent windows (24/7) are merged."""
+    points: dict[float, tuple[bool | None, dict[int, int]]] = {}
+
+    def at(t: float, is_open: bool | None, counts: dict[int, int]) -> None:
+        prev_open, prev_counts = points.get(t, (None, {}))
+        points[t] = (is_open if is_open is not None else prev_open, {**prev_counts, **counts})
+
+    for day in range(first_day, math.ceil(end / DAY)):
+        window = scenario.hours.window((weekday0 + day) % 7)
+        if window is None:
+            continue
+        base = day * DAY
+        opened, closed = base + window[0], base + window[1]
+        at(opened, True, {i: g.headcount_at(window[0]) for i, g in enumerate(groups)})
+        for i, g in enumerate(groups):
+            for clock in g.change_points():
+                if window[0] < clock < window[1]:
+                    at(base + clock, None, {i: g.headcount_at(clock)})
+        at(closed, False, dict.fromkeys(range(len(groups)), 0))
+    # A close at midnight followed by an open at the same instant is no close at all (24/7 operation).
+    timeline, is_open = [], False
+    for t in sorted(points):
+        flag, counts = points[t]
+        if t >= end:
+            break
+        is_open = is_open if flag is None else flag
+        timeline.append((max(t, start), is_open, counts))
+    merged: list[tuple[float, bool, dict[int, int]]] = []
+    for t, flag, counts in timeline:
+        if merged and merged[-1][0] == t:
+            merged[-1] = (t, flag, {**merged[-1][2], **counts})
+        else:
+            merged.append((t, flag, counts))
+    return merged
+
+
+def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
+    horizon = scenario.horizon
+    start, end = -horizon.warm_up, horizon.days * DAY
+    interval = horizon.interval_minutes
+    channels, segments, intents = list(scenario.channels), list(scenario.segments), list(scenario.intents)
+    bot, esc = scenario.bot, policy.escalation
+    frustration = FrustrationModel(scenario.frustration, scenario.churn)
+    rules = BotRules(
+        share=np.array([policy.automation.share_for(c) for c in channels]),
+        bypass_intent=np.array([i in policy.automation.bypass_intents for i in intents]),
+        bypass_segment=np.array([s in policy.automation.bypass_segments for s in segments]),
+        resolve=np.minimum(1.0, np.array([scenario.intents[i].bot.resolve(policy.integration.crm)
+                                          for i in intents]) * bot.quality),
+        wrong=np.array([scenario.intents[i].bot.wrong_answer for i in intents]),
+        p_turn=np.array([1 / scenario.intents[i].bot.turns_to_resolve for i in intents]),
+        identification=bot.identification,
+        give_up_after=bot.give_up_after,
+        low_confidence_detection=bot.low_confidence_detection,
+        max_turns=esc.max_bot_turns,
+        threshold=esc.frustration_threshold,
+        honour=esc.honour_requests,
+        on_low_confidence=esc.on_low_confidence,
+        cold=policy.handoff.mode == "cold",
+        frustration=frustration,
+    )
+    staffed = _headcounts(scenario, policy)
+    groups = [GroupPlan(name, g, frozenset(g.skills), frozenset(g.channels),
+                        g.concurrency if "chat" in g.channels else 1) for name, g in staffed.items()]
+    handle = [[scenario.intents[i].handle_time.scaled(scenario.channels[c].handle_time_factor)  # type: ignore[index]
+               for c in channels] for i in intents]
+    mean_handle: dict[tuple[str, str], list[float]] = {}
+    for i, name in enumerate(intents):
+        for c, channel in enumerate(channels):
+            weight = scenario.intents[name].share * scenario.channels[channel].share  # type: ignore[index]
+            key = (scenario.intents[name].skill, channel)
+            acc = mean_handle.setdefault(key, [0.0, 0.0])
+            acc[0] += weight * handle[i][c].mean()
+            acc[1] += weight
+    first_day = math.floor(start / DAY)
+    return Plan(
+        scenario=scenario, policy=policy, start=start, end=end, interval=interval,
+        n_bins=int(round(end / interval)),
+        channel_cum=_cumulative([scenario.channels[c].share for c in channels]),  # type: ignore[index]
+        segment_cum=_cumulative([scenario.segments[s].share for s in segments]),
+        intent_cum=_cumulative([scenario.intents[i].share for i in intents]),
+        f0=np.array([scenario.intents[i].emotional_load for i in intents]),
+        skill=[scenario.intents[i].skill for i in intents],
+        handle=handle,
+        patience=[scenario.segments[s].patience for s in segments],
+        zero_patience=np.array([scenario.segments[s].zero_patience for s in segments]),
+        priority=np.array([scenario.segments[s].priority for s in segments]),
+        head_start=np.array([scenario.segments[s].head_start for s in segments]),
+        value=np.array([scenario.segments[s].value_at_risk for s in segments]),
+        ceiling=np.array([scenario.channels[c].csat_ceiling for c in channels]),  # type: ignore[index]
+        threshold=np.array([scenario.channels[c].service_level_threshold for c in channels]),  # type: ignore[index]
+        rules=rules,
+        frustration=frustration,
+        groups=groups,
+        timeline=_timeline(scenario, [g.spec for g in groups], start, end, first_day,
+                           WEEKDAYS.index(horizon.start)),
+        mean_handle={k: v[0] / v[1] for k, v in mean_handle.items() if v[1] > 0},
+    )

@@ -1,0 +1,213 @@
+"""Provides every KPI: its name, unit, which direction is better, its definition, and how it is computed.
+
+This module is where a KPI is defined. docs/kpis.md is generated from KPIS; the CLI and TUI label and format
+values from it. Counts are per replication; times are in minutes unless the unit says seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from sandbox.metrics.ledger import Totals
+from sandbox.model.outcomes import Outcome
+
+if TYPE_CHECKING:
+    from sandbox.engine.centre import Centre
+    from sandbox.engine.plan import Plan
+
+Better = Literal["lower", "higher"] | None
+
+
+@dataclass(frozen=True)
+class KPI:
+    name: str
+    label: str
+    unit: str  # "count", "share", "seconds", "minutes", "money", "index"
+    better: Better
+    definition: str
+
+
+KPIS: dict[str, KPI] = {k.name: k for k in (
+    KPI("offered", "contacts offered", "count", None, "Contacts that arrived in the horizon, repeats included."),
+    KPI("bot_handled", "bot conversations", "count", None, "Contacts that talked to the bot."),
+    KPI("contained", "contained (resolved)", "count", "higher", "Bot conversations that resolved the issue."),
+    KPI("false_contained", "false containment", "count", "lower",
+        "Bot conversations that ended with a wrong answer the customer believed."),
+    KPI("dead_ended", "dead ends", "count", "lower",
+        "Bot conversations where the bot gave up and the policy had no path to a human."),
+    KPI("escalated", "escalated to humans", "count", None, "Bot conversations handed to the human queue."),
+    KPI("abandoned_bot", "abandoned in bot", "count", "lower", "Customers who gave up on the bot."),
+    KPI("blocked", "blocked", "count", "lower", "Contacts refused because the queue was at its cap."),
+    KPI("turned_away", "turned away", "count", "lower",
+        "Needed a human while humans were closed, or were in the queue when it was cleared at closing."),
+    KPI("abandoned_queue", "abandoned in queue", "count", "lower", "Customers who gave up waiting for an agent."),
+    KPI("served", "served by agents", "count", None, "Contacts answered by an agent (counted at answer)."),
+    KPI("callbacks", "callbacks", "count", None,
+        "Contacts that left the live queue with a promised callback (offer accepted, or queue sent to callbacks)."),
+    KPI("callbacks_done", "callbacks made", "count", None, "Callbacks completed within the horizon."),
+    KPI("in_system", "still in system", "count", None, "In the bot or the queue when the horizon ended."),
+    KPI("repeat_contacts", "repeat contacts", "count", "lower",
+        "Contacts that were retries after abandoning or returns after a believed wrong answer."),
+    KPI("abandonment_rate", "abandonment", "share", "lower",
+        "(abandoned_bot + abandoned_queue) / offered: every customer who gave up, bot or queue."),
+    KPI("queue_abandonment_rate", "queue abandonment", "share", "lower",
+        "abandoned_queue / contacts that joined the human queue: Erlang A's P(Ab). Exits in the bot are not "
+        "offered to the queue."),
+    KPI("containment_rate", "containment (industry)", "share", None,
+        "Bot conversations ended without a transfer / bot conversations. The flattering industry "
+        "definition: dead ends, abandons and wrong answers count as contained."),
+    KPI("bot_resolution_rate", "bot resolution", "share", "higher",
+        "contained / bot conversations: verified resolutions only."),
+    KPI("false_containment_rate", "false containment", "share", "lower", "false_contained / bot conversations."),
+    KPI("escalation_rate", "escalation", "share", None, "escalated / bot conversations."),
+    KPI("asa_served", "ASA (served)", "seconds", "lower",
+        "Mean wait in queue of contacts answered by an agent (the industry 'ASA', E[W | served])."),
+    KPI("asa_all", "ASA (all)", "seconds", "lower",
+        "Mean wait in queue over every contact that joined it; abandoners count their time until leaving "
+        "(E[W_all] = E[Q]/λ)."),
+    KPI("service_level", "service level", "share", "higher",
+        "SL_all: answered within T / contacts that joined the queue; abandons count as misses. T per channel "
+        "(scenario channels.*.service_level_threshold)."),
+    KPI("service_level_served", "SL (served only)", "share", "higher", "SL_served: answered within T / served."),
+    KPI("service_level_excl_early", "SL (early abandons excl.)", "share", "higher",
+        "answered within T / (joined − abandoned before T): abandons before T ignored."),
+    KPI("answered_within_t", "answered within T", "count", "higher", "S_T: served with a wait ≤ T."),
+    KPI("abandoned_before_t", "abandoned before T", "count", None, "L_T: abandoned with a wait ≤ T."),
+    KPI("abandoned_after_t", "abandoned after T", "count", "lower", "L_>T: abandoned with a wait > T."),
+    KPI("resolution_time_mean", "resolution time", "minutes", "lower",
+        "Arrival to resolution (bot resolved, or end of the agent's handling) over resolved contacts."),
+    KPI("resolution_time_p90", "resolution time p90", "minutes", "lower",
+        "90th percentile of the same (from a 1%-wide histogram)."),
+    KPI("repeat_information", "repeated information", "count", "lower",
+        "Times customers had to repeat themselves: cold handoffs and repeat contacts."),
+    KPI("asked_human", "asked for a human", "count", None, "Bot conversations in which the customer asked for a human."),
+    KPI("refused_requests", "refused requests", "count", "lower", "Requests for a human the policy refused."),
+    KPI("frustration_mean", "frustration", "index", "lower", "Mean final frustration F (0–1) of finished contacts."),
+    KPI("csat", "CSAT", "share", "higher",
+        "Mean probability of a satisfied (top-2-box) rating: channel CSAT × (1 − F), over finished contacts."),
+    KPI("churn_risk", "churn risk", "share", "lower", "Mean churn probability of finished contacts."),
+    KPI("value_at_risk", "value at risk", "money", "lower", "Σ churn probability × the segment's value at risk."),
+    KPI("occupancy", "occupancy", "share", None,
+        "Busy agent slots / staffed slots, time-weighted (a voice call fills all of an agent's slots)."),
+    KPI("agent_hours", "agent hours", "count", None, "Agent hours on duty, including finishing after a shift."),
+    KPI("bot_cost", "bot cost", "money", "lower",
+        "bot conversations × cost_per_conversation + (contained + false_contained) × cost_per_resolution."),
+    KPI("agent_cost", "agent cost", "money", "lower", "Σ agent hours on duty × the group's hourly cost."),
+    KPI("total_cost", "total cost", "money", "lower", "bot_cost + agent_cost."),
+    KPI("resolved", "resolved", "count", "higher", "contained + served + callbacks_done."),
+    KPI("cost_per_resolved", "cost / resolved", "money", "lower", "total_cost / resolved."),
+)}
+
+SERIES = ("arrivals", "escalated", "abandoned", "queue_length", "occupancy", "agents_on_duty")
+INTENT_FIELDS = ("offered", "bot_handled", "contained", "false_contained", "dead_ended", "abandoned_bot",
+                 "escalated", "served", "abandoned_queue", "bot_resolution_rate", "false_containment_rate",
+                 "escalation_rate", "frustration_mean", "left_frustrated", "csat", "agent_hours", "returns",
+                 "value_at_risk")
+
+
+@dataclass
+class Computed:
+    kpis: dict[str, float]
+    series: dict[str, list[float]]
+    by_intent: dict[str, dict[str, float]]
+    counts: dict[str, int]
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else math.nan
+
+
+def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
+    t, s = totals, totals.scalars
+    by = t.outcome_by_intent.sum(axis=0)
+    n = {o.name.lower(): int(by[o]) for o in Outcome if o < Outcome.ESCALATED}
+    offered = int(by.sum())
+    bot_handled = s.get("bot_handled", 0.0)
+    queued = s.get("queued", 0.0)
+    served = n["served"]
+    final = s.get("final", 0.0)
+    callbacks_done = s.get("callbacks_done", 0.0)
+    busy = np.array(centre.busy.close())
+    staffed = np.array(centre.staffed.close())
+    queue_area = np.array(centre.queue_length.close())
+    duty = np.array(centre.on_duty.close())
+    agent_minutes = sum(sum(team.duty.close()) * 1 for team in centre.teams)
+    agent_cost = sum(sum(team.duty.close()) / 60 * team.cost for team in centre.teams)
+    bot = plan.scenario.bot
+    bot_cost = bot_handled * bot.cost_per_conversation + (n["contained"] + n["false_contained"]) * \
+        bot.cost_per_resolution
+    resolved = n["contained"] + served + callbacks_done
+    early = s.get("abandoned_before_t", 0.0)
+    kpis = {
+        "offered": offered, "bot_handled": bot_handled, "contained": n["contained"],
+        "false_contained": n["false_contained"], "dead_ended": n["dead_ended"], "escalated": s.get("escalated", 0.0),
+        "abandoned_bot": n["abandoned_bot"], "blocked": n["blocked"], "turned_away": n["turned_away"],
+        "abandoned_queue": n["abandoned_queue"], "served": served, "callbacks": n["callback"],
+        "callbacks_done": callbacks_done, "in_system": n["in_system"],
+        "repeat_contacts": s.get("retries", 0.0) + s.get("returns", 0.0),
+        "abandonment_rate": _ratio(n["abandoned_bot"] + n["abandoned_queue"], offered),
+        "queue_abandonment_rate": _ratio(n["abandoned_queue"], queued),
+        "containment_rate": _ratio(n["contained"] + n["false_contained"] + n["dead_ended"] + n["abandoned_bot"],
+                                   bot_handled),
+        "bot_resolution_rate": _ratio(n["contained"], bot_handled),
+        "false_containment_rate": _ratio(n["false_contained"], bot_handled),
+        "escalation_rate": _ratio(s.get("escalated", 0.0), bot_handled),
+        "asa_served": _ratio(s.get("wait_served", 0.0), served) * 60,
+        "asa_all": _ratio(s.get("wait_all", 0.0), queued) * 60,
+        "service_level": _ratio(s.get("answered_within_t", 0.0), queued),
+        "service_level_served": _ratio(s.get("answered_within_t", 0.0), served),
+        "service_level_excl_early": _ratio(s.get("answered_within_t", 0.0), queued - early),
+        "answered_within_t": s.get("answered_within_t", 0.0), "abandoned_before_t": early,
+        "abandoned_after_t": s.get("abandoned_after_t", 0.0),
+        "resolution_time_mean": _ratio(s.get("resolution_time", 0.0), s.get("resolved", 0.0)),
+        "resolution_time_p90": t.resolution_quantile(0.9),
+        "repeat_information": s.get("repeat_information", 0.0), "asked_human": s.get("asked_human", 0.0),
+        "refused_requests": s.get("refused_requests", 0.0),
+        "frustration_mean": _ratio(s.get("frustration", 0.0), final),
+        "csat": _ratio(s.get("csat", 0.0), final), "churn_risk": _ratio(s.get("churn", 0.0), final),
+        "value_at_risk": s.get("value_at_risk", 0.0),
+        "occupancy": _ratio(float(busy.sum()), float(staffed.sum())),
+        "agent_hours": agent_minutes / 60, "bot_cost": bot_cost, "agent_cost": agent_cost,
+        "total_cost": bot_cost + agent_cost, "resolved": resolved,
+        "cost_per_resolved": _ratio(bot_cost + agent_cost, resolved),
+    }
+    width = plan.interval
+    with np.errstate(invalid="ignore", divide="ignore"):
+        series = {
+            "arrivals": t.series.get("arrivals", np.zeros(t.n_bins)),
+            "escalated": t.series.get("escalated", np.zeros(t.n_bins)),
+            "abandoned": t.series.get("abandoned", np.zeros(t.n_bins)),
+            "queue_length": queue_area / width,
+            "occupancy": np.where(staffed > 0, busy / np.where(staffed > 0, staffed, 1), np.nan),
+            "agents_on_duty": duty / width,
+        }
+    by_intent = {}
+    bi = t.by_intent
+    for i, name in enumerate(plan.scenario.intents):
+        row = t.outcome_by_intent[i]
+        handled = bi["bot_handled"][i] if "bot_handled" in bi else 0.0
+        fin = bi["final"][i] if "final" in bi else 0.0
+        by_intent[name] = {
+            "offered": float(row.sum()), "bot_handled": float(handled),
+            "contained": float(row[Outcome.CONTAINED]), "false_contained": float(row[Outcome.FALSE_CONTAINED]),
+            "dead_ended": float(row[Outcome.DEAD_ENDED]), "abandoned_bot": float(row[Outcome.ABANDONED_BOT]),
+            "escalated": float(bi["escalated"][i]) if "escalated" in bi else 0.0,
+            "served": float(row[Outcome.SERVED]), "abandoned_queue": float(row[Outcome.ABANDONED_QUEUE]),
+            "bot_resolution_rate": _ratio(float(row[Outcome.CONTAINED]), handled),
+            "false_containment_rate": _ratio(float(row[Outcome.FALSE_CONTAINED]), handled),
+            "escalation_rate": _ratio(float(bi["escalated"][i]) if "escalated" in bi else 0.0, handled),
+            "frustration_mean": _ratio(float(bi["frustration"][i]) if "frustration" in bi else 0.0, fin),
+            "left_frustrated": _ratio(float(bi["left_frustrated"][i]) if "left_frustrated" in bi else 0.0, fin),
+            "csat": _ratio(float(bi["csat"][i]) if "csat" in bi else 0.0, fin),
+            "agent_hours": float(bi["handle"][i]) / 60 if "handle" in bi else 0.0,
+            "returns": float(bi["returns"][i]) if "returns" in bi else 0.0,
+            "value_at_risk": float(bi["value_at_risk"][i]) if "value_at_risk" in bi else 0.0,
+        }
+    counts = {"queued": int(queued), "callbacks_pending": int(s.get("callbacks_pending", 0.0)),
+              "repeats_after_horizon": int(s.get("repeats_after_horizon", 0.0))}
+    return Computed({k: float(v) for k, v in kpis.items()}, {k: [float(x) for x in v] for k, v in series.items()},
+                    by_intent, counts)

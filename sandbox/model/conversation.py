@@ -1,0 +1,154 @@
+"""Provides the bot conversation: turn by turn, for a whole batch of contacts at once.
+
+A bot conversation does not depend on the queue or on other customers, so it is decided the moment a
+contact arrives, vectorised over every contact of a day; only contacts handed to humans enter the event
+simulation. Each conversation (docs/model.md §Bot):
+
+* routing: offered to the bot with the policy's share for its channel, unless its intent or segment bypasses;
+* the bot *can* resolve it with the intent's resolution probability (CRM on or off, × bot quality); a
+  resolvable issue takes a geometric number of turns (mean ``turns_to_resolve``) and turns before the last
+  are progress, not failures;
+* each turn that cannot help adds frustration, and then, in this order: a wrong answer the customer accepts
+  (false containment); the policy's triggers (low confidence, frustration threshold); a request for a human,
+  more likely as F rises, honoured or refused by the policy; the customer giving up; the turn limit;
+* when the bot runs out of turns (``give_up_after``) it escalates, or, if the policy has no turn limit, sends
+  the customer away (dead end).
+
+Every random number is drawn for every contact and turn whether used or not, so two policies on one seed
+see the same customers make the same choices (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sandbox.model.frustration import FrustrationModel
+from sandbox.model.outcomes import Outcome, Reason
+
+_UNDECIDED = -1
+
+
+@dataclass(frozen=True)
+class BotRules:
+    """The numbers a conversation needs, as arrays indexed by channel, segment or intent."""
+
+    share: np.ndarray  # by channel: probability of being offered to the bot
+    bypass_intent: np.ndarray  # bool by intent
+    bypass_segment: np.ndarray  # bool by segment
+    resolve: np.ndarray  # by intent, with CRM setting and bot quality applied
+    wrong: np.ndarray  # by intent
+    p_turn: np.ndarray  # by intent: 1 / turns_to_resolve
+    identification: float
+    give_up_after: int
+    low_confidence_detection: float
+    max_turns: int | None
+    threshold: float | None
+    honour: str | int  # "always", "never" or N
+    on_low_confidence: bool
+    cold: bool
+    frustration: FrustrationModel
+
+
+@dataclass
+class Conversations:
+    """Per-contact results of the bot stage (DIRECT where the contact skipped the bot)."""
+
+    outcome: np.ndarray  # Outcome codes: a final bot outcome, ESCALATED or DIRECT
+    duration: np.ndarray  # minutes in the bot (identification and turns)
+    frustration: np.ndarray  # F on leaving the bot (including transfer and cold-handoff steps)
+    turns: np.ndarray
+    failed: np.ndarray
+    reason: np.ndarray  # Reason codes
+    asked: np.ndarray  # asked for a human at least once
+    refused: np.ndarray  # requests for a human that were refused
+    repeats: np.ndarray  # times the customer repeated information in this stage
+
+
+def _honours(honour: str | int, turn: int) -> bool:
+    """Whether the policy grants a request for a human made after ``turn`` bot turns."""
+    if honour == "always":
+        return True
+    if honour == "never":
+        return False
+    return turn >= int(honour)
+
+
+def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray, channel: np.ndarray,
+             f0: np.ndarray, u_route: np.ndarray, rng: np.random.Generator) -> Conversations:
+    """Run the bot stage for a batch; ``turn_time`` is the scenario's turn-time distribution."""
+    n = len(intent)
+    k_max = rules.give_up_after
+    params = rules.frustration.params
+    u_solve = rng.random(n)
+    need = rng.geometric(rules.p_turn[intent]) if n else np.zeros(0, dtype=np.int64)
+    turn_times = turn_time.sample(rng, k_max * n).reshape(k_max, n)
+    u = rng.random((k_max, 4, n))
+
+    offered = (u_route < rules.share[channel]) & ~rules.bypass_intent[intent] & ~rules.bypass_segment[segment]
+    solvable = u_solve < rules.resolve[intent]
+    outcome = np.where(offered, _UNDECIDED, int(Outcome.DIRECT))
+    duration = np.where(offered, rules.identification, 0.0)
+    f = f0.astype(float).copy()
+    turns = np.zeros(n, dtype=np.int16)
+    failed = np.zeros(n, dtype=np.int16)
+    reason = np.zeros(n, dtype=np.int8)
+    asked = np.zeros(n, dtype=bool)
+    refused = np.zeros(n, dtype=np.int16)
+    wrong_p, p_detect = rules.wrong[intent], rules.low_confidence_detection
+    active = offered.copy()
+
+    def escalate(mask: np.ndarray, why: Reason) -> None:
+        outcome[mask] = Outcome.ESCALATED
+        reason[mask] = why
+        active[mask] = False
+
+    def end(mask: np.ndarray, how: Outcome) -> None:
+        outcome[mask] = how
+        active[mask] = False
+
+    for k in range(1, k_max + 1):
+        if not active.any():
+            break
+        duration[active] += turn_times[k - 1, active]
+        turns[active] = k
+        end(active & solvable & (need == k), Outcome.CONTAINED)
+
+        fail = active & ~solvable
+        failed[fail] += 1
+        f[fail] = np.minimum(1.0, f[fail] + params.failed_turn)
+        wrong = fail & (u[k - 1, 0] < wrong_p)
+        end(wrong, Outcome.FALSE_CONTAINED)
+        fail &= ~wrong
+
+        if rules.on_low_confidence:
+            escalate(fail & (u[k - 1, 1] < p_detect), Reason.LOW_CONFIDENCE)
+        if rules.threshold is not None:
+            escalate(fail & active & (f >= rules.threshold), Reason.FRUSTRATION)
+        fail &= active
+        ask = fail & (u[k - 1, 2] < rules.frustration.ask_probability(f))
+        asked |= ask
+        honoured = ask if _honours(rules.honour, k) else np.zeros(n, dtype=bool)
+        escalate(honoured, Reason.REQUEST)
+        ignored = ask & ~honoured
+        refused[ignored] += 1
+        f[ignored] = np.minimum(1.0, f[ignored] + params.ignored_request)
+        end(fail & active & (u[k - 1, 3] < rules.frustration.quit_probability(f)), Outcome.ABANDONED_BOT)
+
+        if rules.max_turns is not None and k >= rules.max_turns:
+            escalate(active.copy(), Reason.MAX_TURNS)
+    if rules.max_turns is None:
+        end(active.copy(), Outcome.DEAD_ENDED)
+    else:
+        escalate(active.copy(), Reason.MAX_TURNS)
+
+    repeats = np.zeros(n, dtype=np.int16)
+    escalated = outcome == Outcome.ESCALATED
+    step = params.transfer + (params.repeat_information if rules.cold else 0.0)
+    f[escalated] = np.minimum(1.0, f[escalated] + step)
+    if rules.cold:
+        repeats[escalated] = 1
+    gave_up = np.isin(outcome, (Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT))
+    f[gave_up] = np.minimum(1.0, f[gave_up] + params.left_unresolved)
+    return Conversations(outcome.astype(np.int8), duration, f, turns, failed, reason, asked, refused, repeats)

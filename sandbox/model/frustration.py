@@ -1,0 +1,74 @@
+"""Provides the frustration model: how F grows, how it shortens patience, and how it maps to CSAT and churn.
+
+F is an index in [0, 1]: 0 calm, 1 furious. It starts at the intent's emotional load and rises by fixed steps
+(failed bot turn, repeated information, transfer, refused request, leaving unresolved) and linearly while
+waiting in the queue; it is capped at 1. The equations, defaults and their sources are in docs/model.md.
+
+Queue patience is a *budget* τ drawn from the segment's patience distribution and spent at rate exp(β·F(s))
+while waiting, so the customer abandons at the first t with ∫₀ᵗ exp(β·F(s)) ds = τ. With exponential τ this
+is exactly the proportional-hazards form θ·exp(β·F) (Emadi & Swaminathan; Akşin et al.); with β = 0 the
+patience is the segment's distribution unchanged, which is what Erlang A assumes. Because F grows linearly
+while waiting, the abandonment moment has a closed form: it is computed once when the contact joins the
+queue, never polled.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sandbox.config.scenario import Churn, Frustration
+from sandbox.model.outcomes import UNRESOLVED, Outcome
+
+
+@dataclass(frozen=True)
+class FrustrationModel:
+    """Scenario coefficients bound to the equations; scalar methods are for the per-contact queue path."""
+
+    params: Frustration
+    churn: Churn
+
+    def after_wait(self, f_entry: float, wait: float) -> float:
+        """F after ``wait`` minutes in the queue."""
+        return min(1.0, f_entry + self.params.per_minute_waiting * wait)
+
+    def abandonment_delay(self, f_entry: float, budget: float) -> float:
+        """Minutes until a customer who joins the queue at F = f_entry with patience budget τ gives up."""
+        if budget <= 0 or math.isinf(budget):
+            return budget
+        beta, d = self.params.patience_coupling, self.params.per_minute_waiting
+        rate0 = math.exp(beta * f_entry)
+        if beta == 0 or d == 0 or f_entry >= 1:
+            return budget / rate0
+        bd = beta * d
+        to_cap = (1 - f_entry) / d  # minutes until F reaches its cap of 1
+        spent_by_cap = (math.exp(beta) - rate0) / bd
+        if budget <= spent_by_cap:
+            return math.log1p(budget * bd / rate0) / bd
+        return to_cap + (budget - spent_by_cap) / math.exp(beta)
+
+    def ask_probability(self, f: np.ndarray) -> np.ndarray:
+        """P(ask for a human after a failed turn) = 1 − exp(−κ·F)."""
+        return -np.expm1(-self.params.ask_for_human * f)
+
+    def quit_probability(self, f: np.ndarray) -> np.ndarray:
+        """P(give up on the bot after a failed turn) = 1 − exp(−κq·F)."""
+        return -np.expm1(-self.params.quit_bot * f)
+
+
+def satisfaction(f: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
+    """Probability of a satisfied (top-2-box) rating: the channel's human CSAT × (1 − F)."""
+    return ceiling * (1.0 - f)
+
+
+def churn_probability(f: np.ndarray, outcome: np.ndarray, repeat: np.ndarray, churn: Churn) -> np.ndarray:
+    """SQM's defection rate for the outcome, × (0.5 + F): a customer at F = 0.5 churns at SQM's rate.
+
+    ``repeat`` marks resolutions that took more than one contact (a transfer, a callback, a repeat contact).
+    """
+    base = np.where(repeat, churn.resolved_after_repeat, churn.resolved_first_contact)
+    base = np.where(np.isin(outcome, UNRESOLVED), churn.unresolved, base)
+    base = np.where(outcome == Outcome.CALLBACK, churn.resolved_after_repeat, base)
+    return np.minimum(1.0, base * (0.5 + f))

@@ -1,0 +1,38 @@
+"""Provides the codes for how a contact ends and why a bot conversation was handed over."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Outcome(IntEnum):
+    """Exactly one per contact. Flow conservation: offered = the sum of all of these."""
+
+    CONTAINED = 0  # the bot resolved it
+    FALSE_CONTAINED = 1  # the bot gave a wrong answer the customer believed
+    DEAD_ENDED = 2  # the bot gave up and there was no path to a human
+    ABANDONED_BOT = 3  # gave up on the bot
+    BLOCKED = 4  # the human queue was full
+    TURNED_AWAY = 5  # needed a human while humans were closed, or the queue was cleared at closing
+    ABANDONED_QUEUE = 6  # gave up waiting for an agent
+    SERVED = 7  # answered by an agent
+    CALLBACK = 8  # left the live queue with a promised callback
+    IN_SYSTEM = 9  # still in the bot or the queue when the horizon ended
+    ESCALATED = 10  # transient: handed from the bot to the queue (never a final outcome)
+    DIRECT = 11  # transient: routed straight to the queue (never a final outcome)
+
+
+FINAL_OUTCOMES = tuple(o for o in Outcome if o < Outcome.ESCALATED)
+N_OUTCOMES = len(FINAL_OUTCOMES)
+UNRESOLVED = (Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT, Outcome.BLOCKED,
+              Outcome.TURNED_AWAY, Outcome.ABANDONED_QUEUE)
+
+
+class Reason(IntEnum):
+    """Why a bot conversation ended in a handoff (NONE when it did not)."""
+
+    NONE = 0
+    MAX_TURNS = 1
+    FRUSTRATION = 2
+    REQUEST = 3
+    LOW_CONFIDENCE = 4
