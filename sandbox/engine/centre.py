@@ -97,37 +97,38 @@ class Team:
                  duty: Level):
         self.index, self.conc, self.slowdown, self.acw, self.cost = index, conc, slowdown, acw, cost
         self.skills = skills
-        # Every agent on duty is in exactly one place: free[slots in use], full, or leaving.
-        self.free: list[set[Agent]] = [set() for _ in range(conc)]
-        self.full: set[Agent] = set()
+        # Every agent on duty is in exactly one place: free[slots in use], full, or leaving. These are dicts
+        # used as ordered sets: a set's pop order follows memory addresses, which would make runs irreproducible.
+        self.free: list[dict[Agent, None]] = [{} for _ in range(conc)]
+        self.full: dict[Agent, None] = {}
         self.present = 0
-        self.leaving: set[Agent] = set()
+        self.leaving: dict[Agent, None] = {}
         self.target = 0
         self.queues: list[Queue] = []
         self.duty = duty  # agents on duty, time-weighted (for cost)
 
     def file(self, agent: Agent) -> None:
         if not agent.leaving:
-            (self.free[agent.load] if agent.load < self.conc else self.full).add(agent)
+            (self.free[agent.load] if agent.load < self.conc else self.full)[agent] = None
 
     def unfile(self, agent: Agent) -> None:
         if not agent.leaving:
-            (self.free[agent.load] if agent.load < self.conc else self.full).discard(agent)
+            (self.free[agent.load] if agent.load < self.conc else self.full).pop(agent, None)
 
     def pick_to_send_home(self) -> Agent | None:
         """Idle agents first, then the least loaded, so as few contacts as possible hold a shift open."""
         for level in self.free:
             if level:
-                return level.pop()
-        return self.full.pop() if self.full else None
+                return level.popitem()[0]
+        return self.full.popitem()[0] if self.full else None
 
     def take(self, voice: bool) -> Agent | None:
         """An agent who can start a contact now: idle for voice, least loaded for chat."""
         if voice:
-            return self.free[0].pop() if self.free[0] else None
+            return self.free[0].popitem()[0] if self.free[0] else None
         for level in self.free:
             if level:
-                return level.pop()
+                return level.popitem()[0]
         return None
 
 
@@ -202,10 +203,10 @@ class Centre:
                 self._dismiss(team, agent, now)
             else:  # finishes what they hold first
                 agent.leaving = True
-                team.leaving.add(agent)
+                team.leaving[agent] = None
         while team.present - len(team.leaving) < target:
             if team.leaving:  # keep someone who was about to leave rather than bring in a new agent
-                agent = team.leaving.pop()
+                agent = team.leaving.popitem()[0]
                 agent.leaving = False
                 team.file(agent)
             else:
@@ -219,7 +220,7 @@ class Centre:
 
     def _dismiss(self, team: Team, agent: Agent, now: float) -> None:
         team.present -= 1
-        team.leaving.discard(agent)
+        team.leaving.pop(agent, None)
         team.duty.add(now, -1)
         self.on_duty.add(now, -1)
         self.staffed.add(now, -team.conc)

@@ -211,3 +211,48 @@ def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
               "repeats_after_horizon": int(s.get("repeats_after_horizon", 0.0))}
     return Computed({k: float(v) for k, v in kpis.items()}, {k: [float(x) for x in v] for k, v in series.items()},
                     by_intent, counts)
+
+
+HEADLINE = ("offered", "bot_resolution_rate", "false_containment_rate", "dead_ended", "escalation_rate",
+            "abandonment_rate", "queue_abandonment_rate", "asa_served", "service_level", "resolution_time_mean",
+            "repeat_contacts", "csat", "churn_risk", "value_at_risk", "occupancy", "total_cost",
+            "cost_per_resolved")
+
+
+def _money(value: float) -> str:
+    size = abs(value)
+    if size >= 1e6:
+        text = f"${size / 1e6:.1f}M"
+    elif size >= 1e4:
+        text = f"${size / 1e3:.1f}k"
+    elif size >= 100:
+        text = f"${size:,.0f}"
+    else:
+        text = f"${size:.2f}"
+    return ("-" if value < 0 else "") + text
+
+
+def format_value(kpi: str, value: float | None, signed: bool = False) -> str:
+    """A KPI value for people: 6.1%, 48 s, $1,204, 1,180. With ``signed``, a difference (shares in points)."""
+    if value is None or math.isnan(value):
+        return "–"
+    unit = KPIS[kpi].unit
+    sign = "+" if signed and value > 0 else ""
+    if unit == "share":
+        return f"{sign}{value * 100:.1f}{'' if signed else '%'}"
+    if unit == "seconds":
+        return f"{sign}{value:.0f} s" if abs(value) >= 10 else f"{sign}{value:.1f} s"
+    if unit == "minutes":
+        return f"{sign}{value:.1f} min"
+    if unit == "money":
+        return sign + _money(value)
+    if unit == "index":
+        return f"{sign}{value:.2f}"
+    return f"{sign}{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{sign}{value:.1f}"
+
+
+def format_half_width(kpi: str, half: float | None) -> str:
+    """The ± part of a confidence interval, in the KPI's unit (percentage points for shares)."""
+    if half is None or math.isnan(half) or half == 0:
+        return ""
+    return "±" + format_value(kpi, half, signed=True).lstrip("+")

@@ -1,0 +1,271 @@
+"""Provides the one facade every front end uses: load, validate, run, compare, sweep, schema.
+
+Plain functions taking names, paths or models and returning plain data (dataclasses with ``to_dict``), so a
+notebook gets exactly what the CLI and TUI get. Nothing here prints or imports a UI library.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sandbox import catalog
+from sandbox.config.loader import (
+    Document,
+    Path_,
+    cross_check,
+    load_document,
+    parse_override,
+    read_yaml,
+    validate_document,
+)
+from sandbox.config.policy import Policy
+from sandbox.config.scenario import Scenario
+from sandbox.engine.run import Observer
+from sandbox.errors import ConfigError, Problem
+from sandbox.experiments import Comparison
+from sandbox.experiments import compare as _compare
+
+ScenarioRef = str | Path | Scenario | dict[str, Any]
+PolicyRef = str | Path | Policy | dict[str, Any]
+Override = tuple[Path_, Any, str]
+
+
+def _field_names(model: type[Scenario] | type[Policy]) -> set[str]:
+    return {info.alias or name for name, info in model.model_fields.items()}
+
+
+def split_overrides(texts: Iterable[str]) -> tuple[list[Override], list[Override], list[Problem]]:
+    """Route ``--set key=value`` to the scenario or the policies by the first part of the key.
+
+    ``scenario.`` or ``policy.`` may prefix a key explicitly (needed for keys both have, such as name).
+    Returns the problems too, so they are reported together with those of the files.
+    """
+    scenario_keys, policy_keys = _field_names(Scenario), _field_names(Policy)
+    to_scenario: list[Override] = []
+    to_policy: list[Override] = []
+    problems = []
+    for text in texts:
+        try:
+            path, value = parse_override(text)
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        head = path[0]
+        if head in ("scenario", "policy") and len(path) > 1:
+            (to_scenario if head == "scenario" else to_policy).append((path[1:], value, text))
+        elif head in scenario_keys and head in policy_keys:
+            problems.append(Problem(f"--set {text}", None, str(head), "both scenarios and policies have this key",
+                                    f"write scenario.{head}=… or policy.{head}=…"))
+        elif head in scenario_keys:
+            to_scenario.append((path, value, text))
+        elif head in policy_keys:
+            to_policy.append((path, value, text))
+        else:
+            close = difflib.get_close_matches(str(head), sorted(scenario_keys | policy_keys), n=1, cutoff=0.6)
+            problems.append(Problem(f"--set {text}", None, str(head), "unknown key",
+                                    f"did you mean {close[0]!r}?" if close else None))
+    return to_scenario, to_policy, problems
+
+
+def _document(ref: ScenarioRef | PolicyRef, kind: catalog.Kind, overrides: list[Override]) -> Document:
+    if isinstance(ref, Scenario | Policy):
+        source: Path | dict[str, Any] = ref.model_dump(mode="json", by_alias=True, exclude_none=True)
+    elif isinstance(ref, dict):
+        source = ref
+    else:
+        source = catalog.resolve(ref, kind)
+    return load_document(source, overrides)
+
+
+def _label(ref: PolicyRef, policy: Policy | None) -> str:
+    if isinstance(ref, str | Path) and not isinstance(ref, Policy):
+        return Path(ref).stem
+    return (policy.name if policy else "policy").lower().replace(" ", "-")
+
+
+@dataclass
+class Loaded:
+    scenario: Scenario
+    policies: list[Policy]
+    labels: list[str]
+
+
+def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[PolicyRef] | None = None,
+         overrides: Iterable[str] = (), days: int | None = None, cwd: Path | None = None) -> Loaded:
+    """Load a scenario and policies, reporting every problem in every file (and across files) at once."""
+    if policies is None:
+        policies = catalog.default_policies(cwd)
+    to_scenario, to_policy, problems = split_overrides(overrides)
+    if days is not None:
+        to_scenario.append((("horizon", "days"), days, f"--days {days}"))
+    docs: list[Document | None] = []
+    for ref, kind, ovr in [(scenario, "simulations", to_scenario)] + [(p, "policies", to_policy) for p in policies]:
+        try:
+            docs.append(_document(ref, kind, ovr))  # type: ignore[arg-type]
+        except ConfigError as exc:
+            problems += exc.problems
+            docs.append(None)
+    scenario_model: Scenario | None = None
+    if docs[0] is not None:
+        scenario_model, found = _validate_as(docs[0], Scenario)
+        problems += found
+    policy_models: list[Policy | None] = []
+    for doc in docs[1:]:
+        model = None
+        if doc is not None:
+            model, found = _validate_as(doc, Policy)
+            problems += found
+            if model is not None and scenario_model is not None:
+                problems += cross_check(scenario_model, model, doc)
+        policy_models.append(model)
+    if problems:
+        raise ConfigError(problems)
+    assert scenario_model is not None
+    labels = _unique([_label(ref, m) for ref, m in zip(policies, policy_models, strict=True)])
+    return Loaded(scenario_model, [m for m in policy_models if m is not None], labels)
+
+
+def _validate_as(doc: Document, model: type[Any]) -> tuple[Any, list[Problem]]:
+    """Validate, but say so plainly when a scenario was given where a policy belongs (or the reverse)."""
+    obj, problems = validate_document(doc, model)
+    if problems and detect_kind(doc) is not model:
+        other = "scenario" if model is Policy else "policy"
+        expected = "a policy (--policy)" if model is Policy else "the scenario (the first argument)"
+        return None, [Problem(doc.file, None, "", f"looks like a {other} file, given as {expected}")]
+    return obj, problems
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label}-{seen[label]}")
+    return out
+
+
+def load_scenario(ref: ScenarioRef = catalog.DEFAULT_SCENARIO, overrides: Iterable[str] = ()) -> Scenario:
+    return load(ref, [], overrides).scenario
+
+
+def load_policy(ref: PolicyRef, overrides: Iterable[str] = ()) -> Policy:
+    to_scenario, to_policy, problems = split_overrides(overrides)
+    problems += [Problem("--set", None, text, "sets a scenario key, not a policy key") for _, _, text in to_scenario]
+    if problems:
+        raise ConfigError(problems)
+    doc = _document(ref, "policies", to_policy)
+    model, problems = validate_document(doc, Policy)
+    if problems:
+        raise ConfigError(problems)
+    assert model is not None
+    return model
+
+
+def detect_kind(doc: Document, path: Path | None = None) -> type[Scenario] | type[Policy]:
+    """Scenario or policy: by folder name, else by which model's keys the file uses more."""
+    if path is not None:
+        if path.parent.name == "policies":
+            return Policy
+        if path.parent.name == "simulations":
+            return Scenario
+    keys = set(doc.data) if isinstance(doc.data, dict) else set()
+    s, p = len(keys & (_field_names(Scenario) - _field_names(Policy))), len(keys & (_field_names(Policy) -
+                                                                                     _field_names(Scenario)))
+    return Scenario if s > p else Policy
+
+
+def validate(paths: Sequence[str | Path]) -> dict[str, list[Problem]]:
+    """Problems per file (empty list: valid). Policies are also checked against every valid scenario given."""
+    report: dict[str, list[Problem]] = {}
+    scenarios: list[Scenario] = []
+    policies: list[tuple[str, Policy, Document]] = []
+    for ref in paths:
+        key = str(ref)
+        try:
+            path = catalog.resolve(str(ref), "simulations") if not catalog.is_path(str(ref)) else Path(ref)
+            doc = read_yaml(path)
+        except ConfigError as exc:
+            report[key] = exc.problems
+            continue
+        kind = detect_kind(doc, path)
+        model, problems = validate_document(doc, kind)
+        report[key] = problems
+        if isinstance(model, Scenario):
+            scenarios.append(model)
+        elif isinstance(model, Policy):
+            policies.append((key, model, doc))
+    for key, policy, doc in policies:
+        for scenario in scenarios:
+            report[key] += cross_check(scenario, policy, doc)
+    return report
+
+
+def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[PolicyRef] | None = None,
+            baseline: str | int | None = None, replications: int | None = None, seed: int = 0,
+            days: int | None = None, overrides: Iterable[str] = (), workers: int | None = None,
+            on_result: Callable[[Comparison], None] | None = None,
+            should_stop: Callable[[], bool] = lambda: False, observer: Observer | None = None) -> Comparison:
+    """Run every policy on the same seeds and compare them with a baseline (default: the first policy).
+
+    ``on_result`` is called with the growing Comparison after each finished replication; ``should_stop``
+    is polled between replications; Ctrl-C or a stop returns what finished, marked ``cancelled``.
+    """
+    loaded = load(scenario, policies, overrides, days)
+    if not loaded.policies:
+        raise ConfigError([Problem(None, None, "", "no policies to compare", "name at least one policy")])
+    base = _baseline_index(baseline, loaded.labels)
+    return _compare(loaded.scenario, loaded.policies, loaded.labels, base, seed, replications, workers,
+                    on_result, should_stop, observer)
+
+
+def _baseline_index(baseline: str | int | None, labels: list[str]) -> int:
+    if baseline is None:
+        return 0
+    if isinstance(baseline, int):
+        return baseline
+    if baseline in labels:
+        return labels.index(baseline)
+    close = difflib.get_close_matches(baseline, labels, n=1, cutoff=0.5)
+    raise ConfigError([Problem("--baseline", None, baseline, "is not one of the compared policies",
+                               f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(labels)}")])
+
+
+def run(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,
+        **kwargs: Any) -> Comparison:
+    """Replications of a single policy (a comparison with one column)."""
+    return compare(scenario, [policy], **kwargs)
+
+
+def sweep_automation(scenario: ScenarioRef, policy: PolicyRef, shares: Sequence[float] = tuple(
+        i / 10 for i in range(11)), replications: int = 5, seed: int = 0, overrides: Iterable[str] = (),
+        should_stop: Callable[[], bool] = lambda: False,
+        on_point: Callable[[int, Comparison], None] | None = None) -> Comparison:
+    """The policy with the bot share set to each value (every channel), compared on common random numbers."""
+    loaded = load(scenario, [policy], overrides)
+    base = loaded.policies[0]
+    variants = [base.model_copy(update={"automation": base.automation.model_copy(update={"share": float(s)})})
+                for s in shares]
+    labels = [f"{round(100 * s)}%" for s in shares]
+    return _compare(loaded.scenario, variants, labels, 0, seed, replications, 1,
+                    (lambda c: on_point(0, c)) if on_point else None, should_stop)
+
+
+def schema(kind: str) -> dict[str, Any]:
+    """JSON Schema for 'scenario' or 'policy' files."""
+    model = {"scenario": Scenario, "policy": Policy}[kind]
+    out = model.model_json_schema(by_alias=True)
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["title"] = f"support-sandbox {kind}"
+    return out
+
+
+def scenarios(cwd: Path | None = None) -> dict[str, Path]:
+    return catalog.available("simulations", cwd)
+
+
+def policies(cwd: Path | None = None) -> dict[str, Path]:
+    return catalog.available("policies", cwd)

@@ -1,0 +1,207 @@
+"""Provides the support-sandbox command line: thin commands over sandbox.api, exit codes, no tracebacks.
+
+Exit codes: 0 success; 1 a failure that is not the user's (a bug: rerun with --debug for the traceback);
+2 bad input (click's own code for usage errors); 130 interrupted (finished replications are still printed).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sandbox import __version__, api, catalog
+from sandbox.cli.render import (
+    ProgressReporter,
+    comparison_table,
+    print_problems,
+    table_text,
+    to_csv,
+    to_json,
+    write_atomic,
+)
+from sandbox.errors import ConfigError, SandboxError
+from sandbox.experiments import Comparison
+from sandbox.metrics.kpis import HEADLINE, KPIS
+
+app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
+                  pretty_exceptions_enable=False,
+                  help="Try AI-assistant support policies on simulated customers before real ones.")
+out = Console()
+err = Console(stderr=True)
+_state = {"debug": False}
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+ScenarioArg = Annotated[str, typer.Argument(help="Scenario name (see `list`) or YAML path.")]
+PolicyOpt = Annotated[list[str] | None, typer.Option("--policy", "-p", help="Policy name or YAML path; repeat "
+                                                      "for several. Default: every available policy.")]
+RepsOpt = Annotated[int | None, typer.Option("--replications", "-n", min=1, help="Replications per policy "
+                                              "(default: the scenario's horizon.replications).")]
+SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Base seed; same seed, same numbers.")]
+DaysOpt = Annotated[int | None, typer.Option("--days", min=1, help="Override horizon.days.")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a field: dotted.key=value (the dotted "
+                                                   "keys errors print). Prefix scenario. or policy. if needed.")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the result to this file "
+                                                 "(atomically), in --format (table → Markdown-free text).")]
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Worker processes (default: "
+                                                 "serial for small jobs, one per core for large ones).")]
+
+
+def _fail(exc: BaseException) -> None:
+    if isinstance(exc, ConfigError):
+        print_problems(err, exc.problems)
+        raise typer.Exit(2)
+    if _state["debug"]:
+        raise exc
+    err.print(f"[red]error:[/red] {exc}" if isinstance(exc, SandboxError) else
+              f"[red]internal error:[/red] {type(exc).__name__}: {exc}\nRerun with --debug for the traceback "
+              "and report it.", highlight=False)
+    raise typer.Exit(1)
+
+
+def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | None, replications: int | None,
+                    seed: int, days: int | None, overrides: list[str] | None, workers: int | None,
+                    fmt: Format, output: Path | None, show_all: bool) -> None:
+    progress = ProgressReporter(err)
+    try:
+        comparison = api.compare(scenario, policies, baseline=baseline, replications=replications, seed=seed,
+                                 days=days, overrides=overrides or (), workers=workers,
+                                 on_result=progress.on_result, observer=progress)
+    except Exception as exc:
+        progress.close()
+        _fail(exc)
+        return
+    progress.close()
+    _emit(comparison, fmt, output, show_all)
+    if comparison.cancelled:
+        err.print(f"[yellow]Interrupted:[/yellow] showing the {comparison.complete_replications()} complete "
+                  "replications that finished.")
+        raise typer.Exit(130)
+
+
+def _emit(comparison: Comparison, fmt: Format, output: Path | None, show_all: bool) -> None:
+    if fmt is Format.json:
+        text = to_json(comparison) + "\n"
+        sys.stdout.write(text)
+    elif fmt is Format.csv:
+        text = to_csv(comparison)
+        sys.stdout.write(text)
+    else:
+        table = comparison_table(comparison, tuple(KPIS) if show_all else HEADLINE)
+        out.print(table)
+        text = table_text(table)
+    if output is not None:
+        try:
+            write_atomic(output, text)
+        except OSError as exc:
+            err.print(f"[red]error:[/red] cannot write {output}: {exc.strerror}")
+            raise typer.Exit(2) from None
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(ctx: typer.Context,
+                  debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+                  version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+    """Without a command: compare the shipped policies on the built-in default scenario."""
+    _state["debug"] = debug
+    if version:
+        out.print(f"support-sandbox {__version__}")
+        raise typer.Exit
+    if ctx.invoked_subcommand is None:
+        _run_comparison(catalog.DEFAULT_SCENARIO, None, None, None, 0, None, None, None, Format.table, None, False)
+
+
+@app.command()
+def compare(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt = None,
+            baseline: Annotated[str | None, typer.Option("--baseline", "-b", help="Policy to compare against "
+                                                         "(default: the first).")] = None,
+            replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
+            fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
+            all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False) -> None:
+    """Compare policies side by side on one scenario (same seeds: paired differences)."""
+    _run_comparison(scenario, policy, baseline, replications, seed, days, set_, workers, fmt, output, all_kpis)
+
+
+@app.command()
+def run(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO,
+        policy: Annotated[str, typer.Option("--policy", "-p", help="Policy name or YAML path.")]
+        = catalog.DEFAULT_BASELINE,
+        replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
+        fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
+        all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False) -> None:
+    """Run one policy on a scenario and report its KPIs with confidence intervals."""
+    _run_comparison(scenario, [policy], None, replications, seed, days, set_, workers, fmt, output, all_kpis)
+
+
+@app.command()
+def validate(files: Annotated[list[str], typer.Argument(help="Scenario and policy YAML files (or names).")]) -> None:
+    """Check files and report every problem at once (file, line, key, did-you-mean); exit 2 if any."""
+    try:
+        report = api.validate(files)
+    except Exception as exc:
+        _fail(exc)
+        return
+    problems = [p for found in report.values() for p in found]
+    for name, found in report.items():
+        if not found:
+            out.print(f"[green]✓[/green] {name}", highlight=False)
+    if problems:
+        print_problems(err, problems)
+        raise typer.Exit(2)
+
+
+@app.command()
+def schema(kind: Annotated[str, typer.Argument(help="scenario or policy")] = "scenario",
+           markdown: Annotated[bool, typer.Option("--markdown", help="Field reference in Markdown "
+                                                  "(docs/configuration.md) instead of JSON Schema.")] = False,
+           output: OutputOpt = None) -> None:
+    """Print the JSON Schema of scenario or policy files (for editor completion and checks)."""
+    if kind not in ("scenario", "policy"):
+        err.print(f"[red]error:[/red] kind must be 'scenario' or 'policy', not {kind!r}")
+        raise typer.Exit(2)
+    if markdown:
+        from sandbox.config.reference import markdown_reference
+        text = markdown_reference()
+    else:
+        text = json.dumps(api.schema(kind), indent=2) + "\n"
+    if output is not None:
+        write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+@app.command(name="list")
+def list_(
+    cwd: Annotated[Path | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """List the scenarios and policies available here (./simulations, ./policies) and built in."""
+    for title, found in (("Scenarios", api.scenarios(cwd)), ("Policies", api.policies(cwd))):
+        out.print(f"[bold]{title}[/bold]")
+        for name, path in found.items():
+            builtin = catalog.builtin_dir("simulations" if title == "Scenarios" else "policies") in path.parents
+            out.print(f"  {name:24s} {'built-in' if builtin else str(path)}", highlight=False)
+
+
+def main() -> None:
+    """Entry point: an exception that escapes a command becomes a message and an exit code, not a traceback."""
+    try:
+        app()  # standalone mode: usage errors exit 2, Ctrl-C outside a run exits 1
+    except SystemExit:
+        raise
+    except Exception as exc:
+        try:
+            _fail(exc)
+        except typer.Exit as done:
+            sys.exit(done.exit_code)

@@ -1,0 +1,179 @@
+"""Provides the CLI's output: the comparison table, CSV and JSON, problems on stderr, a delayed progress bar."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from sandbox.errors import Problem
+from sandbox.experiments import Comparison
+from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
+
+PROGRESS_DELAY = 1.0  # seconds: quicker runs never flash a progress bar
+
+
+def print_problems(console: Console, problems: list[Problem]) -> None:
+    """Every problem on its own line, grouped under its file, then a count."""
+    for problem in problems:
+        where = Text(problem.location(), style="bold")
+        line = Text.assemble(where, ": ", (problem.key + ": " if problem.key else "", "cyan"), problem.message)
+        if problem.hint:
+            line.append(f" ({problem.hint})", style="green")
+        console.print(line, highlight=False, soft_wrap=True)
+    files = {p.file for p in problems}
+    noun = "problem" if len(problems) == 1 else "problems"
+    console.print(f"[red]{len(problems)} {noun}[/red] in {len(files)} "
+                  f"{'input' if len(files) == 1 else 'inputs'}; nothing was run.", highlight=False)
+
+
+def comparison_table(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -> Table:
+    reps = comparison.complete_replications()
+    base = comparison.labels[comparison.baseline]
+    table = Table(title=f"{comparison.scenario} · {reps} replication{'s' if reps != 1 else ''} · "
+                        f"seed {comparison.seed}",
+                  caption=f"mean ±95% CI; below: change vs {base} (shares in points), ▲▼ significant, "
+                          "ns not significant",
+                  header_style="bold", show_lines=False, padding=(0, 1))
+    table.add_column("KPI", no_wrap=True)
+    for p, label in enumerate(comparison.labels):
+        # Zero-width spaces let long policy names wrap at their hyphens instead of being cut.
+        header = label.replace("-", "-\u200b") + (" (base)" if p == comparison.baseline else "")
+        table.add_column(header, justify="right", overflow="fold")
+    for kpi in kpis:
+        row: list[Text | str] = [KPIS[kpi].label]
+        for p in range(len(comparison.labels)):
+            est = comparison.estimate(p, kpi)
+            cell = Text(format_value(kpi, est.mean))
+            hw = format_half_width(kpi, est.half_width)
+            if hw:
+                cell.append(f" {hw}", style="dim")
+            if p != comparison.baseline and not math.isnan(est.mean):
+                cell.append("\n")
+                cell.append_text(delta_text(comparison, p, kpi))
+            row.append(cell)
+        table.add_row(*row)
+    return table
+
+
+def delta_text(comparison: Comparison, policy: int, kpi: str) -> Text:
+    """'▲ +8.8 pp' coloured by whether the change is good, or dim '+0.3 pp n.s.'."""
+    diff = comparison.difference(policy, kpi)
+    if math.isnan(diff.mean):
+        return Text("")
+    text = format_value(kpi, diff.mean, signed=True)
+    if not diff.significant:
+        return Text(f"{text} ns", style="dim")
+    better = KPIS[kpi].better
+    good = better is not None and (diff.mean < 0) == (better == "lower")
+    style = "green" if good else "red" if better else "yellow"
+    return Text(f"{'▲' if diff.mean > 0 else '▼'} {text}", style=style)
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinity are not JSON; they become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def to_json(comparison: Comparison) -> str:
+    return json.dumps(_clean(comparison.to_dict()), indent=2)
+
+
+CSV_FIELDS = ("policy", "name", "kpi", "mean", "half_width", "low", "high", "n", "diff_mean", "diff_half_width",
+              "diff_significant")
+
+
+def to_csv(comparison: Comparison) -> str:
+    """One row per policy and KPI (long format, easy to pivot)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for p, label in enumerate(comparison.labels):
+        for kpi in KPIS:
+            est = comparison.estimate(p, kpi)
+            diff = comparison.difference(p, kpi) if p != comparison.baseline else None
+            writer.writerow(_clean({
+                "policy": label, "name": comparison.names[p], "kpi": kpi, "mean": est.mean,
+                "half_width": est.half_width, "low": est.low, "high": est.high, "n": est.n,
+                "diff_mean": diff.mean if diff else None, "diff_half_width": diff.half_width if diff else None,
+                "diff_significant": diff.significant if diff else None,
+            }))
+    return out.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside the target, then rename: a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def table_text(table: Table) -> str:
+    """The table as plain text, for --output."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text()
+
+
+class ProgressReporter:
+    """Shows a progress bar on stderr, but only once a run has taken longer than PROGRESS_DELAY."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.total = 0
+        self.description = ""
+        self.started = time.perf_counter()
+        self.done = 0
+        self.fraction = 0.0
+        self.progress: Progress | None = None
+        self.task: Any = None
+
+    def on_result(self, comparison: Comparison) -> None:
+        self.total = comparison.replications * len(comparison.labels)
+        self.description = comparison.scenario
+        self.done = sum(r is not None for runs in comparison.results for r in runs)
+        self.fraction = 0.0
+        self._show()
+
+    def on_progress(self, fraction: float) -> None:  # within a run (Observer protocol)
+        self.fraction = fraction
+        self._show()
+
+    def _show(self) -> None:
+        if self.progress is None:
+            if (time.perf_counter() - self.started < PROGRESS_DELAY or not self.console.is_terminal
+                    or not self.total):
+                return
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("replications"), TimeElapsedColumn(), console=self.console,
+                                     transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(self.description, total=self.total)
+        self.progress.update(self.task, completed=self.done + self.fraction)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()

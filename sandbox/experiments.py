@@ -1,0 +1,195 @@
+"""Provides replicated policy comparisons on common random numbers, run serially or on a process pool.
+
+Replication r of every policy uses the same seed-derived streams, so the policies meet the same customers and
+their differences are paired. Jobs are ordered replication-major (every policy's first replication, then the
+second, ...) so that paired differences become available as early as possible in a streaming front end.
+Results are stored by (policy, replication), never by completion order, so serial and parallel runs give
+identical comparisons.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.config.policy import Policy
+from sandbox.config.scenario import Scenario
+from sandbox.engine.plan import Plan, compile_plan
+from sandbox.engine.run import Observer, RunResult, simulate
+from sandbox.errors import RunCancelled
+from sandbox.metrics.kpis import KPIS
+from sandbox.metrics.stats import Difference, Estimate, estimate, paired
+
+# Below this much expected work, starting worker processes costs more than it saves.
+PARALLEL_MIN_CONTACTS = 400_000
+
+
+@dataclass
+class Comparison:
+    """Policies × replications of one scenario, with summaries and paired differences. Plain data."""
+
+    scenario: str
+    labels: list[str]  # short ids, unique (file stems)
+    names: list[str]  # display names
+    baseline: int
+    seed: int
+    replications: int
+    results: list[list[RunResult | None]]  # [policy][replication]
+    wall_seconds: float = 0.0
+    cancelled: bool = False
+    intents: list[str] = field(default_factory=list)
+
+    def finished(self, policy: int) -> list[RunResult]:
+        return [r for r in self.results[policy] if r is not None]
+
+    def complete_replications(self) -> int:
+        """Replications finished for every policy (the ones paired differences use)."""
+        return sum(all(self.results[p][r] is not None for p in range(len(self.labels)))
+                   for r in range(self.replications))
+
+    def values(self, policy: int, kpi: str) -> list[float]:
+        return [r.kpis[kpi] for r in self.finished(policy)]
+
+    def estimate(self, policy: int, kpi: str) -> Estimate:
+        return estimate(self.values(policy, kpi))
+
+    def difference(self, policy: int, kpi: str) -> Difference:
+        """Policy − baseline over replications both have finished."""
+        pairs = [(a.kpis[kpi], b.kpis[kpi]) for a, b in zip(self.results[policy], self.results[self.baseline],
+                                                            strict=True) if a is not None and b is not None]
+        return paired([a for a, _ in pairs], [b for _, b in pairs])
+
+    def series_mean(self, policy: int, name: str) -> list[float]:
+        """A per-interval series averaged over finished replications."""
+        runs = self.finished(policy)
+        if not runs:
+            return []
+        width = len(runs[0].series[name])
+        out = []
+        for i in range(width):
+            vals = [r.series[name][i] for r in runs if not math.isnan(r.series[name][i])]
+            out.append(sum(vals) / len(vals) if vals else math.nan)
+        return out
+
+    def intent_mean(self, policy: int, intent: str, name: str) -> float:
+        vals = [r.by_intent[intent][name] for r in self.finished(policy)]
+        vals = [v for v in vals if not math.isnan(v)]
+        return sum(vals) / len(vals) if vals else math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, JSON-ready: per policy the KPI estimates, differences and per-replication values."""
+        out: dict[str, Any] = {
+            "scenario": self.scenario, "seed": self.seed, "replications": self.replications,
+            "baseline": self.labels[self.baseline], "cancelled": self.cancelled,
+            "complete_replications": self.complete_replications(), "wall_seconds": self.wall_seconds,
+            "policies": {},
+        }
+        for p, label in enumerate(self.labels):
+            runs = self.finished(p)
+            out["policies"][label] = {
+                "name": self.names[p],
+                "kpis": {k: {**self.estimate(p, k).to_dict(),
+                             "difference": self.difference(p, k).to_dict() if p != self.baseline else None,
+                             "replications": self.values(p, k)} for k in KPIS},
+                "by_intent": {i: {f: self.intent_mean(p, i, f) for f in runs[0].by_intent[i]}
+                              for i in self.intents} if runs else {},
+                "series": {s: self.series_mean(p, s) for s in runs[0].series} if runs else {},
+            }
+        return out
+
+
+# --- executors ------------------------------------------------------------------------------------------
+
+_worker_inputs: tuple[Scenario, list[Policy]] | None = None
+_worker_plans: dict[int, Plan] = {}
+
+
+def _init_worker(scenario: Scenario, policies: list[Policy]) -> None:
+    # Per-process cache of the inputs, set once by the pool initializer, so tasks only carry two integers.
+    global _worker_inputs
+    _worker_inputs = (scenario, policies)
+    _worker_plans.clear()
+
+
+def _run_in_worker(policy: int, replication: int, seed: int) -> tuple[int, int, RunResult]:
+    assert _worker_inputs is not None
+    if policy not in _worker_plans:
+        _worker_plans[policy] = compile_plan(_worker_inputs[0], _worker_inputs[1][policy])
+    return policy, replication, simulate(_worker_plans[policy], seed, replication)
+
+
+def default_workers(scenario: Scenario, runs: int) -> int:
+    """Serial for small jobs; one process per core when the expected work outweighs process start-up."""
+    demand = scenario.demand
+    per_day = (demand.contacts_per_day or 0) or (demand.rate or 0) * 1440 or sum(demand.per_interval or [])
+    work = per_day * scenario.horizon.days * runs
+    cores = os.cpu_count() or 1
+    return cores if work >= PARALLEL_MIN_CONTACTS and cores > 1 else 1
+
+
+def execute(scenario: Scenario, policies: list[Policy], seed: int, replications: int, workers: int,
+            on_result: Callable[[int, int, RunResult], None], should_stop: Callable[[], bool] = lambda: False,
+            observer: Observer | None = None) -> None:
+    """Run every (policy, replication) job; report each result as it finishes; raise RunCancelled if stopped.
+
+    ``observer`` receives within-run progress in serial mode (it may raise RunCancelled to stop mid-run).
+    """
+    jobs = [(p, r) for r in range(replications) for p in range(len(policies))]
+    if workers <= 1:
+        plans = [compile_plan(scenario, policy) for policy in policies]
+        for p, r in jobs:
+            if should_stop():
+                raise RunCancelled
+            on_result(p, r, simulate(plans[p], seed, r, observer))
+        return
+    context = multiprocessing.get_context("spawn")  # fork is unsafe with threads (the TUI) and on macOS
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                               initargs=(scenario, policies))
+    try:
+        pending: set[Future] = {pool.submit(_run_in_worker, p, r, seed) for p, r in jobs}
+        while pending:
+            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in done:
+                on_result(*future.result())
+            if should_stop():
+                raise RunCancelled
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def compare(scenario: Scenario, policies: list[Policy], labels: list[str], baseline: int = 0, seed: int = 0,
+            replications: int | None = None, workers: int | None = None,
+            on_result: Callable[[Comparison], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
+            observer: Observer | None = None) -> Comparison:
+    """Replicate every policy on common random numbers; Ctrl-C or a stop keeps what finished.
+
+    ``on_result`` gets the comparison once before the first run and again after every finished run.
+    """
+    reps = replications or scenario.horizon.replications
+    comparison = Comparison(scenario.name, labels, [p.name for p in policies], baseline, seed, reps,
+                            [[None] * reps for _ in policies], intents=list(scenario.intents))
+    started = time.perf_counter()
+
+    def store(p: int, r: int, result: RunResult) -> None:
+        comparison.results[p][r] = result
+        comparison.wall_seconds = time.perf_counter() - started
+        if on_result is not None:
+            on_result(comparison)
+
+    n_workers = workers if workers is not None else default_workers(scenario, reps * len(policies))
+    if on_result is not None:
+        on_result(comparison)  # the empty comparison: sizes are known before the first result
+    try:
+        execute(scenario, policies, seed, reps, n_workers, store, should_stop, observer)
+    except (RunCancelled, KeyboardInterrupt):
+        comparison.cancelled = True
+    comparison.wall_seconds = time.perf_counter() - started
+    return comparison

@@ -1,0 +1,73 @@
+"""Provides replication statistics: means with 95% t-intervals, and paired differences between policies.
+
+Replications are independent, so a KPI's mean over n replications has a Student-t confidence interval with
+n − 1 degrees of freedom. Two policies run on the same seeds meet the same customers (common random
+numbers), so their difference is estimated from per-replication differences: the noise both share cancels
+and the interval is much narrower than comparing two separate intervals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    half_width: float  # of the 95% interval; nan with fewer than 2 replications
+    n: int
+
+    @property
+    def low(self) -> float:
+        return self.mean - self.half_width
+
+    @property
+    def high(self) -> float:
+        return self.mean + self.half_width
+
+    def to_dict(self) -> dict[str, float]:
+        return {**asdict(self), "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
+class Difference(Estimate):
+    """A paired difference (policy − baseline)."""
+
+    @property
+    def significant(self) -> bool:
+        """The 95% interval excludes zero."""
+        return self.n >= 2 and not math.isnan(self.half_width) and abs(self.mean) > self.half_width
+
+    def to_dict(self) -> dict[str, float]:
+        return {**super().to_dict(), "significant": self.significant}
+
+
+def _t(n: int) -> float:
+    return float(stats.t.ppf(0.5 + LEVEL / 2, n - 1)) if n >= 2 else math.nan
+
+
+def estimate(values: list[float] | np.ndarray) -> Estimate:
+    """Mean and 95% half-width of the finite values (a KPI is nan when its denominator was zero)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    n = len(v)
+    if n == 0:
+        return Estimate(math.nan, math.nan, 0)
+    half = _t(n) * float(v.std(ddof=1)) / math.sqrt(n) if n >= 2 else math.nan
+    return Estimate(float(v.mean()), half, n)
+
+
+def paired(values: list[float] | np.ndarray, baseline: list[float] | np.ndarray) -> Difference:
+    """Mean and 95% half-width of per-replication differences, over replications where both are finite."""
+    a, b = np.asarray(values, dtype=float), np.asarray(baseline, dtype=float)
+    n = min(len(a), len(b))
+    d = a[:n] - b[:n]
+    d = d[np.isfinite(d)]
+    e = estimate(d)
+    return Difference(e.mean, e.half_width, e.n)
