@@ -19,7 +19,7 @@ import heapq
 import math
 from collections import deque
 from itertools import count
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from simpy.events import Timeout
@@ -38,28 +38,19 @@ ABANDON, OFFER = 0, 1
 
 
 class Contact:
-    """A contact in the human stage (the bot stage is already decided when it is created)."""
+    """A contact in the human stage; its static attributes stay in its cohort's arrays (row ``index``)."""
 
-    __slots__ = ("arrive", "asked", "budget", "channel", "deadline", "enq", "f", "failed", "handle", "intent",
-                 "origin", "queue", "reason", "refused", "repeats", "segment", "state", "turns", "u_accept",
-                 "u_repeat")
+    __slots__ = ("budget", "cohort", "deadline", "enq", "f", "handle", "head", "index", "priority", "queue",
+                 "state", "u_accept")
 
-    def __init__(self, arrive: float, channel: int, segment: int, intent: int, origin: int, f: float,
-                 budget: float, handle: float, turns: int, failed: int, reason: int, asked: bool, refused: int,
-                 repeats: int, u_accept: float, u_repeat: float):
-        self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
+    def __init__(self, cohort: Any, index: int, queue: Queue, f: float, budget: float, handle: float,
+                 priority: int, head: float, u_accept: float):
+        self.cohort, self.index, self.queue = cohort, index, queue
         self.f, self.budget, self.handle = f, budget, handle
-        self.turns, self.failed, self.reason, self.asked = turns, failed, reason, asked
-        self.refused, self.repeats, self.u_accept, self.u_repeat = refused, repeats, u_accept, u_repeat
+        self.priority, self.head, self.u_accept = priority, head, u_accept
         self.state = WAITING
         self.enq = 0.0
         self.deadline = math.inf
-        self.queue: Queue | None = None
-
-    def row(self, outcome: int, end: float, queued: bool, wait: float, f: float, handle: float) -> tuple:
-        """A ledger row (sandbox.metrics.ledger.COLUMNS order)."""
-        return (outcome, self.channel, self.segment, self.intent, self.origin, self.arrive, end, queued, wait,
-                f, self.turns, self.failed, self.reason, self.asked, self.refused, self.repeats, handle)
 
 
 class Queue:
@@ -146,8 +137,6 @@ class Centre:
         self.closing = plan.scenario.hours.at_closing
         self.capacity = plan.scenario.agents.queue_capacity
         width = plan.interval
-        self.queue_length = Level(plan.start, plan.end, width)
-        self.busy = Level(plan.start, plan.end, width)  # slots in use
         self.staffed = Level(plan.start, plan.end, width)  # slots on duty
         self.on_duty = Level(plan.start, plan.end, width)  # agents on duty
         self.is_open = False
@@ -159,10 +148,11 @@ class Centre:
         self.teams = [Team(i, g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work,
                            g.spec.hourly_cost, g.skills, Level(plan.start, plan.end, width))
                       for i, g in enumerate(plan.groups)]
-        self.queues: dict[tuple[int, int], Queue] = {}  # (intent, channel) → its skill queue
+        # One queue per (skill, channel); queue_of[intent × channels + channel] finds a contact's queue.
         by_key: dict[tuple[str, str], Queue] = {}
-        for i, skill in enumerate(plan.skill):
-            for c, channel in enumerate(channels):
+        self.queue_of: list[Queue] = []
+        for skill in plan.skill:
+            for channel in channels:
                 key = (skill, channel)
                 if key not in by_key:
                     queue = by_key[key] = Queue(skill, channel == "voice", plan.mean_handle.get(key, 0.0))
@@ -170,7 +160,8 @@ class Centre:
                         if skill in g.skills and channel in g.channels:
                             queue.teams.append(team)
                             team.queues.append(queue)
-                self.queues[(i, c)] = by_key[key]
+                self.queue_of.append(by_key[key])
+        self.queues = list(by_key.values())
 
     # --- staffing and opening hours ------------------------------------------------------------------
 
@@ -185,7 +176,7 @@ class Centre:
             self._set_headcount(self.teams[index], target, now)
 
     def _close_queues(self, now: float) -> None:
-        for queue in {id(q): q for q in self.queues.values()}.values():
+        for queue in self.queues:
             while (entry := queue.head()) is not None:
                 contact = entry[3]
                 if self.closing == "callback":
@@ -208,14 +199,12 @@ class Centre:
             if team.leaving:  # keep someone who was about to leave rather than bring in a new agent
                 agent = team.leaving.popitem()[0]
                 agent.leaving = False
-                team.file(agent)
             else:
                 agent = Agent(team)
                 team.present += 1
                 team.duty.add(now, 1)
                 self.on_duty.add(now, 1)
                 self.staffed.add(now, team.conc)
-                team.file(agent)
             self._pull(agent, now)
 
     def _dismiss(self, team: Team, agent: Agent, now: float) -> None:
@@ -230,42 +219,37 @@ class Centre:
     def arrive(self, contact: Contact) -> None:
         """A contact needs a human now."""
         now = self.env.now
-        self.expire(now)
+        if self.deadlines and self.deadlines[0][0] <= now:
+            self.expire(now)
+        queue = contact.queue
+        contact.enq = now
         if not self.is_open:
             if self.closing == "callback":
-                contact.enq = now
-                self.ledger.add(contact.row(Outcome.CALLBACK, now, False, math.nan, contact.f, 0.0))
-                self.callbacks.append((now, contact, self.queues[(contact.intent, contact.channel)]))
+                self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f)
+                self.callbacks.append((now, contact, queue))
             else:
                 self._refuse(contact, now, Outcome.TURNED_AWAY)
             return
-        queue = self.queues[(contact.intent, contact.channel)]
-        contact.queue, contact.enq = queue, now
         if queue.live == 0:
             for team in queue.teams:
                 agent = team.take(queue.voice)
                 if agent is not None:
                     self._start(contact, agent, now)
+                    team.file(agent)
                     return
         if self.capacity is not None and self.waiting >= self.capacity:
             self._refuse(contact, now, Outcome.BLOCKED)
             return
         cb = self.callback
-        if cb.predicted_wait is not None and self._predicted_wait(queue) > cb.predicted_wait \
-                and contact.u_accept < cb.accept:
-            self.ledger.add(contact.row(Outcome.CALLBACK, now, True, 0.0, contact.f, 0.0))
+        if cb.predicted_wait is not None and contact.u_accept < cb.accept \
+                and self._predicted_wait(queue) > cb.predicted_wait:
+            self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, True, 0.0, contact.f)
             self.callbacks.append((now, contact, queue))
-            contact.state = GONE
             return
-        plan = self.plan
-        segment = contact.segment
-        key = now - plan.head_start[segment] - (plan.policy.handoff.head_start if contact.reason else 0.0)
-        priority = int(plan.priority[segment]) + (plan.policy.handoff.priority if contact.reason else 0)
         seq = next(self.seq)
-        heapq.heappush(queue.heap, (-priority, key, seq, contact))
+        heapq.heappush(queue.heap, (-contact.priority, now - contact.head, seq, contact))
         queue.live += 1
         self.waiting += 1
-        self.queue_length.add(now, 1)
         contact.deadline = now + self.frustration.abandonment_delay(contact.f, contact.budget)
         due, kind = contact.deadline, ABANDON
         if cb.after_wait is not None and now + cb.after_wait < due:
@@ -280,24 +264,21 @@ class Centre:
 
     def _refuse(self, contact: Contact, now: float, outcome: Outcome) -> None:
         f = min(1.0, contact.f + self.left_unresolved)
-        self.ledger.add(contact.row(outcome, now, False, math.nan, f, 0.0))
+        self.ledger.add(contact.cohort, contact.index, outcome, now, False, math.nan, f)
 
     def _leave(self, contact: Contact, t: float, outcome: Outcome) -> None:
         """A waiting contact leaves the queue at t without being served."""
         contact.state = GONE
-        assert contact.queue is not None
         contact.queue.live -= 1
         self.waiting -= 1
-        self.queue_length.add(t, -1)
         wait = t - contact.enq
         f = self.frustration.after_wait(contact.f, wait)
         if outcome != Outcome.CALLBACK:
             f = min(1.0, f + self.left_unresolved)
-        self.ledger.add(contact.row(outcome, t, True, wait, f, 0.0))
+        self.ledger.add(contact.cohort, contact.index, outcome, t, True, wait, f)
 
     def _to_callback(self, contact: Contact, t: float) -> None:
         self._leave(contact, t, Outcome.CALLBACK)
-        assert contact.queue is not None
         self.callbacks.append((t, contact, contact.queue))
 
     def expire(self, now: float, strict: bool = False) -> None:
@@ -319,21 +300,19 @@ class Centre:
     # --- service ---------------------------------------------------------------------------------------
 
     def _start(self, contact: Contact, agent: Agent, now: float) -> None:
+        """Serve a contact; the agent is out of the free sets while this happens (the caller files it)."""
         team = agent.team
-        queue = contact.queue
-        assert queue is not None
-        if queue.voice:
+        if contact.queue.voice:
             slots, handle = team.conc, contact.handle
         else:
             slots, handle = 1, contact.handle * (1.0 + team.slowdown * agent.load)
-        team.unfile(agent)
         agent.load += slots
-        team.file(agent)
-        self.busy.add(now, slots)
         wait = now - contact.enq
         f = min(1.0, contact.f + self.per_minute * wait)
-        self.ledger.add(contact.row(Outcome.SERVED, now + handle, True, wait, f, handle))
-        self._occupy(agent, slots, handle + team.acw)
+        busy = handle + team.acw
+        self.ledger.add(contact.cohort, contact.index, Outcome.SERVED, now + handle, True, wait, f, handle, busy,
+                        slots)
+        self._occupy(agent, slots, busy)
 
     def _occupy(self, agent: Agent, slots: int, duration: float) -> None:
         done = Timeout(self.env, duration)
@@ -344,22 +323,22 @@ class Centre:
         agent: Agent = event.agent  # type: ignore[attr-defined]
         slots: int = event.slots  # type: ignore[attr-defined]
         now = self.env.now
-        self.expire(now)
+        if self.deadlines and self.deadlines[0][0] <= now:
+            self.expire(now)
         team = agent.team
         team.unfile(agent)
         agent.load -= slots
-        self.busy.add(now, -slots)
         if agent.leaving:
             if not self.is_open and self.closing == "serve":  # the last staff serve the queue after closing
                 self._pull(agent, now)
             if agent.load == 0:
                 self._dismiss(team, agent, now)
             return
-        team.file(agent)
         self._pull(agent, now)
 
     def _pull(self, agent: Agent, now: float) -> None:
-        """The agent has capacity: take the most urgent compatible contact, repeatedly, then a callback."""
+        """The agent (out of the free sets) takes the most urgent compatible contacts, or a callback; then is
+        filed as free again according to the slots left."""
         team = agent.team
         conc = team.conc
         while agent.load < conc:
@@ -372,15 +351,15 @@ class Centre:
                     best = head
             if best is None:
                 break
-            heapq.heappop(best[3].queue.heap)  # type: ignore[union-attr]
             contact = best[3]
+            heapq.heappop(contact.queue.heap)
             contact.state = GONE
-            contact.queue.live -= 1  # type: ignore[union-attr]
+            contact.queue.live -= 1
             self.waiting -= 1
-            self.queue_length.add(now, -1)
             self._start(contact, agent, now)
         if agent.load == 0 and self.callbacks and self.is_open:
             self._call_back(agent, now)
+        team.file(agent)
 
     def _call_back(self, agent: Agent, now: float) -> None:
         team = agent.team
@@ -390,13 +369,11 @@ class Centre:
                 break
         else:
             return
-        team.unfile(agent)
         agent.load = team.conc
-        team.file(agent)
-        self.busy.add(now, team.conc)
+        busy = contact.handle + team.acw
+        self.ledger.add_busy(now, busy, team.conc)
         self.totals.add("callbacks_done", 1)
-        self.totals.add("callback_resolution_time", now + contact.handle - contact.arrive)
-        self._occupy(agent, team.conc, contact.handle + team.acw)
+        self._occupy(agent, team.conc, busy)
 
     # --- end of the horizon ---------------------------------------------------------------------------
 
@@ -404,12 +381,12 @@ class Centre:
         """Settle what is due before the end, record who is still waiting, and close the monitors."""
         end = self.plan.end
         self.expire(end, strict=True)
-        for queue in {id(q): q for q in self.queues.values()}.values():
+        for queue in self.queues:
             while (entry := queue.head()) is not None:
                 contact = entry[3]
                 contact.state = GONE
                 queue.live -= 1
                 wait = end - contact.enq
-                self.ledger.add(contact.row(Outcome.IN_SYSTEM, end, True, wait,
-                                            self.frustration.after_wait(contact.f, wait), 0.0))
+                self.ledger.add(contact.cohort, contact.index, Outcome.IN_SYSTEM, end, True, wait,
+                                self.frustration.after_wait(contact.f, wait))
         self.totals.add("callbacks_pending", len(self.callbacks))

@@ -1,17 +1,19 @@
-"""Provides one simulation run: arrivals day by day, the bot stage in batches, the centre on SimPy, results.
+"""Provides one simulation run: a day's arrivals as a cohort, the bot stage in batch, the centre on SimPy.
 
-The run advances the SimPy clock a day at a time and reports progress to an observer between slices; an
-observer cancels by raising RunCancelled. Nothing here prints.
+Each simulated day the run draws the day's arrivals and everything about those customers at once, runs their
+bot conversations vectorised, records the contacts the bot finished, and hands the rest to the centre at
+the moment they leave the bot. A customer may come back once (a retry after abandoning, or a return after a
+wrong answer they believed); that second contact is drawn and talked through in the same batch, so a repeat
+costs one event, not a numpy call. The clock advances a day at a time and progress is reported to an
+observer between slices; an observer cancels by raising RunCancelled. Nothing here prints.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import time
-from dataclasses import dataclass, field
-from itertools import count
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import simpy
@@ -25,8 +27,7 @@ from sandbox.metrics.ledger import COLUMNS, Ledger, Totals
 from sandbox.model.conversation import converse
 from sandbox.model.outcomes import Outcome
 
-_BOT_FINAL = np.array([Outcome.CONTAINED, Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT])
-RETRY, RETURN = 1, 2  # ledger origins of repeat contacts
+NEW, RETRY, RETURN = 0, 1, 2  # origins: first contact; retry after abandoning; back after a wrong answer
 
 
 class Observer(Protocol):
@@ -46,54 +47,20 @@ class RunResult:
     replication: int
     wall_seconds: float
     records: dict[str, np.ndarray] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Simulation:
-    """Everything one replication needs, wired together."""
+class Cohort:
+    """Contacts that arrived together (a day's first contacts, or their potential repeats), as arrays.
 
-    def __init__(self, plan: Plan, seed: int, replication: int, keep_records: bool = False):
-        self.plan = plan
-        self.streams = Streams(seed, replication)
-        self.env = simpy.Environment(initial_time=plan.start)
-        self.totals = Totals(len(plan.channel_cum), len(plan.segment_cum), len(plan.intent_cum), plan.n_bins,
-                             plan.interval)
-        self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.scenario.churn,
-                             keep_records)
-        self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)
-        self.repeat = plan.scenario.repeat_contacts
-        self._pending: list[tuple[float, int, tuple[int, int, int, int]]] = []
-        self._flush_at = math.inf
-        self._seq = count()
+    The ledger reads the static columns (sandbox.metrics.ledger.STATIC) by row index.
+    """
 
-    # --- new contacts ------------------------------------------------------------------------------------
-
-    def _day(self, day: int) -> None:
-        plan, rng = self.plan, self.streams.day("arrivals", day)
-        mu = plan.expected_per_interval(day)
-        shape = plan.scenario.demand.busyness_shape
-        busyness = rng.gamma(shape, 1 / shape) if shape is not None else 1.0
-        counts = rng.poisson(mu * busyness)
-        starts = day * DAY + np.arange(len(mu)) * plan.interval
-        arrive = np.repeat(starts, counts) + rng.random(int(counts.sum())) * plan.interval
-        arrive.sort()
+    def __init__(self, plan: Plan, arrive: np.ndarray, channel: np.ndarray, segment: np.ndarray,
+                 intent: np.ndarray, origin: np.ndarray, f0: np.ndarray, u: np.ndarray,
+                 rng_patience: np.random.Generator, rng_handle: np.random.Generator, rng_bot: np.random.Generator):
         n = len(arrive)
-        u = self.streams.day("customers", day).random((6, n))
-        channel = np.searchsorted(plan.channel_cum, u[0], side="right").astype(np.int8)
-        segment = np.searchsorted(plan.segment_cum, u[1], side="right").astype(np.int8)
-        intent = np.searchsorted(plan.intent_cum, u[2], side="right").astype(np.int8)
-        keep = (arrive >= plan.start) & (arrive < plan.end)
-        self._admit(arrive, channel, segment, intent, plan.f0[intent], np.zeros(n, np.int8), u[3], u[4], u[5],
-                    self.streams.day("patience", day), self.streams.day("handle", day),
-                    self.streams.day("bot", day), keep)
-
-    def _admit(self, arrive: np.ndarray, channel: np.ndarray, segment: np.ndarray, intent: np.ndarray,
-               f0: np.ndarray, origin: np.ndarray, u_route: np.ndarray, u_accept: np.ndarray,
-               u_repeat: np.ndarray, rng_patience: np.random.Generator, rng_handle: np.random.Generator,
-               rng_bot: np.random.Generator, keep: np.ndarray | None = None) -> None:
-        """Draw the rest of each customer, run the bot stage, and send each contact on its way."""
-        plan = self.plan
-        n = len(arrive)
+        self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
+        self.u_accept, self.u_repeat = u[1], u[2]
         budget = np.full(n, math.inf)
         zero = rng_patience.random(n) < plan.zero_patience[segment]
         for s, dist in enumerate(plan.patience):
@@ -106,108 +73,136 @@ class Simulation:
             for c, dist in enumerate(by_channel):
                 mask = (intent == i) & (channel == c)
                 handle[mask] = dist.sample(rng_handle, int(mask.sum()))
-        talk = converse(plan.rules, plan.scenario.bot.turn_time, intent, segment, channel, f0, u_route, rng_bot)
-        if keep is not None and not keep.all():
-            arrive, channel, segment, intent, origin, budget, handle, u_accept, u_repeat = (
-                a[keep] for a in (arrive, channel, segment, intent, origin, budget, handle, u_accept, u_repeat))
-            talk = type(talk)(**{k: v[keep] for k, v in vars(talk).items()})
+        talk = converse(plan.rules, plan.scenario.bot.turn_time, intent, segment, channel, f0, u[0], rng_bot)
+        self.outcome, self.duration, self.frustration = talk.outcome, talk.duration, talk.frustration
+        self.turns, self.failed, self.reason = talk.turns, talk.failed, talk.reason
+        self.asked, self.refused, self.repeats = talk.asked, talk.refused, talk.repeats
+        escalated = talk.outcome == Outcome.ESCALATED
+        handoff = plan.policy.handoff
         if plan.rules.cold:
-            handle = np.where(talk.outcome == Outcome.ESCALATED, handle * plan.policy.handoff.cold_handle_factor,
-                              handle)
-        end = arrive + talk.duration
-        in_bot = np.isin(talk.outcome, _BOT_FINAL)
-        to_queue = ~in_bot
-        late = end >= plan.end  # still talking to the bot when the horizon ends
-        outcome = np.where(late, int(Outcome.IN_SYSTEM), talk.outcome)
-        record = in_bot | (to_queue & late)
-        if record.any():
-            self.ledger.add_batch({
-                "outcome": outcome[record], "channel": channel[record], "segment": segment[record],
-                "intent": intent[record], "origin": origin[record], "arrive": arrive[record],
-                "end": np.minimum(end[record], plan.end), "queued": np.zeros(int(record.sum()), bool),
-                "wait": np.full(int(record.sum()), math.nan), "frustration": talk.frustration[record],
-                "turns": talk.turns[record], "failed": talk.failed[record], "reason": talk.reason[record],
-                "asked": talk.asked[record], "refused": talk.refused[record], "repeats": talk.repeats[record],
-                "handle": np.zeros(int(record.sum())),
-            })
-        self._repeats(outcome, end, channel, segment, intent, u_repeat)
-        entering = np.flatnonzero(to_queue & ~late)
-        if entering.size:
-            order = entering[np.argsort(end[entering], kind="stable")]
-            contacts = [Contact(*row) for row in zip(
-                arrive[order].tolist(), channel[order].tolist(), segment[order].tolist(), intent[order].tolist(),
-                origin[order].tolist(), talk.frustration[order].tolist(), budget[order].tolist(),
-                handle[order].tolist(), talk.turns[order].tolist(), talk.failed[order].tolist(),
-                talk.reason[order].tolist(), talk.asked[order].tolist(), talk.refused[order].tolist(),
-                talk.repeats[order].tolist(), u_accept[order].tolist(), u_repeat[order].tolist(), strict=True)]
-            self._feed(contacts, end[order].tolist())
+            handle = np.where(escalated, handle * handoff.cold_handle_factor, handle)
+        self.budget, self.handle = budget, handle
+        self.priority = plan.priority[segment] + np.where(escalated, handoff.priority, 0)
+        self.head = plan.head_start[segment] + np.where(escalated, handoff.head_start, 0.0)
+        self.queue = intent.astype(np.int64) * len(plan.channel_cum) + channel
+        self.next: Cohort | None = None  # the potential repeat of each contact
+        self.retry_delay = self.return_delay = np.zeros(0)
 
-    def _feed(self, contacts: list[Contact], times: list[float]) -> None:
-        """Hand contacts to the centre at their times, one pending event at a time (a chain, not a heap)."""
-        env, centre = self.env, self.centre
-        items = iter(zip(times, contacts, strict=True))
+
+class Simulation:
+    """Everything one replication needs, wired together."""
+
+    def __init__(self, plan: Plan, seed: int, replication: int, keep_records: bool = False):
+        self.plan = plan
+        self.streams = Streams(seed, replication)
+        self.env = simpy.Environment(initial_time=plan.start)
+        self.totals = Totals(len(plan.segment_cum), len(plan.intent_cum), plan.n_bins, plan.interval)
+        self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.scenario.churn,
+                             keep_records)
+        self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)
+        self.repeat = plan.scenario.repeat_contacts
+
+    # --- arrivals ----------------------------------------------------------------------------------------
+
+    def _day(self, day: int) -> None:
+        """Draw the day's customers (all of them, so every policy sees the same ones) and admit them."""
+        plan, streams = self.plan, self.streams
+        rng = streams.day("arrivals", day)
+        mu = plan.expected_per_interval(day)
+        shape = plan.scenario.demand.busyness_shape
+        busyness = rng.gamma(shape, 1 / shape) if shape is not None else 1.0
+        counts = rng.poisson(mu * busyness)
+        starts = day * DAY + np.arange(len(mu)) * plan.interval
+        arrive = np.repeat(starts, counts) + rng.random(int(counts.sum())) * plan.interval
+        arrive.sort()
+        n = len(arrive)
+        u = streams.day("customers", day).random((6, n))
+        channel = np.searchsorted(plan.channel_cum, u[0], side="right").astype(np.int8)
+        segment = np.searchsorted(plan.segment_cum, u[1], side="right").astype(np.int8)
+        intent = np.searchsorted(plan.intent_cum, u[2], side="right").astype(np.int8)
+        first = Cohort(plan, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
+                       streams.day("patience", day), streams.day("handle", day), streams.day("bot", day))
+        rep = self.repeat
+        if rep.after_abandonment > 0 or rep.after_false_containment > 0:
+            rng = streams.day("repeats", day)
+            f0 = np.minimum(1.0, plan.f0[intent] + plan.scenario.frustration.repeat_information)
+            first.next = Cohort(plan, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8), f0,
+                                rng.random((3, n)), rng, rng, rng)
+            first.retry_delay = rep.abandonment_delay.sample(rng, n)
+            first.return_delay = rep.false_containment_delay.sample(rng, n)
+        inside = np.flatnonzero((arrive >= plan.start) & (arrive < plan.end))
+        self._admit(first, inside)
+
+    def _admit(self, cohort: Cohort, index: np.ndarray) -> None:
+        """Contacts whose arrival time is set: record the bot's results, schedule repeats, queue the rest."""
+        plan = self.plan
+        outcome = cohort.outcome[index]
+        end = cohort.arrive[index] + cohort.duration[index]
+        late = end >= plan.end  # still in the bot when the horizon ends
+        done = outcome <= Outcome.ABANDONED_BOT  # the bot's own outcomes are codes 0–3
+        record = done | late
+        if record.any():
+            self.ledger.add_batch(cohort, index[record], np.where(late, int(Outcome.IN_SYSTEM), outcome)[record],
+                                  np.minimum(end, plan.end)[record], cohort.frustration[index[record]])
+        if cohort.next is not None:
+            rep = self.repeat
+            for which, p, delays, origin in (
+                (Outcome.FALSE_CONTAINED, rep.after_false_containment, cohort.return_delay, RETURN),
+                (Outcome.ABANDONED_BOT, rep.after_abandonment, cohort.retry_delay, RETRY),
+            ):
+                hit = (outcome == which) & ~late & (cohort.u_repeat[index] < p)
+                for i, t in zip(index[hit].tolist(), (end + delays[index])[hit].tolist(), strict=True):
+                    self._repeat(cohort.next, i, t, origin)
+        entering = index[~done & ~late]
+        if entering.size:
+            entering = entering[np.argsort(cohort.arrive[entering] + cohort.duration[entering], kind="stable")]
+            self._feed(cohort, entering)
+
+    def _feed(self, cohort: Cohort, index: np.ndarray) -> None:
+        """Hand contacts to the centre as they leave the bot: one pending event at a time (a chain, not a heap)."""
+        env, centre, queues = self.env, self.centre, self.centre.queue_of
+        items = zip(index.tolist(), (cohort.arrive[index] + cohort.duration[index]).tolist(),
+                    cohort.queue[index].tolist(), cohort.frustration[index].tolist(), cohort.budget[index].tolist(),
+                    cohort.handle[index].tolist(), cohort.priority[index].tolist(), cohort.head[index].tolist(),
+                    cohort.u_accept[index].tolist(), strict=True)
 
         def step(event: simpy.Event | None) -> None:
             if event is not None:
                 centre.arrive(event.contact)  # type: ignore[attr-defined]
-            nxt = next(items, None)
-            if nxt is not None:
-                ev = Timeout(env, max(0.0, nxt[0] - env.now))
-                ev.contact = nxt[1]  # type: ignore[attr-defined]
+            item = next(items, None)
+            if item is not None:
+                i, t, q, f, budget, handle, priority, head, u_accept = item
+                ev = Timeout(env, max(0.0, t - env.now))
+                ev.contact = Contact(cohort, i, queues[q], f, budget, handle, priority, head,  # type: ignore[attr-defined]
+                                     u_accept)
                 ev.callbacks.append(step)
 
         step(None)
 
     # --- repeat contacts -------------------------------------------------------------------------------
 
-    def _repeats(self, outcome: np.ndarray, end: np.ndarray, channel: np.ndarray, segment: np.ndarray,
-                 intent: np.ndarray, u_repeat: np.ndarray) -> None:
-        """Schedule returns after believed wrong answers and retries after giving up on the bot."""
-        rep = self.repeat
-        for which, probability, delay, origin in (
-            (Outcome.FALSE_CONTAINED, rep.after_false_containment, rep.false_containment_delay, RETURN),
-            (Outcome.ABANDONED_BOT, rep.after_abandonment, rep.abandonment_delay, RETRY),
-        ):
-            if probability <= 0:
-                continue
-            idx = np.flatnonzero((outcome == which) & (u_repeat < probability))
-            if idx.size:
-                when = end[idx] + delay.sample(self.streams.repeats, idx.size)
-                for t, c, s, i in zip(when.tolist(), channel[idx].tolist(), segment[idx].tolist(),
-                                      intent[idx].tolist(), strict=True):
-                    self._schedule_repeat(t, (c, s, i, origin))
+    def _repeat(self, cohort: Cohort, index: int, t: float, origin: int) -> None:
+        """Contact ``index`` comes back at t as a row of its cohort's pre-drawn repeats.
 
-    def _abandoned(self, contact: Contact, t: float) -> None:
-        rep = self.repeat
-        if rep.after_abandonment > 0 and contact.u_repeat < rep.after_abandonment:
-            when = t + float(rep.abandonment_delay.sample(self.streams.repeats, 1)[0])
-            self._schedule_repeat(when, (contact.channel, contact.segment, contact.intent, RETRY))
-
-    def _schedule_repeat(self, t: float, who: tuple[int, int, int, int]) -> None:
-        if t >= self.plan.end:
+        _admit for a single contact that cannot repeat again, without numpy's per-call overhead.
+        """
+        plan = self.plan
+        if t >= plan.end:
             self.totals.add("repeats_after_horizon", 1)
             return
-        heapq.heappush(self._pending, (t, next(self._seq), who))
-        if t < self._flush_at:
-            self._flush_at = t
-            Timeout(self.env, max(0.0, t - self.env.now)).callbacks.append(self._flush)
+        cohort.arrive[index] = t
+        cohort.origin[index] = origin
+        outcome, end = int(cohort.outcome[index]), t + float(cohort.duration[index])
+        if end >= plan.end or outcome <= Outcome.ABANDONED_BOT:
+            self.ledger.add(cohort, index, Outcome.IN_SYSTEM if end >= plan.end else outcome, min(end, plan.end),
+                            False, math.nan, float(cohort.frustration[index]))
+        else:
+            self._feed(cohort, np.array([index]))
 
-    def _flush(self, _event: simpy.Event) -> None:
-        """Admit every pending repeat contact in one batch (each pending one is due at or after now)."""
-        self._flush_at = math.inf
-        pending, self._pending = self._pending, []
-        if not pending:
-            return
-        plan, rng = self.plan, self.streams.repeats
-        n = len(pending)
-        arrive = np.array([p[0] for p in pending])
-        who = np.array([p[2] for p in pending], dtype=np.int64)
-        channel, segment, intent = (who[:, k].astype(np.int8) for k in range(3))
-        step = plan.scenario.frustration.repeat_information
-        f0 = np.minimum(1.0, plan.f0[intent] + step)  # they explain everything again
-        u = rng.random((3, n))
-        self._admit(arrive, channel, segment, intent, f0, who[:, 3].astype(np.int8), u[0], u[1], u[2], rng, rng,
-                    rng)
+    def _abandoned(self, contact: Contact, t: float) -> None:
+        cohort = contact.cohort
+        if cohort.next is not None and cohort.u_repeat[contact.index] < self.repeat.after_abandonment:
+            self._repeat(cohort.next, contact.index, t + float(cohort.retry_delay[contact.index]), RETRY)
 
     # --- running ---------------------------------------------------------------------------------------
 

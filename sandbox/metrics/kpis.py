@@ -122,93 +122,84 @@ def _ratio(a: float, b: float) -> float:
 
 
 def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
-    t, s = totals, totals.scalars
+    t, get = totals, totals.get
     by = t.outcome_by_intent.sum(axis=0)
     n = {o.name.lower(): int(by[o]) for o in Outcome if o < Outcome.ESCALATED}
     offered = int(by.sum())
-    bot_handled = s.get("bot_handled", 0.0)
-    queued = s.get("queued", 0.0)
-    served = n["served"]
-    final = s.get("final", 0.0)
-    callbacks_done = s.get("callbacks_done", 0.0)
-    busy = np.array(centre.busy.close())
+    bot_handled, queued, served, final = get("bot_handled"), get("queued"), n["served"], get("final")
+    busy = t.series["busy_area"]
     staffed = np.array(centre.staffed.close())
-    queue_area = np.array(centre.queue_length.close())
-    duty = np.array(centre.on_duty.close())
-    agent_minutes = sum(sum(team.duty.close()) * 1 for team in centre.teams)
-    agent_cost = sum(sum(team.duty.close()) / 60 * team.cost for team in centre.teams)
+    team_minutes = [sum(team.duty.close()) for team in centre.teams]
+    agent_cost = sum(m / 60 * team.cost for m, team in zip(team_minutes, centre.teams, strict=True))
     bot = plan.scenario.bot
     bot_cost = bot_handled * bot.cost_per_conversation + (n["contained"] + n["false_contained"]) * \
         bot.cost_per_resolution
-    resolved = n["contained"] + served + callbacks_done
-    early = s.get("abandoned_before_t", 0.0)
+    resolved = n["contained"] + served + get("callbacks_done")
+    early = get("abandoned_before_t")
     kpis = {
         "offered": offered, "bot_handled": bot_handled, "contained": n["contained"],
-        "false_contained": n["false_contained"], "dead_ended": n["dead_ended"], "escalated": s.get("escalated", 0.0),
+        "false_contained": n["false_contained"], "dead_ended": n["dead_ended"], "escalated": get("escalated"),
         "abandoned_bot": n["abandoned_bot"], "blocked": n["blocked"], "turned_away": n["turned_away"],
         "abandoned_queue": n["abandoned_queue"], "served": served, "callbacks": n["callback"],
-        "callbacks_done": callbacks_done, "in_system": n["in_system"],
-        "repeat_contacts": s.get("retries", 0.0) + s.get("returns", 0.0),
+        "callbacks_done": get("callbacks_done"), "in_system": n["in_system"],
+        "repeat_contacts": get("retries") + get("returns"),
         "abandonment_rate": _ratio(n["abandoned_bot"] + n["abandoned_queue"], offered),
         "queue_abandonment_rate": _ratio(n["abandoned_queue"], queued),
         "containment_rate": _ratio(n["contained"] + n["false_contained"] + n["dead_ended"] + n["abandoned_bot"],
                                    bot_handled),
         "bot_resolution_rate": _ratio(n["contained"], bot_handled),
         "false_containment_rate": _ratio(n["false_contained"], bot_handled),
-        "escalation_rate": _ratio(s.get("escalated", 0.0), bot_handled),
-        "asa_served": _ratio(s.get("wait_served", 0.0), served) * 60,
-        "asa_all": _ratio(s.get("wait_all", 0.0), queued) * 60,
-        "service_level": _ratio(s.get("answered_within_t", 0.0), queued),
-        "service_level_served": _ratio(s.get("answered_within_t", 0.0), served),
-        "service_level_excl_early": _ratio(s.get("answered_within_t", 0.0), queued - early),
-        "answered_within_t": s.get("answered_within_t", 0.0), "abandoned_before_t": early,
-        "abandoned_after_t": s.get("abandoned_after_t", 0.0),
-        "resolution_time_mean": _ratio(s.get("resolution_time", 0.0), s.get("resolved", 0.0)),
+        "escalation_rate": _ratio(get("escalated"), bot_handled),
+        "asa_served": _ratio(get("wait_served"), served) * 60,
+        "asa_all": _ratio(get("wait_all"), queued) * 60,
+        "service_level": _ratio(get("answered_within_t"), queued),
+        "service_level_served": _ratio(get("answered_within_t"), served),
+        "service_level_excl_early": _ratio(get("answered_within_t"), queued - early),
+        "answered_within_t": get("answered_within_t"), "abandoned_before_t": early,
+        "abandoned_after_t": get("abandoned_after_t"),
+        "resolution_time_mean": _ratio(get("resolution_time"), get("resolved")),
         "resolution_time_p90": t.resolution_quantile(0.9),
-        "repeat_information": s.get("repeat_information", 0.0), "asked_human": s.get("asked_human", 0.0),
-        "refused_requests": s.get("refused_requests", 0.0),
-        "frustration_mean": _ratio(s.get("frustration", 0.0), final),
-        "csat": _ratio(s.get("csat", 0.0), final), "churn_risk": _ratio(s.get("churn", 0.0), final),
-        "value_at_risk": s.get("value_at_risk", 0.0),
+        "repeat_information": get("repeat_information"), "asked_human": get("asked_human"),
+        "refused_requests": get("refused_requests"),
+        "frustration_mean": _ratio(get("frustration"), final),
+        "csat": _ratio(get("csat"), final), "churn_risk": _ratio(get("churn"), final),
+        "value_at_risk": get("value_at_risk"),
         "occupancy": _ratio(float(busy.sum()), float(staffed.sum())),
-        "agent_hours": agent_minutes / 60, "bot_cost": bot_cost, "agent_cost": agent_cost,
+        "agent_hours": sum(team_minutes) / 60, "bot_cost": bot_cost, "agent_cost": agent_cost,
         "total_cost": bot_cost + agent_cost, "resolved": resolved,
         "cost_per_resolved": _ratio(bot_cost + agent_cost, resolved),
     }
     width = plan.interval
     with np.errstate(invalid="ignore", divide="ignore"):
         series = {
-            "arrivals": t.series.get("arrivals", np.zeros(t.n_bins)),
-            "escalated": t.series.get("escalated", np.zeros(t.n_bins)),
-            "abandoned": t.series.get("abandoned", np.zeros(t.n_bins)),
-            "queue_length": queue_area / width,
+            "arrivals": t.series["arrivals"], "escalated": t.series["escalated"],
+            "abandoned": t.series["abandoned"], "queue_length": t.series["queue_area"] / width,
             "occupancy": np.where(staffed > 0, busy / np.where(staffed > 0, staffed, 1), np.nan),
-            "agents_on_duty": duty / width,
+            "agents_on_duty": np.array(centre.on_duty.close()) / width,
         }
     by_intent = {}
     bi = t.by_intent
     for i, name in enumerate(plan.scenario.intents):
         row = t.outcome_by_intent[i]
-        handled = bi["bot_handled"][i] if "bot_handled" in bi else 0.0
-        fin = bi["final"][i] if "final" in bi else 0.0
+        handled, fin = bi["bot_handled"][i], bi["final"][i]
         by_intent[name] = {
             "offered": float(row.sum()), "bot_handled": float(handled),
             "contained": float(row[Outcome.CONTAINED]), "false_contained": float(row[Outcome.FALSE_CONTAINED]),
             "dead_ended": float(row[Outcome.DEAD_ENDED]), "abandoned_bot": float(row[Outcome.ABANDONED_BOT]),
-            "escalated": float(bi["escalated"][i]) if "escalated" in bi else 0.0,
-            "served": float(row[Outcome.SERVED]), "abandoned_queue": float(row[Outcome.ABANDONED_QUEUE]),
+            "escalated": float(bi["escalated"][i]), "served": float(row[Outcome.SERVED]),
+            "abandoned_queue": float(row[Outcome.ABANDONED_QUEUE]),
             "bot_resolution_rate": _ratio(float(row[Outcome.CONTAINED]), handled),
             "false_containment_rate": _ratio(float(row[Outcome.FALSE_CONTAINED]), handled),
-            "escalation_rate": _ratio(float(bi["escalated"][i]) if "escalated" in bi else 0.0, handled),
-            "frustration_mean": _ratio(float(bi["frustration"][i]) if "frustration" in bi else 0.0, fin),
-            "left_frustrated": _ratio(float(bi["left_frustrated"][i]) if "left_frustrated" in bi else 0.0, fin),
-            "csat": _ratio(float(bi["csat"][i]) if "csat" in bi else 0.0, fin),
-            "agent_hours": float(bi["handle"][i]) / 60 if "handle" in bi else 0.0,
-            "returns": float(bi["returns"][i]) if "returns" in bi else 0.0,
-            "value_at_risk": float(bi["value_at_risk"][i]) if "value_at_risk" in bi else 0.0,
+            "escalation_rate": _ratio(float(bi["escalated"][i]), handled),
+            "frustration_mean": _ratio(float(bi["frustration"][i]), fin),
+            "left_frustrated": _ratio(float(bi["left_frustrated"][i]), fin),
+            "csat": _ratio(float(bi["csat"][i]), fin),
+            "agent_hours": float(bi["handle"][i]) / 60,
+            "returns": float(bi["returns"][i]),
+            "value_at_risk": float(bi["value_at_risk"][i]),
         }
-    counts = {"queued": int(queued), "callbacks_pending": int(s.get("callbacks_pending", 0.0)),
-              "repeats_after_horizon": int(s.get("repeats_after_horizon", 0.0))}
+    counts = {"queued": int(queued), "callbacks_pending": int(get("callbacks_pending")),
+              "repeats_after_horizon": int(get("repeats_after_horizon"))}
     return Computed({k: float(v) for k, v in kpis.items()}, {k: [float(x) for x in v] for k, v in series.items()},
                     by_intent, counts)
 

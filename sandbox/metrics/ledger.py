@@ -1,65 +1,71 @@
 """Provides the ledger: one row per finished contact, folded into running totals so memory stays flat.
 
-The engine writes rows (whole arrays from the bot stage, single tuples from the queue); every few thousand
-rows they are aggregated with numpy into counts and sums per outcome, intent and interval, and dropped unless
-per-contact records were asked for. KPIs are computed from these totals in sandbox.metrics.kpis.
+A row names its cohort (the batch of contacts it arrived with, whose static attributes are arrays) and its
+index there, plus what happened to it. Every few thousand rows the ledger gathers the static columns,
+aggregates everything with numpy into counts and sums per outcome, intent and interval, and drops the rows
+unless per-contact records were asked for. KPIs are computed from these totals in sandbox.metrics.kpis.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from sandbox.config.scenario import Churn
+from sandbox.metrics.monitors import interval_areas
 from sandbox.model.frustration import churn_probability, satisfaction
 from sandbox.model.outcomes import N_OUTCOMES, Outcome
 
-COLUMNS = ("outcome", "channel", "segment", "intent", "origin", "arrive", "end", "queued", "wait",
-           "frustration", "turns", "failed", "reason", "asked", "refused", "repeats", "handle")
-DTYPES = dict(outcome=np.int8, channel=np.int8, segment=np.int8, intent=np.int8, origin=np.int8,
-              arrive=float, end=float, queued=bool, wait=float, frustration=float, turns=np.int16,
-              failed=np.int16, reason=np.int8, asked=bool, refused=np.int16, repeats=np.int16, handle=float)
+# Static columns come from the contact's cohort; dynamic ones from what happened to it.
+STATIC = ("channel", "segment", "intent", "origin", "arrive", "turns", "failed", "reason", "asked", "refused",
+          "repeats")
+DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots")
+COLUMNS = STATIC + DYNAMIC
+_DTYPES = {"outcome": np.int8, "end": float, "queued": bool, "wait": float, "frustration": float,
+           "handle": float, "busy": float, "slots": np.int16}
 ORIGINS = ("new", "retry", "return")  # first contact; retry after abandoning; back after a wrong answer
 FRUSTRATED = 0.7  # F at or above this counts as "left frustrated" in the per-intent view
 N_REASONS = 5
 # Resolution-time histogram: log-spaced bins of 1% width from 1 s to 30 days, enough for a p90 to 1%.
 _HIST_EDGES = np.exp(np.arange(np.log(1 / 60), np.log(30 * 1440), np.log(1.01)))
 FLUSH_ROWS = 4096
+INTENT_SUMS = ("frustration", "final", "csat", "left_frustrated", "bot_handled", "escalated", "failed_turns",
+               "handle", "returns", "value_at_risk")
 
 
 @dataclass
 class Totals:
     """Everything a run's KPIs, series and breakdowns are computed from."""
 
-    n_channels: int
     n_segments: int
     n_intents: int
     n_bins: int
     interval: float
-    outcome_by_intent: np.ndarray = field(init=False)  # [intent, outcome]
     scalars: dict[str, float] = field(default_factory=dict)
-    by_intent: dict[str, np.ndarray] = field(default_factory=dict)
-    by_segment: dict[str, np.ndarray] = field(default_factory=dict)
-    series: dict[str, np.ndarray] = field(default_factory=dict)
+    outcome_by_intent: np.ndarray = field(init=False)  # [intent, outcome]
+    by_intent: dict[str, np.ndarray] = field(init=False)
+    value_by_segment: np.ndarray = field(init=False)
+    series: dict[str, np.ndarray] = field(init=False)  # counts and time-integrals per interval
     reasons: np.ndarray = field(init=False)
     resolution_hist: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.outcome_by_intent = np.zeros((self.n_intents, N_OUTCOMES), dtype=np.int64)
+        self.by_intent = {name: np.zeros(self.n_intents) for name in INTENT_SUMS}
+        self.value_by_segment = np.zeros(self.n_segments)
+        self.series = {name: np.zeros(self.n_bins) for name in ("arrivals", "escalated", "abandoned",
+                                                                  "queue_area", "busy_area")}
         self.reasons = np.zeros(N_REASONS, dtype=np.int64)
         self.resolution_hist = np.zeros(len(_HIST_EDGES) + 1, dtype=np.int64)
 
     def add(self, name: str, value: float) -> None:
         self.scalars[name] = self.scalars.get(name, 0.0) + float(value)
 
-    def add_by(self, table: dict[str, np.ndarray], name: str, index: np.ndarray, weights: np.ndarray | None,
-               size: int) -> None:
-        counts = np.bincount(index, weights=weights, minlength=size)[:size]
-        if name in table:
-            table[name] += counts
-        else:
-            table[name] = counts.astype(float)
+    def get(self, name: str) -> float:
+        return self.scalars.get(name, 0.0)
 
     def resolution_quantile(self, q: float) -> float:
         """Quantile of resolution time (minutes) from the histogram; nan when nothing was resolved."""
@@ -79,30 +85,54 @@ class Ledger:
                  churn: Churn, keep_records: bool = False):
         self.totals = totals
         self._ceiling, self._threshold, self._value, self._churn = ceiling, threshold, value, churn
-        self._rows: list[tuple] = []
+        self._rows: dict[Any, list[tuple]] = {}  # cohort → rows of (index, *DYNAMIC)
+        self._n_rows = 0
         self._batches: list[dict[str, np.ndarray]] = []
-        self._pending = 0
+        self._busy: list[tuple[float, float, int]] = []
         self.keep_records = keep_records
         self.records: list[dict[str, np.ndarray]] = []
 
-    def add(self, row: tuple) -> None:
-        """One finished contact, as a tuple in COLUMNS order."""
-        self._rows.append(row)
-        if len(self._rows) >= FLUSH_ROWS:
+    def add(self, cohort: Any, index: int, outcome: int, end: float, queued: bool, wait: float, f: float,
+            handle: float = 0.0, busy: float = 0.0, slots: int = 0) -> None:
+        """One finished contact of the human stage."""
+        rows = self._rows.get(cohort)
+        if rows is None:
+            rows = self._rows[cohort] = []
+        rows.append((index, outcome, end, queued, wait, f, handle, busy, slots))
+        self._n_rows += 1
+        if self._n_rows >= FLUSH_ROWS:
             self.flush()
 
-    def add_batch(self, columns: dict[str, np.ndarray]) -> None:
-        """Many finished contacts at once, as arrays keyed by COLUMNS."""
-        if len(columns["outcome"]):
-            self._batches.append(columns)
+    def add_batch(self, cohort: Any, index: np.ndarray, outcome: np.ndarray, end: np.ndarray,
+                  frustration: np.ndarray) -> None:
+        """Contacts that never reached the queue (bot outcomes, or still in the bot at the end)."""
+        n = len(index)
+        if n < 16:  # a repeat contact or two: cheaper as rows than as one more array batch to concatenate
+            for i, o, e, f in zip(index.tolist(), outcome.tolist(), end.tolist(), frustration.tolist(), strict=True):
+                self.add(cohort, i, o, e, False, math.nan, f)
+            return
+        batch = {name: getattr(cohort, name)[index] for name in STATIC}
+        batch.update(outcome=outcome.astype(np.int8), end=end, queued=np.zeros(n, bool), wait=np.full(n, np.nan),
+                     frustration=frustration, handle=np.zeros(n), busy=np.zeros(n), slots=np.zeros(n, np.int16))
+        self._batches.append(batch)
+
+    def add_busy(self, start: float, duration: float, slots: int) -> None:
+        """Agent time that is not a contact's service (callbacks)."""
+        self._busy.append((start, duration, slots))
 
     def flush(self) -> None:
-        batches = self._batches
-        if self._rows:
-            cols = list(zip(*self._rows, strict=True))
-            batches.append({name: np.asarray(cols[i], dtype=DTYPES[name]) for i, name in enumerate(COLUMNS)})
-        self._rows, self._batches = [], []
-        for batch in batches:
+        batches, self._batches = self._batches, []
+        rows, self._rows, self._n_rows = self._rows, {}, 0
+        for cohort, group in rows.items():
+            table = np.array(group, dtype=float)  # one C-level conversion; columns are sliced out below
+            index = table[:, 0].astype(np.int64)
+            batch = {name: getattr(cohort, name)[index] for name in STATIC}
+            batch.update({name: table[:, k + 1].astype(_DTYPES[name]) for k, name in enumerate(DYNAMIC)})
+            batches.append(batch)
+        if batches:
+            batch = batches[0] if len(batches) == 1 else {
+                k: np.concatenate([b[k] for b in batches]) for k in COLUMNS}
+            self._areas(batch)  # before the warm-up filter: early contacts still occupy the queue and agents
             keep = batch["arrive"] >= 0  # contacts that arrived during the warm-up are not reported
             if not keep.all():
                 batch = {k: v[keep] for k, v in batch.items()}
@@ -110,6 +140,11 @@ class Ledger:
                 self._aggregate(batch)
                 if self.keep_records:
                     self.records.append(batch)
+        if self._busy:
+            start, duration, slots = (np.asarray(c, dtype=float) for c in zip(*self._busy, strict=True))
+            self._busy = []
+            t = self.totals
+            t.series["busy_area"] += interval_areas(start, start + duration, slots, t.interval, t.n_bins)
 
     def _aggregate(self, b: dict[str, np.ndarray]) -> None:
         t = self.totals
@@ -117,9 +152,9 @@ class Ledger:
         np.add.at(t.outcome_by_intent, (intent, outcome), 1)
         final = outcome != Outcome.IN_SYSTEM
         f = b["frustration"]
-        resolved_repeat = (b["origin"] > 0) | (b["reason"] > 0)
+        after_repeat = (b["origin"] > 0) | (b["reason"] > 0)
         csat = np.where(final, satisfaction(f, self._ceiling[channel]), 0.0)
-        churn = np.where(final, churn_probability(f, outcome, resolved_repeat, self._churn), 0.0)
+        churn = np.where(final, churn_probability(f, outcome, after_repeat, self._churn), 0.0)
         lost = churn * self._value[b["segment"]]
         botted = b["turns"] > 0
         escalated = b["reason"] > 0
@@ -130,6 +165,7 @@ class Ledger:
         within = wait <= self._threshold[channel]
         resolved = (outcome == Outcome.CONTAINED) | served
         resolution = (b["end"] - b["arrive"])[resolved]
+        frustrated = final & (f >= FRUSTRATED)
 
         for name, value in (
             ("final", final.sum()), ("bot_handled", botted.sum()), ("escalated", escalated.sum()),
@@ -137,36 +173,38 @@ class Ledger:
             ("value_at_risk", lost.sum()), ("repeat_information", b["repeats"].sum()),
             ("retries", (b["origin"] == 1).sum()), ("returns", (b["origin"] == 2).sum()),
             ("asked_human", b["asked"].sum()), ("refused_requests", b["refused"].sum()),
-            ("bot_turns", b["turns"].sum()), ("failed_turns", b["failed"].sum()),
             ("queued", queued.sum()), ("wait_all", wait.sum()), ("wait_served", wait[served].sum()),
             ("answered_within_t", (served & within).sum()), ("abandoned_before_t", (abandoned_q & within).sum()),
-            ("abandoned_after_t", (abandoned_q & ~within).sum()), ("handle", b["handle"].sum()),
+            ("abandoned_after_t", (abandoned_q & ~within).sum()),
             ("resolution_time", resolution.sum()), ("resolved", len(resolution)),
-            ("left_frustrated", (final & (f >= FRUSTRATED)).sum()),
         ):
             t.add(name, value)
         np.add.at(t.reasons, b["reason"].astype(np.int64), 1)
         t.resolution_hist += np.bincount(np.searchsorted(_HIST_EDGES, resolution),
                                          minlength=len(t.resolution_hist))
 
-        n = t.n_intents
-        t.add_by(t.by_intent, "frustration", intent, np.where(final, f, 0.0), n)
-        t.add_by(t.by_intent, "final", intent, final.astype(float), n)
-        t.add_by(t.by_intent, "csat", intent, csat, n)
-        t.add_by(t.by_intent, "left_frustrated", intent, (final & (f >= FRUSTRATED)).astype(float), n)
-        t.add_by(t.by_intent, "bot_handled", intent, botted.astype(float), n)
-        t.add_by(t.by_intent, "escalated", intent, escalated.astype(float), n)
-        t.add_by(t.by_intent, "failed_turns", intent, b["failed"].astype(float), n)
-        t.add_by(t.by_intent, "handle", intent, b["handle"], n)
-        t.add_by(t.by_intent, "returns", intent, (b["origin"] == 2).astype(float), n)
-        t.add_by(t.by_intent, "value_at_risk", intent, lost, n)
-        t.add_by(t.by_segment, "value_at_risk", b["segment"].astype(np.int64), lost, t.n_segments)
-        t.add_by(t.by_segment, "offered", b["segment"].astype(np.int64), None, t.n_segments)
+        for name, weights in (
+            ("frustration", np.where(final, f, 0.0)), ("final", final), ("csat", csat),
+            ("left_frustrated", frustrated), ("bot_handled", botted), ("escalated", escalated),
+            ("failed_turns", b["failed"]), ("handle", b["handle"]), ("returns", b["origin"] == 2),
+            ("value_at_risk", lost),
+        ):
+            t.by_intent[name] += np.bincount(intent, weights=np.asarray(weights, float), minlength=t.n_intents)
+        t.value_by_segment += np.bincount(b["segment"].astype(np.int64), weights=lost, minlength=t.n_segments)
 
         width, bins = t.interval, t.n_bins
         arrive_bin = np.minimum((b["arrive"] // width).astype(np.int64), bins - 1)
-        t.add_by(t.series, "arrivals", arrive_bin, None, bins)
+        t.series["arrivals"] += np.bincount(arrive_bin, minlength=bins)
+        t.series["escalated"] += np.bincount(arrive_bin[escalated], minlength=bins)
         gone = abandoned_q | (outcome == Outcome.ABANDONED_BOT)
         end_bin = np.clip((b["end"][gone] // width).astype(np.int64), 0, bins - 1)
-        t.add_by(t.series, "abandoned", end_bin, None, bins)
-        t.add_by(t.series, "escalated", arrive_bin[escalated], None, bins)
+        t.series["abandoned"] += np.bincount(end_bin, minlength=bins)
+
+    def _areas(self, b: dict[str, np.ndarray]) -> None:
+        """Queue length and busy slots integrated per interval from each contact's wait and service."""
+        t = self.totals
+        queued = b["queued"]
+        wait = np.where(queued, b["wait"], 0.0)
+        answered = b["end"] - b["handle"]  # a service starts handle minutes before the contact's end
+        t.series["queue_area"] += interval_areas(answered - wait, answered, queued, t.interval, t.n_bins)
+        t.series["busy_area"] += interval_areas(answered, answered + b["busy"], b["slots"], t.interval, t.n_bins)
