@@ -19,6 +19,10 @@ class Automation(Strict):
     )
     bypass_intents: list[Name] = Field([], description="Intents that always go straight to a human.")
     bypass_segments: list[Name] = Field([], description="Segments that always go straight to a human.")
+    bypass_emotional_load: Probability | None = Field(
+        None, description="Intents whose emotional_load is at least this go straight to a human (the empathy "
+        "gap: billing disputes and cancellations arrive upset and the bot resolves few of them). null: off.",
+    )
 
     def share_for(self, channel: str) -> float:
         return self.share if isinstance(self.share, float | int) else self.share.get(channel, 0.0)  # type: ignore[arg-type]

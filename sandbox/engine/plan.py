@@ -157,7 +157,9 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
     frustration = FrustrationModel(scenario.frustration, scenario.churn)
     rules = BotRules(
         share=np.array([policy.automation.share_for(c) for c in channels]),
-        bypass_intent=np.array([i in policy.automation.bypass_intents for i in intents]),
+        bypass_intent=np.array([i in policy.automation.bypass_intents or (
+            policy.automation.bypass_emotional_load is not None
+            and scenario.intents[i].emotional_load >= policy.automation.bypass_emotional_load) for i in intents]),
         bypass_segment=np.array([s in policy.automation.bypass_segments for s in segments]),
         resolve=np.minimum(1.0, np.array([scenario.intents[i].bot.resolve(policy.integration.crm)
                                           for i in intents]) * bot.quality),
