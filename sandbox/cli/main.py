@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from sandbox import __version__, api, catalog
 from sandbox.cli.render import (
@@ -27,7 +28,7 @@ from sandbox.cli.render import (
 )
 from sandbox.errors import ConfigError, SandboxError
 from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS
+from sandbox.metrics.kpis import HEADLINE, KPIS, markdown_kpis
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
                   pretty_exceptions_enable=False,
@@ -180,6 +181,23 @@ def schema(kind: Annotated[str, typer.Argument(help="scenario or policy")] = "sc
         write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+@app.command()
+def kpis(markdown: Annotated[bool, typer.Option("--markdown", help="As Markdown (docs/kpis.md).")] = False,
+         output: OutputOpt = None) -> None:
+    """Explain every KPI: its unit, which direction is better, and its exact definition."""
+    if markdown or output is not None:
+        text = markdown_kpis()
+        if output is not None:
+            write_atomic(output, text)
+        else:
+            sys.stdout.write(text)
+        return
+    table = Table("KPI", "unit", "definition", show_lines=False)
+    for k in KPIS.values():
+        table.add_row(k.name, k.unit, k.definition)
+    out.print(table)
 
 
 @app.command(name="list")

@@ -315,13 +315,10 @@ class Centre:
         self._occupy(agent, slots, busy)
 
     def _occupy(self, agent: Agent, slots: int, duration: float) -> None:
-        done = Timeout(self.env, duration)
-        done.agent, done.slots = agent, slots  # type: ignore[attr-defined]
-        done.callbacks.append(self._finish)
+        Timeout(self.env, duration, (agent, slots)).callbacks.append(self._finish)
 
     def _finish(self, event: simpy.Event) -> None:
-        agent: Agent = event.agent  # type: ignore[attr-defined]
-        slots: int = event.slots  # type: ignore[attr-defined]
+        agent, slots = event.value  # what the service's Timeout carries
         now = self.env.now
         if self.deadlines and self.deadlines[0][0] <= now:
             self.expire(now)

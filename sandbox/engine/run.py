@@ -168,14 +168,12 @@ class Simulation:
 
         def step(event: simpy.Event | None) -> None:
             if event is not None:
-                centre.arrive(event.contact)  # type: ignore[attr-defined]
+                centre.arrive(event.value)  # the Timeout carries its contact as its value
             item = next(items, None)
             if item is not None:
                 i, t, q, f, budget, handle, priority, head, u_accept = item
-                ev = Timeout(env, max(0.0, t - env.now))
-                ev.contact = Contact(cohort, i, queues[q], f, budget, handle, priority, head,  # type: ignore[attr-defined]
-                                     u_accept)
-                ev.callbacks.append(step)
+                contact = Contact(cohort, i, queues[q], f, budget, handle, priority, head, u_accept)
+                Timeout(env, max(0.0, t - env.now), contact).callbacks.append(step)
 
         step(None)
 
@@ -209,14 +207,29 @@ class Simulation:
     def run(self, observer: Observer | None = None) -> RunResult:
         wall = time.perf_counter()
         plan, env, centre = self.plan, self.env, self.centre
-        for t, is_open, counts in plan.timeline:
-            ev = Timeout(env, t - plan.start)
-            ev.callbacks.append(lambda _e, o=is_open, c=counts: centre.apply(o, c))
-        checkpoints = []
-        for day in range(plan.first_day, plan.days):
-            t0 = max(day * DAY, plan.start)
-            Timeout(env, t0 - plan.start).callbacks.append(lambda _e, d=day: self._day(d))
-            checkpoints.append(min((day + 1) * DAY, plan.end))
+        # Opening, closing and shift changes, and day starts, each as a chain of one pending event (memory
+        # stays flat over long horizons).
+        points = iter(plan.timeline)
+
+        def next_point(event: simpy.Event | None) -> None:
+            if event is not None:
+                centre.apply(*event.value)
+            point = next(points, None)
+            if point is not None:
+                Timeout(env, point[0] - env.now, point[1:]).callbacks.append(next_point)
+
+        days = iter(range(plan.first_day, plan.days))
+
+        def next_day(event: simpy.Event | None) -> None:
+            if event is not None:
+                self._day(event.value)
+            day = next(days, None)
+            if day is not None:
+                Timeout(env, max(day * DAY, plan.start) - env.now, day).callbacks.append(next_day)
+
+        next_point(None)
+        next_day(None)
+        checkpoints = [min((day + 1) * DAY, plan.end) for day in range(plan.first_day, plan.days)]
         span = plan.end - plan.start
         for stop in checkpoints:
             env.run(until=stop)
