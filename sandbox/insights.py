@@ -1,0 +1,161 @@
+"""Provides the "why" of a comparison: the main drivers of each policy's results, in plain words.
+
+Each detector looks for one of the failure modes of AI support (dead ends, cold handoffs and repeated
+information, emotional intents held by the bot, wrong answers coming back, under-staffing after escalation,
+containment that flatters) and, when the run shows it, writes a sentence with the run's own numbers.
+Nothing here is canned: a detector that finds nothing says nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sandbox.experiments import Comparison
+from sandbox.metrics.kpis import format_value
+
+FRUSTRATED_SHARE = 0.25  # an intent where a quarter or more of customers leave frustrated is worth naming
+
+
+@dataclass(frozen=True)
+class Insight:
+    policy: str  # label
+    mode: str  # which failure mode (or "cost")
+    weight: float  # for ordering: roughly, the share of customers affected
+    text: str
+
+
+def _pct(x: float) -> str:
+    return "–" if math.isnan(x) else f"{100 * x:.0f}%"
+
+
+class _View:
+    """Means over a policy's finished replications, by KPI and by intent."""
+
+    def __init__(self, comparison: Comparison, policy: int):
+        self.c, self.p = comparison, policy
+        self.label = comparison.labels[policy]
+
+    def kpi(self, name: str) -> float:
+        return self.c.estimate(self.p, name).mean
+
+    def intent(self, intent: str, name: str) -> float:
+        return self.c.intent_mean(self.p, intent, name)
+
+    def top_intent(self, name: str) -> tuple[str, float]:
+        values = {i: self.intent(i, name) for i in self.c.intents}
+        best = max(values, key=lambda i: -1 if math.isnan(values[i]) else values[i])
+        return best, values[best]
+
+
+def _dead_ends(v: _View, base: _View) -> Insight | None:
+    dead = v.kpi("dead_ended")
+    if not dead > 0:
+        return None
+    share = dead / v.kpi("offered")
+    intent, n = v.top_intent("dead_ended")
+    text = (f"{v.label} sends {_pct(share)} of customers away unresolved ({dead:.0f} a run): the bot ran out of "
+            f"answers and nothing hands them to a person. {_pct(n / dead)} of them came about {intent}, which "
+            f"the bot resolves {_pct(v.intent(intent, 'bot_resolution_rate'))} of the time.")
+    refused = v.kpi("refused_requests")
+    if refused > 0:
+        text += f" {refused:.0f} requests for a human were refused."
+    return Insight(v.label, "dead_end", share, text)
+
+
+def _repeated_information(v: _View, base: _View) -> Insight | None:
+    repeats, escalated = v.kpi("repeat_information"), v.kpi("escalated")
+    if not repeats > 0 or not escalated > 0:
+        return None
+    text = (f"{v.label}: {repeats:.0f} customers had to repeat themselves to an agent ({_pct(repeats / escalated)} "
+            f"of escalations, {_pct(repeats / v.kpi('offered'))} of all contacts); each repeat lengthens the "
+            f"agent's handling and adds frustration. CSAT {format_value('csat', v.kpi('csat'))} against "
+            f"{format_value('csat', base.kpi('csat'))} for {base.label}, resolution time "
+            f"{format_value('resolution_time_mean', v.kpi('resolution_time_mean'))}.")
+    return Insight(v.label, "repeated_information", repeats / v.kpi("offered"), text)
+
+
+def _emotional_intents(v: _View, base: _View) -> Insight | None:
+    worst, worst_share = None, 0.0
+    for intent in v.c.intents:
+        handled = v.intent(intent, "bot_handled")
+        share = v.intent(intent, "left_frustrated")
+        if handled > 0 and share >= FRUSTRATED_SHARE and share > worst_share:
+            worst, worst_share = intent, share
+    if worst is None:
+        return None
+    base_share = base.intent(worst, "left_frustrated")
+    failed = v.intent(worst, "bot_handled")
+    text = (f"{v.label}: {_pct(worst_share)} of {worst} customers leave frustrated (F ≥ 0.7), against "
+            f"{_pct(base_share)} with {base.label}. The bot handles {failed:.0f} of them a run and resolves "
+            f"{_pct(v.intent(worst, 'bot_resolution_rate'))}; the rest arrive upset and get more so.")
+    weight = worst_share * v.intent(worst, "offered") / v.kpi("offered")
+    return Insight(v.label, "emotional_intent", weight, text)
+
+
+def _wrong_answers(v: _View, base: _View) -> Insight | None:
+    wrong = v.kpi("false_contained")
+    if not wrong > 0:
+        return None
+    returns = sum(v.intent(i, "returns") for i in v.c.intents)
+    intent, n = v.top_intent("false_contained")
+    text = (f"{v.label}: {_pct(v.kpi('false_containment_rate'))} of bot conversations ({wrong:.0f} a run) ended "
+            f"with a wrong answer the customer believed, most often about {intent} ({n:.0f}).")
+    if returns > 0:
+        text += f" {returns:.0f} of those customers came back within the horizon as repeat contacts."
+    return Insight(v.label, "wrong_answers", wrong / v.kpi("offered"), text)
+
+
+def _flattering_containment(v: _View, base: _View) -> Insight | None:
+    industry, verified = v.kpi("containment_rate"), v.kpi("bot_resolution_rate")
+    if math.isnan(industry) or industry - verified < 0.10:
+        return None
+    text = (f"{v.label} would report {_pct(industry)} containment by the usual definition, but only "
+            f"{_pct(verified)} of bot conversations actually resolved the issue: the rest are dead ends, "
+            f"abandons and wrong answers that never reached a person.")
+    return Insight(v.label, "flattering_containment", industry - verified, text)
+
+
+def _understaffed(v: _View, base: _View) -> Insight | None:
+    diff = v.c.difference(v.p, "queue_abandonment_rate")
+    occupancy = v.kpi("occupancy")
+    if not (diff.significant and diff.mean > 0) and not occupancy > 0.85:
+        return None
+    text = (f"{v.label}: {_pct(v.kpi('queue_abandonment_rate'))} of contacts that reach the queue give up "
+            f"waiting (against {_pct(base.kpi('queue_abandonment_rate'))} with {base.label}); answered ones wait "
+            f"{format_value('asa_served', v.kpi('asa_served'))} on average and agents are "
+            f"{_pct(occupancy)} busy with {v.kpi('agent_hours'):.0f} agent hours "
+            f"(baseline {base.kpi('agent_hours'):.0f}). The queue gets {v.kpi('escalated'):.0f} escalations a "
+            f"run on top of direct contacts.")
+    return Insight(v.label, "understaffed", max(diff.mean, 0.0), text)
+
+
+def _cost(v: _View, base: _View) -> Insight | None:
+    diff = v.c.difference(v.p, "cost_per_resolved")
+    if not diff.significant:
+        return None
+    word = "saves" if diff.mean < 0 else "adds"
+    text = (f"{v.label} {word} {format_value('cost_per_resolved', abs(diff.mean))} per resolved contact against "
+            f"{base.label} ({format_value('cost_per_resolved', v.kpi('cost_per_resolved'))} vs "
+            f"{format_value('cost_per_resolved', base.kpi('cost_per_resolved'))}), with value at risk "
+            f"{format_value('value_at_risk', v.kpi('value_at_risk'))} vs "
+            f"{format_value('value_at_risk', base.kpi('value_at_risk'))}.")
+    return Insight(v.label, "cost", 0.0, text)
+
+
+DETECTORS = (_dead_ends, _repeated_information, _emotional_intents, _wrong_answers, _flattering_containment,
+             _understaffed, _cost)
+
+
+def explain(comparison: Comparison) -> list[Insight]:
+    """Insights for every policy with finished replications, the weightiest first within each policy."""
+    base = _View(comparison, comparison.baseline)
+    out: list[Insight] = []
+    for p in range(len(comparison.labels)):
+        if not comparison.finished(p):
+            continue
+        view = _View(comparison, p)
+        found = [ins for detect in DETECTORS if (ins := detect(view, base)) is not None]
+        found = [i for i in found if p != comparison.baseline or i.mode not in ("cost", "understaffed")]
+        out += sorted(found, key=lambda i: -i.weight)
+    return out

@@ -1,0 +1,1 @@
+"""Architecture rules: import layering, generated-file drift, no global random state."""

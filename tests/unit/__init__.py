@@ -1,0 +1,1 @@
+"""Unit tests: one module or function at a time."""
