@@ -28,12 +28,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from reference_models import run_ciw, run_plain_simpy  # noqa: E402
+from reference_models import run_ciw, run_plain_simpy
 
-from sandbox import api  # noqa: E402
-from sandbox.engine.plan import compile_plan  # noqa: E402
-from sandbox.engine.run import simulate  # noqa: E402
-from sandbox.erlang import erlang_a  # noqa: E402
+from sandbox import api
+from sandbox.engine.plan import compile_plan
+from sandbox.engine.run import simulate
+from sandbox.erlang import erlang_a
 
 
 def _median_rate(plan, runs: int, seed: int = 1) -> tuple[float, float]:

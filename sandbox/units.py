@@ -66,7 +66,7 @@ def format_duration(minutes: float) -> str:
     if not math.isfinite(minutes):
         return str(minutes)
     seconds = minutes * 60
-    if abs(seconds) < 120 or abs(seconds - round(seconds)) < 1e-9 and round(seconds) % 60:
+    if abs(seconds) < 120 or (abs(seconds - round(seconds)) < 1e-9 and round(seconds) % 60):
         return f"{_trim(seconds)}s"
     if abs(minutes) < 120 or minutes % 60:
         return f"{_trim(minutes)}m"

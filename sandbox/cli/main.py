@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,17 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from sandbox import __version__, api, catalog
-from sandbox.cli.render import (
-    ProgressReporter,
-    comparison_table,
-    print_problems,
-    table_text,
-    to_csv,
-    to_json,
-    write_atomic,
-)
+from sandbox.cli.render import ProgressReporter, comparison_table, print_problems, table_text
 from sandbox.errors import ConfigError, SandboxError
 from sandbox.experiments import Comparison
+from sandbox.export import to_csv, to_json, write_atomic
 from sandbox.metrics.kpis import HEADLINE, KPIS, markdown_kpis
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
@@ -38,7 +31,7 @@ err = Console(stderr=True)
 _state = {"debug": False}
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"

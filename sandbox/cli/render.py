@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import math
-import os
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -79,56 +74,6 @@ def delta_text(comparison: Comparison, policy: int, kpi: str) -> Text:
     good = better is not None and (diff.mean < 0) == (better == "lower")
     style = "green" if good else "red" if better else "yellow"
     return Text(f"{'▲' if diff.mean > 0 else '▼'} {text}", style=style)
-
-
-def _clean(value: Any) -> Any:
-    """NaN and infinity are not JSON; they become null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-def to_json(comparison: Comparison) -> str:
-    return json.dumps(_clean(comparison.to_dict()), indent=2)
-
-
-CSV_FIELDS = ("policy", "name", "kpi", "mean", "half_width", "low", "high", "n", "diff_mean", "diff_half_width",
-              "diff_significant")
-
-
-def to_csv(comparison: Comparison) -> str:
-    """One row per policy and KPI (long format, easy to pivot)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for p, label in enumerate(comparison.labels):
-        for kpi in KPIS:
-            est = comparison.estimate(p, kpi)
-            diff = comparison.difference(p, kpi) if p != comparison.baseline else None
-            writer.writerow(_clean({
-                "policy": label, "name": comparison.names[p], "kpi": kpi, "mean": est.mean,
-                "half_width": est.half_width, "low": est.low, "high": est.high, "n": est.n,
-                "diff_mean": diff.mean if diff else None, "diff_half_width": diff.half_width if diff else None,
-                "diff_significant": diff.significant if diff else None,
-            }))
-    return out.getvalue()
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside the target, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def table_text(table: Table) -> str:

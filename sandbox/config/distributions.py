@@ -74,7 +74,8 @@ class Lognormal(_Dist):
         """(mu, sigma) of the underlying normal."""
         if self.median is not None and self.sigma is not None:
             return math.log(self.median), self.sigma
-        assert self.mean_ is not None and self.cv is not None
+        assert self.mean_ is not None
+        assert self.cv is not None
         s2 = math.log1p(self.cv**2)
         return math.log(self.mean_) - s2 / 2, math.sqrt(s2)
 

@@ -150,9 +150,7 @@ def apply_override(doc: Document, path: Path_, value: Any, text: str) -> None:
             node[part] = {}
         node = node[part]
     last = path[-1]
-    if isinstance(node, list) and isinstance(last, int) and last < len(node):
-        node[last] = value
-    elif isinstance(node, dict):
+    if (isinstance(node, list) and isinstance(last, int) and last < len(node)) or isinstance(node, dict):
         node[last] = value
     else:
         raise ConfigError([doc.problem(path[:-1], "is not a mapping, so it has no keys to set")])
@@ -205,9 +203,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
         else:
             continue  # a union-branch label, not a key of the user's data

@@ -42,7 +42,7 @@ def check_shares(items: dict[str, float], what: str) -> None:
 def parse_clock(text: str) -> float:
     """'08:30' → minutes after midnight; '24:00' is allowed as the end of a day."""
     hours, minutes = (int(p) for p in text.split(":"))
-    if not (0 <= hours <= 24 and 0 <= minutes < 60) or hours == 24 and minutes:
+    if not (0 <= hours <= 24 and 0 <= minutes < 60) or (hours == 24 and minutes):
         raise ValueError(f"{text!r} is not a time of day (00:00 to 24:00)")
     return hours * 60.0 + minutes
 
@@ -366,7 +366,9 @@ class Churn(Strict):
     """Defection probabilities by outcome (SQM Group 2022), scaled by frustration (docs/model.md)."""
 
     resolved_first_contact: Probability = Field(0.05, description="Resolved by the first party who handled it.")
-    resolved_after_repeat: Probability = Field(0.09, description="Resolved after a transfer, callback or repeat contact.")
+    resolved_after_repeat: Probability = Field(
+        0.09, description="Resolved after a transfer, callback or repeat contact."
+    )
     unresolved: Probability = Field(0.25, description="Left without a (real) resolution.")
 
 

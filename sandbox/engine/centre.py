@@ -359,13 +359,13 @@ class Centre:
         team.file(agent)
 
     def _call_back(self, agent: Agent, now: float) -> None:
+        """An idle agent with nothing live to take calls back the oldest customer it has the skill for."""
         team = agent.team
-        for i, (_, contact, queue) in enumerate(self.callbacks):
-            if team in queue.teams:
-                del self.callbacks[i]
-                break
-        else:
+        index = next((i for i, (_, _, queue) in enumerate(self.callbacks) if team in queue.teams), None)
+        if index is None:
             return
+        contact = self.callbacks[index][1]
+        del self.callbacks[index]
         agent.load = team.conc
         busy = contact.handle + team.acw
         self.ledger.add_busy(now, busy, team.conc)

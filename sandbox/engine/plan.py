@@ -98,7 +98,7 @@ def _headcounts(scenario: Scenario, policy: Policy) -> dict[str, AgentGroup]:
     out = {}
     for name, group in scenario.agents.groups.items():
         def scaled(n: int) -> int:
-            return int(math.floor(n * staffing.scale + 0.5))
+            return math.floor(n * staffing.scale + 0.5)
         if name in staffing.headcount:
             group = group.model_copy(update={"headcount": staffing.headcount[name], "schedule": None})
         elif group.schedule is not None:
@@ -191,7 +191,7 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
     first_day = math.floor(start / DAY)
     return Plan(
         scenario=scenario, policy=policy, start=start, end=end, interval=interval,
-        n_bins=int(round(end / interval)),
+        n_bins=round(end / interval),
         channel_cum=_cumulative([scenario.channels[c].share for c in channels]),  # type: ignore[index]
         segment_cum=_cumulative([scenario.segments[s].share for s in segments]),
         intent_cum=_cumulative([scenario.intents[i].share for i in intents]),

@@ -20,7 +20,7 @@ class Level:
         self.end = end
         self.width = width
         self.level = 0.0
-        self.areas = [0.0] * max(1, int(round(end / width)))
+        self.areas = [0.0] * max(1, round(end / width))
 
     def add(self, t: float, delta: float) -> None:
         """At time t the level changes by delta (t never goes backwards)."""
