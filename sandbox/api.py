@@ -55,15 +55,16 @@ def split_overrides(texts: Iterable[str]) -> tuple[list[Override], list[Override
             problems += exc.problems
             continue
         head = path[0]
+        where = f"--set {text}"
         if head in ("scenario", "policy") and len(path) > 1:
-            (to_scenario if head == "scenario" else to_policy).append((path[1:], value, text))
+            (to_scenario if head == "scenario" else to_policy).append((path[1:], value, where))
         elif head in scenario_keys and head in policy_keys:
             problems.append(Problem(f"--set {text}", None, str(head), "both scenarios and policies have this key",
                                     f"write scenario.{head}=… or policy.{head}=…"))
         elif head in scenario_keys:
-            to_scenario.append((path, value, text))
+            to_scenario.append((path, value, where))
         elif head in policy_keys:
-            to_policy.append((path, value, text))
+            to_policy.append((path, value, where))
         else:
             close = difflib.get_close_matches(str(head), sorted(scenario_keys | policy_keys), n=1, cutoff=0.6)
             problems.append(Problem(f"--set {text}", None, str(head), "unknown key",
@@ -73,7 +74,8 @@ def split_overrides(texts: Iterable[str]) -> tuple[list[Override], list[Override
 
 def _document(ref: ScenarioRef | PolicyRef, kind: catalog.Kind, overrides: list[Override]) -> Document:
     if isinstance(ref, Scenario | Policy):
-        source: Path | dict[str, Any] = ref.model_dump(mode="json", by_alias=True, exclude_none=True)
+        # Keep explicit nulls: `max_bot_turns: null` means "no limit", not "use the default".
+        source: Path | dict[str, Any] = ref.model_dump(mode="json", by_alias=True)
     elif isinstance(ref, dict):
         source = ref
     else:
@@ -154,7 +156,7 @@ def load_scenario(ref: ScenarioRef = catalog.DEFAULT_SCENARIO, overrides: Iterab
 
 def load_policy(ref: PolicyRef, overrides: Iterable[str] = ()) -> Policy:
     to_scenario, to_policy, problems = split_overrides(overrides)
-    problems += [Problem("--set", None, text, "sets a scenario key, not a policy key") for _, _, text in to_scenario]
+    problems += [Problem(where, None, "", "sets a scenario key, not a policy key") for _, _, where in to_scenario]
     if problems:
         raise ConfigError(problems)
     doc = _document(ref, "policies", to_policy)
@@ -208,17 +210,20 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
             baseline: str | int | None = None, replications: int | None = None, seed: int = 0,
             days: int | None = None, overrides: Iterable[str] = (), workers: int | None = None,
             on_result: Callable[[Comparison], None] | None = None,
-            should_stop: Callable[[], bool] = lambda: False, observer: Observer | None = None) -> Comparison:
+            should_stop: Callable[[], bool] = lambda: False, observer: Observer | None = None,
+            labels: Sequence[str] | None = None) -> Comparison:
     """Run every policy on the same seeds and compare them with a baseline (default: the first policy).
 
     ``on_result`` is called with the growing Comparison after each finished replication; ``should_stop``
     is polled between replications; Ctrl-C or a stop returns what finished, marked ``cancelled``.
+    ``labels`` names the policies (default: file stems, or names of policies given as models).
     """
     loaded = load(scenario, policies, overrides, days)
     if not loaded.policies:
         raise ConfigError([Problem(None, None, "", "no policies to compare", "name at least one policy")])
-    base = _baseline_index(baseline, loaded.labels)
-    return _compare(loaded.scenario, loaded.policies, loaded.labels, base, seed, replications, workers,
+    names = list(labels) if labels is not None else loaded.labels
+    base = _baseline_index(baseline, names)
+    return _compare(loaded.scenario, loaded.policies, names, base, seed, replications, workers,
                     on_result, should_stop, observer)
 
 
@@ -261,6 +266,11 @@ def schema(kind: str) -> dict[str, Any]:
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     out["title"] = f"support-sandbox {kind}"
     return out
+
+
+def load_document_data(path: str | Path) -> dict[str, Any]:
+    """The raw mapping of a YAML file (problems raised as ConfigError), for editors that apply overrides."""
+    return read_yaml(Path(path)).data
 
 
 def scenarios(cwd: Path | None = None) -> dict[str, Path]:

@@ -9,6 +9,7 @@ identical comparisons.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import multiprocessing
 import os
@@ -44,6 +45,10 @@ class Comparison:
     wall_seconds: float = 0.0
     cancelled: bool = False
     intents: list[str] = field(default_factory=list)
+
+    def snapshot(self) -> Comparison:
+        """A copy whose result lists no longer change (for handing to another thread)."""
+        return dataclasses.replace(self, results=[list(runs) for runs in self.results])
 
     def finished(self, policy: int) -> list[RunResult]:
         return [r for r in self.results[policy] if r is not None]

@@ -108,13 +108,36 @@ def _emit(comparison: Comparison, fmt: Format, output: Path | None, show_all: bo
 def main_callback(ctx: typer.Context,
                   debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
                   version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
-    """Without a command: compare the shipped policies on the built-in default scenario."""
+    """Without a command: open the workbench on the built-in default scenario (in a terminal), or print its
+    comparison (when the output is not a terminal)."""
     _state["debug"] = debug
     if version:
         out.print(f"support-sandbox {__version__}")
         raise typer.Exit
     if ctx.invoked_subcommand is None:
-        _run_comparison(catalog.DEFAULT_SCENARIO, None, None, None, 0, None, None, None, Format.table, None, False)
+        if sys.stdout.isatty() and sys.stdin.isatty():
+            _open_tui(catalog.DEFAULT_SCENARIO, None, 0)
+        else:
+            _run_comparison(catalog.DEFAULT_SCENARIO, None, None, None, 0, None, None, None, Format.table, None,
+                            False)
+
+
+def _open_tui(scenario: str, policies: list[str] | None, seed: int) -> None:
+    # Imported here so that the other commands never load Textual.
+    from sandbox.tui.app import make_app
+
+    try:
+        application = make_app(scenario, policies, seed=seed)
+    except Exception as exc:
+        _fail(exc)
+        return
+    application.run()
+
+
+@app.command()
+def tui(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt = None, seed: SeedOpt = 0) -> None:
+    """Open the interactive workbench: pick policies, turn knobs, run, read why."""
+    _open_tui(scenario, policy, seed)
 
 
 @app.command()

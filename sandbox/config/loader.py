@@ -33,13 +33,13 @@ class Document:
     data: Any
     file: str | None = None
     lines: dict[Path_, int] = field(default_factory=dict)
-    overridden: dict[Path_, str] = field(default_factory=dict)  # path → the --set text that wrote it
+    overridden: dict[Path_, str] = field(default_factory=dict)  # path → what wrote it ("--set k=v", "knob …")
 
     def locate(self, path: Path_) -> tuple[str | None, int | None]:
         """File and line for a dotted path: an override names itself; else the nearest key with a line."""
         for n in range(len(path), -1, -1):
             if path[:n] in self.overridden:
-                return f"--set {self.overridden[path[:n]]}", None
+                return self.overridden[path[:n]], None
             if path[:n] in self.lines and n:
                 return self.file, self.lines[path[:n]]
         return self.file, None
@@ -225,9 +225,13 @@ def _message(err: Any) -> str:
     return msg
 
 
+_OTHER_BRANCH = {"dict_type", "model_type", "list_type", "model_attributes_type"}
+
+
 def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -> list[Problem]:
     """Translate pydantic errors, merging the per-branch errors pydantic gives for one union-typed key."""
     by_path: dict[Path_, list[tuple[str, str | None]]] = {}
+    branch_types: dict[Path_, set[str]] = {}
     for err in exc.errors():
         loc = tuple(err["loc"])
         if err["type"] == "missing":
@@ -239,11 +243,16 @@ def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(str(loc[-1]), allowed_keys(model, loc[:-1]), n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else None
+        if err["type"] in _OTHER_BRANCH and len(loc) > 1:
+            branch_types.setdefault(path, set()).add(message)
         entries = by_path.setdefault(path, [])
         if (message, hint) not in entries:
             entries.append((message, hint))
     problems = []
     for path, entries in by_path.items():
+        # "should be a valid dictionary" from the other branch of `number | mapping` only distracts.
+        specific = [e for e in entries if e[0] not in branch_types.get(path, set())]
+        entries = specific or entries
         message = entries[0][0] if len(entries) == 1 else " or ".join(m for m, _ in entries)
         problems.append(doc.problem(path, message, entries[0][1]))
     return sorted(problems, key=lambda p: (p.line or 0, p.key))

@@ -1,0 +1,185 @@
+"""Provides the workbench's widgets: knob rows, the KPI table, the per-intent table and the charts."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, Static
+from textual_plotext import PlotextPlot
+
+from sandbox.experiments import Comparison
+from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
+from sandbox.tui.workbench import Knob
+
+INTENT_COLUMNS = (
+    ("offered", "offered", "count"), ("bot_handled", "to bot", "count"), ("bot_resolution_rate", "bot resolved", "share"),
+    ("false_containment_rate", "wrong answer", "share"), ("escalation_rate", "escalated", "share"),
+    ("dead_ended", "dead ends", "count"), ("abandoned_bot", "quit bot", "count"),
+    ("abandoned_queue", "quit queue", "count"), ("left_frustrated", "left frustrated", "share"),
+    ("csat", "CSAT", "share"),
+)
+
+
+class Choice(Static, can_focus=True):
+    """A compact cycling choice: Enter, space, ←/→ or a click moves to the next option."""
+
+    BINDINGS = [("enter,space,right", "step(1)", "next"), ("left", "step(-1)", "previous")]
+
+    class Changed(Message):
+        def __init__(self, choice: Choice, value: str):
+            super().__init__()
+            self.choice, self.value = choice, value
+
+    def __init__(self, options: tuple[str, ...], value: str, **kwargs: object):
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.options = options
+        self.value = value if value in options else options[0]
+
+    def render(self) -> Text:
+        return Text(f"‹ {self.value} ›")
+
+    def set_value(self, value: str) -> None:
+        self.value = value if value in self.options else self.options[0]
+        self.refresh()
+
+    def action_step(self, delta: int) -> None:
+        self.value = self.options[(self.options.index(self.value) + delta) % len(self.options)]
+        self.refresh()
+        self.post_message(self.Changed(self, self.value))
+
+    def on_click(self) -> None:
+        self.action_step(1)
+
+
+class KnobRow(Horizontal):
+    """A label and its input (text for numbers, a Choice for options)."""
+
+    def __init__(self, knob: Knob, value: str):
+        super().__init__(classes="knob", id=f"knob-{knob.name.replace('.', '-')}")
+        self.knob, self.initial = knob, value
+
+    def compose(self) -> ComposeResult:
+        yield Label(self.knob.label, classes="knob-label")
+        if self.knob.kind == "choice":
+            yield Choice(self.knob.choices, self.initial, classes="knob-input")
+        else:
+            yield Input(self.initial, classes="knob-input", select_on_focus=True)
+
+    def show(self, value: str) -> None:
+        """Display a value without reporting it as an edit."""
+        widget = self.query_one(".knob-input")
+        if isinstance(widget, Choice):
+            widget.set_value(value)
+        elif isinstance(widget, Input) and widget.value != value:
+            with widget.prevent(Input.Changed):
+                widget.value = value
+        self.set_class(False, "-invalid")
+        self.tooltip = self.knob.help
+
+
+class KpiTable(DataTable):
+    """Policies side by side: mean ±CI, the change against the baseline, best value marked."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+
+    def show(self, comparison: Comparison | None, kpis: tuple[str, ...] = HEADLINE) -> None:
+        self.clear(columns=True)
+        if comparison is None:
+            return
+        self.add_column("KPI", key="kpi")
+        for p, label in enumerate(comparison.labels):
+            self.add_column(label + (" (base)" if p == comparison.baseline else ""), key=label)
+        for kpi in kpis:
+            self.add_row(Text(KPIS[kpi].label), *self._cells(comparison, kpi), key=kpi, height=2)
+
+    @staticmethod
+    def _cells(comparison: Comparison, kpi: str) -> list[Text]:
+        means = [comparison.estimate(p, kpi).mean for p in range(len(comparison.labels))]
+        better = KPIS[kpi].better
+        finite = [m for m in means if not math.isnan(m)]
+        best = (min(finite) if better == "lower" else max(finite)) if better and len(set(finite)) > 1 else None
+        cells = []
+        for p, mean in enumerate(means):
+            est = comparison.estimate(p, kpi)
+            cell = Text(format_value(kpi, mean), style="bold $success" if mean == best else "")
+            if est.half_width and not math.isnan(est.half_width):
+                cell.append(f" {format_half_width(kpi, est.half_width)}", style="dim")
+            cell.append("\n")
+            if p != comparison.baseline:
+                diff = comparison.difference(p, kpi)
+                if not math.isnan(diff.mean) and not (diff.mean == 0 and not diff.half_width):
+                    text = format_value(kpi, diff.mean, signed=True)
+                    if diff.significant:
+                        good = better is not None and (diff.mean < 0) == (better == "lower")
+                        colour = "green" if good else "red" if better else "yellow"
+                        cell.append(f"{'▲' if diff.mean > 0 else '▼'} {text}", style=colour)
+                    else:
+                        cell.append(f"{text} (n.s.)", style="dim")
+            cells.append(cell)
+        return cells
+
+
+class IntentTable(DataTable):
+    """Per intent for one policy: where the bot resolves, fails, gives wrong answers, who leaves frustrated."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+
+    def show(self, comparison: Comparison | None, label: str) -> None:
+        self.clear(columns=True)
+        if comparison is None or label not in comparison.labels:
+            return
+        p = comparison.labels.index(label)
+        self.add_column("intent")
+        for _, title, _ in INTENT_COLUMNS:
+            self.add_column(title)
+        for intent in comparison.intents:
+            row = [Text(intent)]
+            for key, _, unit in INTENT_COLUMNS:
+                value = comparison.intent_mean(p, intent, key)
+                if math.isnan(value):
+                    row.append(Text("–", style="dim"))
+                elif unit == "share":
+                    style = "red" if key == "left_frustrated" and value >= 0.25 else ""
+                    row.append(Text(f"{100 * value:.0f}%", style=style))
+                else:
+                    row.append(Text(f"{value:,.0f}" if value >= 100 else f"{value:.1f}"))
+            self.add_row(*row)
+
+
+class Chart(PlotextPlot):
+    """A plotext chart that redraws from plain series."""
+
+    def draw_lines(self, title: str, x: list[float], series: dict[str, list[float]], xlabel: str = "hour",
+                   ylabel: str = "") -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        plt.xlabel(xlabel)
+        if ylabel:
+            plt.ylabel(ylabel)
+        for name, values in series.items():
+            points = [(a, b) for a, b in zip(x, values, strict=False) if not math.isnan(b)]
+            if points:
+                plt.plot([a for a, _ in points], [b for _, b in points], label=name, marker="braille")
+        self.refresh()
+
+    def draw_points(self, title: str, points: dict[str, tuple[float, float]], xlabel: str, ylabel: str) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        plt.xlabel(xlabel)
+        plt.ylabel(ylabel)
+        for name, (x, y) in points.items():
+            if not (math.isnan(x) or math.isnan(y)):
+                plt.scatter([x], [y], label=name, marker="●")
+        self.refresh()

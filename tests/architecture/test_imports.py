@@ -1,0 +1,52 @@
+"""Import layering, checked in fresh interpreters so other tests' imports cannot hide a violation.
+
+The core (config, model, metrics, engine, api) must import without any UI library, so notebooks and worker
+processes stay light; only sandbox.engine may import SimPy.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+UI = ("textual", "typer", "rich", "click")
+
+
+def loaded_after(*modules: str) -> set[str]:
+    """Top-level module names in sys.modules after importing ``modules`` in a new interpreter."""
+    code = ("import importlib, json, sys\n"
+            f"for name in {list(modules)!r}:\n"
+            "    importlib.import_module(name)\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout))
+
+
+def test_core_does_not_import_ui_libraries() -> None:
+    loaded = loaded_after("sandbox.api", "sandbox.engine.run", "sandbox.config.loader", "sandbox.experiments")
+    assert "sandbox" in loaded and "numpy" in loaded  # the probe itself works
+    assert not loaded & set(UI), sorted(loaded & set(UI))
+
+
+@pytest.mark.parametrize("module", ["sandbox.model.conversation", "sandbox.model.frustration",
+                                    "sandbox.metrics.ledger", "sandbox.metrics.stats", "sandbox.metrics.kpis",
+                                    "sandbox.config.loader", "sandbox.config.reference", "sandbox.model",
+                                    "sandbox.metrics", "sandbox.config", "sandbox.units", "sandbox.errors"])
+def test_only_the_engine_imports_simpy(module: str) -> None:
+    loaded = loaded_after(module)
+    assert "simpy" not in loaded
+    assert not loaded & set(UI)
+
+
+def test_the_engine_does_import_simpy() -> None:
+    """The check above can fail: importing the engine does bring SimPy in."""
+    assert "simpy" in loaded_after("sandbox.engine.run")
+
+
+def test_the_cli_imports_its_ui_libraries() -> None:
+    loaded = loaded_after("sandbox.cli.main")
+    assert {"typer", "rich"} <= loaded
