@@ -141,10 +141,8 @@ class SandboxApp(App[None]):
                     with TabPane("3 Intents", id="intents"):
                         yield Label("", id="intents-title")
                         yield IntentTable(id="intent-table")
-                    with TabPane("4 Why", id="why"):
-                        with VerticalScroll():
-                            yield Markdown("Run a comparison (r) to see what drives each policy's results.",
-                                           id="why-text")
+                    with TabPane("4 Why", id="why"), VerticalScroll():
+                        yield Markdown("Run a comparison (r) to see what drives each policy's results.", id="why-text")
                     with TabPane("5 Sweep", id="sweep"):
                         yield Label("Press w to sweep the bot share of the highlighted policy from 0 to 100%.",
                                     id="sweep-title")

@@ -16,7 +16,8 @@ from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
 from sandbox.tui.workbench import Knob
 
 INTENT_COLUMNS = (
-    ("offered", "offered", "count"), ("bot_handled", "to bot", "count"), ("bot_resolution_rate", "bot resolved", "share"),
+    ("offered", "offered", "count"), ("bot_handled", "to bot", "count"),
+    ("bot_resolution_rate", "bot resolved", "share"),
     ("false_containment_rate", "wrong answer", "share"), ("escalation_rate", "escalated", "share"),
     ("dead_ended", "dead ends", "count"), ("abandoned_bot", "quit bot", "count"),
     ("abandoned_queue", "quit queue", "count"), ("left_frustrated", "left frustrated", "share"),
