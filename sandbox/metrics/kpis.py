@@ -244,10 +244,11 @@ def format_value(kpi: str, value: float | None, signed: bool = False) -> str:
 
 
 def format_half_width(kpi: str, half: float | None) -> str:
-    """The ± part of a confidence interval, in the KPI's unit (percentage points for shares)."""
+    """The ± part of a confidence interval, in the KPI's unit (percentage points for shares; time units are
+    left to the mean beside it)."""
     if half is None or math.isnan(half) or half == 0:
         return ""
-    return "±" + format_value(kpi, half, signed=True).lstrip("+")
+    return "±" + format_value(kpi, half, signed=True).lstrip("+").removesuffix(" min").removesuffix(" s")
 
 
 def markdown_kpis() -> str:

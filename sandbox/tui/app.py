@@ -38,7 +38,7 @@ from sandbox.experiments import Comparison
 from sandbox.export import to_csv, to_json, to_markdown, write_atomic
 from sandbox.insights import explain
 from sandbox.tui.screens import ExportScreen, HelpScreen, ProblemsScreen, SaveScreen
-from sandbox.tui.widgets import Chart, Choice, IntentTable, KnobRow, KpiTable
+from sandbox.tui.widgets import Chart, Choice, IntentTable, KnobRow, KpiTable, legend
 from sandbox.tui.workbench import Workbench
 
 VIEWS = ("compare", "day", "intents", "why", "sweep")
@@ -89,6 +89,7 @@ class SandboxApp(App[None]):
         Binding("a", "toggle_auto", "Auto"),
         Binding("b", "baseline", "Baseline"),
         Binding("s", "save", "Save"),
+        Binding("ctrl+s", "save", "Save", show=False, priority=True),
         Binding("x", "export", "Export"),
         Binding("1", "view('compare')", "Views 1-5"),
         *(Binding(str(i + 2), f"view('{v}')", show=False) for i, v in enumerate(VIEWS[1:])),
@@ -132,6 +133,7 @@ class SandboxApp(App[None]):
                     with TabPane("1 Compare", id="compare"):
                         yield KpiTable(id="kpis")
                     with TabPane("2 Over the day", id="day"):
+                        yield Static("", id="day-legend", classes="legend")
                         with Horizontal(classes="charts"):
                             yield Chart(id="chart-queue")
                             yield Chart(id="chart-abandon")
@@ -157,6 +159,9 @@ class SandboxApp(App[None]):
 
     def on_mount(self) -> None:
         self._refresh_policy_list()
+        policies = self.query_one("#policies", SelectionList)
+        policies.highlighted = 0
+        policies.focus()
         self._update_titles()
         if self.workbench.problems:
             self.push_screen(ProblemsScreen("Some files could not be loaded; the others are ready.",
@@ -357,13 +362,15 @@ class SandboxApp(App[None]):
         hours = [i * interval / 60 for i in range(n)]
         series = {name: {label: c.series_mean(p, name) for p, label in enumerate(c.labels) if c.finished(p)}
                   for name in ("queue_length", "abandoned", "occupancy")}
+        self.query_one("#day-legend", Static).update(legend([label for p, label in enumerate(c.labels)
+                                                              if c.finished(p)]))
         self.query_one("#chart-queue", Chart).draw_lines("queue length (time-average)", hours, series["queue_length"])
         self.query_one("#chart-abandon", Chart).draw_lines("abandoned per interval", hours, series["abandoned"])
         self.query_one("#chart-occupancy", Chart).draw_lines("occupancy", hours, series["occupancy"])
         points = {label: (100 * c.estimate(p, "abandonment_rate").mean, c.estimate(p, "cost_per_resolved").mean)
                   for p, label in enumerate(c.labels) if c.finished(p)}
-        self.query_one("#chart-frontier", Chart).draw_points("cost vs abandonment", points, "abandonment %",
-                                                              "cost per resolved $")
+        self.query_one("#chart-frontier", Chart).draw_points("cost per resolved $ vs abandonment %", points,
+                                                              "abandonment %", "")
 
     # --- views, sweep ------------------------------------------------------------------------------
 

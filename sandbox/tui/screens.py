@@ -28,7 +28,7 @@ confidence interval; the second line of each cell is the paired change against t
 | `b` | make the highlighted policy the baseline |
 | `1`–`5` | views: Compare, Over the day, Intents, Why, Sweep |
 | `w` | run the automation sweep for the highlighted policy |
-| `s` | save the highlighted policy with its edits as YAML |
+| `s` | save the highlighted policy with its edits as YAML (`ctrl+s` even while typing) |
 | `x` | export the comparison (CSV, JSON, Markdown) |
 | `p` | show problems found in your files |
 | `t` | switch dark/light theme |

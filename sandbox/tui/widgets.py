@@ -6,6 +6,7 @@ import math
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
@@ -28,7 +29,8 @@ INTENT_COLUMNS = (
 class Choice(Static, can_focus=True):
     """A compact cycling choice: Enter, space, ←/→ or a click moves to the next option."""
 
-    BINDINGS = [("enter,space,right", "step(1)", "next"), ("left", "step(-1)", "previous")]
+    BINDINGS = [Binding("enter,space,right", "step(1)", "next", show=False),
+                Binding("left", "step(-1)", "previous", show=False)]
 
     class Changed(Message):
         def __init__(self, choice: Choice, value: str):
@@ -95,7 +97,9 @@ class KpiTable(DataTable):
             return
         self.add_column("KPI", key="kpi")
         for p, label in enumerate(comparison.labels):
-            self.add_column(label + (" (base)" if p == comparison.baseline else ""), key=label)
+            # Long names would make every column wide; the policy list shows them in full.
+            short = label if len(label) <= 16 else label[:15] + "…"
+            self.add_column(short + (" (base)" if p == comparison.baseline else ""), key=label)
         for kpi in kpis:
             self.add_row(Text(KPIS[kpi].label), *self._cells(comparison, kpi), key=kpi, height=2)
 
@@ -151,15 +155,28 @@ class IntentTable(DataTable):
                     style = "red" if key == "left_frustrated" and value >= 0.25 else ""
                     row.append(Text(f"{100 * value:.0f}%", style=style))
                 else:
-                    row.append(Text(f"{value:,.0f}" if value >= 100 else f"{value:.1f}"))
+                    row.append(Text(f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"))
             self.add_row(*row)
 
 
-class Chart(PlotextPlot):
-    """A plotext chart that redraws from plain series."""
+# One colour per policy, the same in every chart and in the legend (plotext name, Rich name).
+PALETTE = (("cyan+", "bright_cyan"), ("red+", "bright_red"), ("green+", "bright_green"), ("orange+", "dark_orange"),
+           ("magenta+", "bright_magenta"), ("blue+", "bright_blue"), ("yellow+", "yellow"), ("gray+", "grey70"))
 
-    def draw_lines(self, title: str, x: list[float], series: dict[str, list[float]], xlabel: str = "hour",
-                   ylabel: str = "") -> None:
+
+def legend(labels: list[str]) -> Text:
+    """'● no-bot  ● warm-handoff …' in the charts' colours."""
+    text = Text()
+    for i, label in enumerate(labels):
+        text.append("● ", style=PALETTE[i % len(PALETTE)][1])
+        text.append(label + "  ")
+    return text
+
+
+class Chart(PlotextPlot):
+    """A plotext chart that redraws from plain series; series are coloured by their position (PALETTE)."""
+
+    def _reset(self, title: str, xlabel: str, ylabel: str) -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -167,20 +184,20 @@ class Chart(PlotextPlot):
         plt.xlabel(xlabel)
         if ylabel:
             plt.ylabel(ylabel)
-        for name, values in series.items():
+
+    def draw_lines(self, title: str, x: list[float], series: dict[str, list[float]], xlabel: str = "hour",
+                   ylabel: str = "") -> None:
+        self._reset(title, xlabel, ylabel)
+        for i, values in enumerate(series.values()):
             points = [(a, b) for a, b in zip(x, values, strict=False) if not math.isnan(b)]
             if points:
-                plt.plot([a for a, _ in points], [b for _, b in points], label=name, marker="braille")
+                self.plt.plot([a for a, _ in points], [b for _, b in points], marker="braille",
+                              color=PALETTE[i % len(PALETTE)][0])
         self.refresh()
 
     def draw_points(self, title: str, points: dict[str, tuple[float, float]], xlabel: str, ylabel: str) -> None:
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title(title)
-        plt.xlabel(xlabel)
-        plt.ylabel(ylabel)
-        for name, (x, y) in points.items():
+        self._reset(title, xlabel, ylabel)
+        for i, (x, y) in enumerate(points.values()):
             if not (math.isnan(x) or math.isnan(y)):
-                plt.scatter([x], [y], label=name, marker="●")
+                self.plt.scatter([x], [y], marker="●", color=PALETTE[i % len(PALETTE)][0])
         self.refresh()

@@ -53,7 +53,7 @@ RUN_KNOBS = (Knob("replications", "replications", "run", "int", help="replicatio
 
 
 def agent_knob(group: str) -> Knob:
-    return Knob(f"agents.groups.{group}", f"agents {group}"[:14], "scenario", "int",
+    return Knob(f"agents.groups.{group}", f"staff {group}"[:13], "scenario", "int",
                 help=f"agents in group {group} at the busiest time (the schedule is scaled)")
 
 
@@ -236,7 +236,11 @@ class Workbench:
 
     def save_policy(self, label: str, path: Path) -> list[Problem]:
         """Write the policy with its edits; validate the written file (and against the scenario) before saying so."""
-        write_atomic(path, policy_yaml(self.entry(label).model))
+        entry = self.entry(label)
+        model = entry.model
+        if entry.edited and not model.name.endswith("(edited)"):
+            model = model.model_copy(update={"name": f"{model.name} (edited)"})
+        write_atomic(path, policy_yaml(model))
         report = api.validate([str(path)])
         problems = report.get(str(path), [])
         if not problems:
