@@ -33,6 +33,7 @@ from textual.widgets.selection_list import Selection
 from textual.worker import get_current_worker
 
 from sandbox import api
+from sandbox.catalog import DEFAULT_SCENARIO
 from sandbox.errors import ConfigError, Problem, RunCancelled, SandboxError
 from sandbox.experiments import Comparison
 from sandbox.export import to_csv, to_json, to_markdown, write_atomic
@@ -114,6 +115,7 @@ class SandboxApp(App[None]):
         self._last_render = 0.0
         self._render_timer: Timer | None = None
         self._auto_timer: Timer | None = None
+        self.clock = time.perf_counter  # replaceable, so screenshots of a finished run are reproducible
 
     # --- layout ------------------------------------------------------------------------------------
 
@@ -158,8 +160,9 @@ class SandboxApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.main = self.screen  # messages keep arriving while a dialog is on top; they update this screen
         self._refresh_policy_list()
-        policies = self.query_one("#policies", SelectionList)
+        policies = self.main.query_one("#policies", SelectionList)
         policies.highlighted = 0
         policies.focus()
         self._update_titles()
@@ -175,11 +178,11 @@ class SandboxApp(App[None]):
         self.sub_title = (f"{wb.scenario.name} · {days} day{'s' if days != 1 else ''} · {wb.replications} reps · "
                           f"seed {wb.seed}{' · auto' if self.auto else ''}")
         edited = " *" if self.current and self.workbench.entry(self.current).edited else ""
-        self.query_one("#knobs-title", Label).update(f"KNOBS  {self.current}{edited}")
+        self.main.query_one("#knobs-title", Label).update(f"KNOBS  {self.current}{edited}")
 
     def _refresh_policy_list(self) -> None:
         wb = self.workbench
-        policies = self.query_one("#policies", SelectionList)
+        policies = self.main.query_one("#policies", SelectionList)
         highlighted = policies.highlighted
         policies.clear_options()
         policies.add_options([
@@ -191,8 +194,10 @@ class SandboxApp(App[None]):
     # --- policies and knobs ----------------------------------------------------------------------
 
     def on_selection_list_selection_highlighted(self, event: SelectionList.SelectionHighlighted) -> None:
+        if event.selection.value == self.current:
+            return  # the list was redrawn (an edit marked it), not moved: keep what is being typed
         self.current = event.selection.value
-        for row in self.query(KnobRow):
+        for row in self.main.query(KnobRow):
             row.show(self.workbench.value(row.knob, self.current))
             problem = self.workbench.invalid.get((row.knob.name, self.current if row.knob.target == "policy"
                                                   else ""))
@@ -207,7 +212,7 @@ class SandboxApp(App[None]):
     def _apply(self, row: KnobRow, text: str) -> bool:
         problem = self.workbench.set(row.knob, self.current, text)
         row.set_class(problem is not None, "-invalid")
-        message = self.query_one("#knob-error", Static)
+        message = self.main.query_one("#knob-error", Static)
         message.update(f"⚠ {problem.key}: {problem.message}" if problem else "")
         self._update_titles()
         self._refresh_policy_list()
@@ -250,9 +255,9 @@ class SandboxApp(App[None]):
             return
         scenario, policies, labels, baseline = wb.inputs()
         self.run_id += 1
-        self.running, self.started = True, time.perf_counter()
+        self.running, self.started = True, self.clock()
         total = wb.replications * len(policies)
-        self.query_one("#progress", ProgressBar).update(total=total, progress=0)
+        self.main.query_one("#progress", ProgressBar).update(total=total, progress=0)
         self._status(f"running {len(policies)} policies × {wb.replications} replications …  esc cancels")
         self._run(self.run_id, scenario, policies, labels, baseline, wb.replications, wb.seed)
 
@@ -277,15 +282,15 @@ class SandboxApp(App[None]):
             return  # a superseded run
         self.comparison = message.comparison
         done = sum(r is not None for runs in message.comparison.results for r in runs)
-        self.query_one("#progress", ProgressBar).update(progress=done)
+        self.main.query_one("#progress", ProgressBar).update(progress=done)
         if isinstance(message, RunFinished):
             self.running = False
-            elapsed = time.perf_counter() - self.started
+            elapsed = self.clock() - self.started
             what = "cancelled after" if message.comparison.cancelled else "done:"
             self._status(f"{what} {done} replications in {elapsed:.1f} s · "
                          f"{message.comparison.complete_replications()} complete per policy")
             self._render_all()
-        elif time.perf_counter() - self._last_render >= RENDER_EVERY:
+        elif self.clock() - self._last_render >= RENDER_EVERY:
             self._render_table()
         elif self._render_timer is None:
             self._render_timer = self.set_timer(RENDER_EVERY, self._render_table)
@@ -320,12 +325,12 @@ class SandboxApp(App[None]):
     # --- rendering -------------------------------------------------------------------------------
 
     def _status(self, text: str) -> None:
-        self.query_one("#status-text", Static).update(text)
+        self.main.query_one("#status-text", Static).update(text)
 
     def _render_table(self) -> None:
         self._render_timer = None
-        self._last_render = time.perf_counter()
-        self.query_one("#kpis", KpiTable).show(self.comparison)
+        self._last_render = self.clock()
+        self.main.query_one("#kpis", KpiTable).show(self.comparison)
 
     def _render_all(self) -> None:
         self._render_table()
@@ -334,14 +339,14 @@ class SandboxApp(App[None]):
         self._show_day()
 
     def _show_intents(self) -> None:
-        self.query_one("#intents-title", Label).update(f"Per intent · {self.current}")
-        self.query_one("#intent-table", IntentTable).show(self.comparison, self.current)
+        self.main.query_one("#intents-title", Label).update(f"Per intent · {self.current}")
+        self.main.query_one("#intent-table", IntentTable).show(self.comparison, self.current)
 
     def _show_why(self) -> None:
         c = self.comparison
         if c is None:
             return
-        lines = [f"Compared with **{c.labels[c.baseline]}** over {c.complete_replications()} replications.", ""]
+        lines = [f"Baseline: **{c.labels[c.baseline]}** · {c.complete_replications()} replications", ""]
         last = None
         for insight in explain(c):
             if insight.policy != last:
@@ -350,7 +355,7 @@ class SandboxApp(App[None]):
             lines += [f"- {insight.text}", ""]
         if last is None:
             lines.append("Nothing stands out: no dead ends, repeats, wrong answers or queue trouble in this run.")
-        self.query_one("#why-text", Markdown).update("\n".join(lines))
+        self.main.query_one("#why-text", Markdown).update("\n".join(lines))
 
     def _show_day(self) -> None:
         c = self.comparison
@@ -362,20 +367,20 @@ class SandboxApp(App[None]):
         hours = [i * interval / 60 for i in range(n)]
         series = {name: {label: c.series_mean(p, name) for p, label in enumerate(c.labels) if c.finished(p)}
                   for name in ("queue_length", "abandoned", "occupancy")}
-        self.query_one("#day-legend", Static).update(legend([label for p, label in enumerate(c.labels)
+        self.main.query_one("#day-legend", Static).update(legend([label for p, label in enumerate(c.labels)
                                                               if c.finished(p)]))
-        self.query_one("#chart-queue", Chart).draw_lines("queue length (time-average)", hours, series["queue_length"])
-        self.query_one("#chart-abandon", Chart).draw_lines("abandoned per interval", hours, series["abandoned"])
-        self.query_one("#chart-occupancy", Chart).draw_lines("occupancy", hours, series["occupancy"])
+        self.main.query_one("#chart-queue", Chart).draw_lines("queue length (time-average)", hours, series["queue_length"])
+        self.main.query_one("#chart-abandon", Chart).draw_lines("abandoned per interval", hours, series["abandoned"])
+        self.main.query_one("#chart-occupancy", Chart).draw_lines("occupancy", hours, series["occupancy"])
         points = {label: (100 * c.estimate(p, "abandonment_rate").mean, c.estimate(p, "cost_per_resolved").mean)
                   for p, label in enumerate(c.labels) if c.finished(p)}
-        self.query_one("#chart-frontier", Chart).draw_points("cost per resolved $ vs abandonment %", points,
+        self.main.query_one("#chart-frontier", Chart).draw_points("cost per resolved $ vs abandonment %", points,
                                                               "abandonment %", "")
 
     # --- views, sweep ------------------------------------------------------------------------------
 
     def action_view(self, view: str) -> None:
-        self.query_one("#views", TabbedContent).active = view
+        self.main.query_one("#views", TabbedContent).active = view
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "day":
@@ -386,7 +391,7 @@ class SandboxApp(App[None]):
     def action_sweep(self) -> None:
         if not self.current or self.workbench.invalid:
             return
-        self.query_one("#sweep-title", Label).update(
+        self.main.query_one("#sweep-title", Label).update(
             f"Sweeping the bot share of {self.current} from 0 to 100% (3 replications a point) …")
         self._sweep(self.current, self.workbench.scenario, self.workbench.entry(self.current).model,
                     self.workbench.seed)
@@ -410,13 +415,13 @@ class SandboxApp(App[None]):
         def curve(kpi: str, scale: float = 1.0) -> dict[str, list[float]]:
             return {kpi: [scale * c.estimate(p, kpi).mean for p in range(len(c.labels))]}
 
-        self.query_one("#sweep-title", Label).update(
+        self.main.query_one("#sweep-title", Label).update(
             f"Bot share of {message.label} from 0 to 100% · {c.complete_replications()} replications a point")
-        self.query_one("#sweep-abandon", Chart).draw_lines("abandonment %", shares, curve("abandonment_rate", 100),
+        self.main.query_one("#sweep-abandon", Chart).draw_lines("abandonment %", shares, curve("abandonment_rate", 100),
                                                           xlabel="bot share %")
-        self.query_one("#sweep-cost", Chart).draw_lines("cost per resolved $", shares, curve("cost_per_resolved"),
+        self.main.query_one("#sweep-cost", Chart).draw_lines("cost per resolved $", shares, curve("cost_per_resolved"),
                                                        xlabel="bot share %")
-        self.query_one("#sweep-csat", Chart).draw_lines("CSAT %", shares, curve("csat", 100), xlabel="bot share %")
+        self.main.query_one("#sweep-csat", Chart).draw_lines("CSAT %", shares, curve("csat", 100), xlabel="bot share %")
 
     # --- files -------------------------------------------------------------------------------------
 
@@ -475,9 +480,10 @@ class SandboxApp(App[None]):
 
 
 def make_app(scenario: str | None = None, policies: list[str] | None = None, cwd: Path | None = None,
-             seed: int = 0, autorun: bool = True) -> SandboxApp:
-    """The app on a scenario (default: the built-in one) and policies (default: all available)."""
-    from sandbox.catalog import DEFAULT_SCENARIO
-
+             seed: int = 0, autorun: bool = True, replications: int | None = None) -> SandboxApp:
+    """The app on a scenario (default: the built-in one) and policies (default: all available); shared by the
+    CLI and the tests."""
     workbench = Workbench.open(scenario or DEFAULT_SCENARIO, policies, cwd, seed)
+    if replications is not None:
+        workbench.replications = replications
     return SandboxApp(workbench, autorun)

@@ -85,7 +85,7 @@ class KnobRow(Horizontal):
 
 
 class KpiTable(DataTable):
-    """Policies side by side: mean ±CI, the change against the baseline, best value marked."""
+    """Policies side by side: mean ±CI, the change against the baseline; the best value is bold and underlined."""
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
@@ -112,7 +112,7 @@ class KpiTable(DataTable):
         cells = []
         for p, mean in enumerate(means):
             est = comparison.estimate(p, kpi)
-            cell = Text(format_value(kpi, mean), style="bold $success" if mean == best else "")
+            cell = Text(format_value(kpi, mean), style="bold underline" if mean == best else "")
             if est.half_width and not math.isnan(est.half_width):
                 cell.append(f" {format_half_width(kpi, est.half_width)}", style="dim")
             cell.append("\n")

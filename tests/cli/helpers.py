@@ -11,17 +11,43 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 EXECUTABLE = Path(sys.executable).parent / "support-sandbox"
+# A scenario with seven problems of six kinds (test_cli_validate.BAD_LINES lists them).
+BAD = """\
+name: many problems
+demand:
+  rate: -20/h
+  busynes_shape: 20
+channels:
+  voice: {share: 0.6, service_level_threshold: 20}
+  chat: {share: 0.3, service_level_threshold: 60s}
+segments:
+  all: {share: 1, priority: high}
+intents:
+  general: {share: 1, handle_time: {kind: lognormal, mean: 6m}}
+agents:
+  groups:
+    team: {skills: [general], headcount: 2, concurency: 2}
+"""
 # The quick comparison most CLI tests use: the built-in default scenario, two policies, two one-day runs.
 QUICK = ("-p", "no-bot", "-p", "warm-handoff", "-n", "2", "--days", "1")
 
 
-def run_cli(*args: str, cwd: Path | None = None, executable: list[str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """The installed console script in a subprocess, as a user runs it."""
+def start_cli(*args: str, cwd: Path | None = None, executable: list[str] | None = None) -> subprocess.Popen[str]:
+    """Start the installed console script (or ``executable``) in a subprocess, as a user runs it."""
     command = (executable or [str(EXECUTABLE)]) + list(args)
     env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1"}
-    return subprocess.run(command, capture_output=True, text=True, cwd=cwd or REPO, timeout=timeout, env=env,
-                          check=False)
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            text=True, cwd=cwd or REPO, env=env)
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Wait for a started process; several started together run in parallel (they are import-bound)."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def without_wall_time(text: str) -> dict[str, Any]:

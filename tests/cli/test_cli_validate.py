@@ -8,26 +8,10 @@ from pathlib import Path
 import pytest
 
 from .conftest import Invoke
-from .helpers import REPO, run_cli
+from .helpers import BAD, REPO
 
 SHIPPED = sorted((REPO / "simulations").glob("*.yaml")) + sorted((REPO / "policies").glob("*.yaml"))
 
-BAD = """\
-name: many problems
-demand:
-  rate: -20/h
-  busynes_shape: 20
-channels:
-  voice: {share: 0.6, service_level_threshold: 20}
-  chat: {share: 0.3, service_level_threshold: 60s}
-segments:
-  all: {share: 1, priority: high}
-intents:
-  general: {share: 1, handle_time: {kind: lognormal, mean: 6m}}
-agents:
-  groups:
-    team: {skills: [general], headcount: 2, concurency: 2}
-"""
 BAD_LINES = [
     ":3: demand.rate: should be greater than 0 (got '-20/h')",
     ":4: demand.busynes_shape: unknown key (did you mean 'busyness_shape'?)",
@@ -120,11 +104,3 @@ def test_validate_needs_a_file(cli: Invoke) -> None:
     result = cli("validate")
     assert result.exit_code == 2
     assert "Missing argument" in result.output
-
-
-def test_validate_in_a_real_process(bad_file: Path) -> None:
-    done = run_cli("validate", str(bad_file), str(REPO / "simulations" / "ecommerce.yaml"))
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    assert f"{bad_file}:4: demand.busynes_shape: unknown key (did you mean 'busyness_shape'?)" in done.stderr
-    assert done.stdout.strip() == f"✓ {REPO / 'simulations' / 'ecommerce.yaml'}"

@@ -65,9 +65,14 @@ def outcomes(c: Conversations) -> dict[Outcome, int]:
 def test_share_zero_sends_everyone_direct() -> None:
     c = run(rules(share=np.array([0.0])), f0=0.3)
     assert np.all(c.outcome == Outcome.DIRECT)
-    assert np.all(c.duration == 0) and np.all(c.turns == 0) and np.all(c.failed == 0)
-    assert np.all(c.frustration == 0.3) and np.all(c.reason == Reason.NONE)
-    assert not c.asked.any() and np.all(c.repeats == 0) and np.all(c.refused == 0)
+    assert np.all(c.duration == 0)
+    assert np.all(c.turns == 0)
+    assert np.all(c.failed == 0)
+    assert np.all(c.frustration == 0.3)
+    assert np.all(c.reason == Reason.NONE)
+    assert not c.asked.any()
+    assert np.all(c.repeats == 0)
+    assert np.all(c.refused == 0)
 
 
 def test_share_one_offers_everyone_to_the_bot() -> None:
@@ -92,7 +97,8 @@ def test_bypass_masks() -> None:
               bypass_segment=np.array([False, True]), share=np.array([0.6]))
     c = run(r, intent=intent, segment=segment)
     direct = c.outcome == Outcome.DIRECT
-    assert np.all(direct[intent == 1]) and np.all(direct[segment == 1])
+    assert np.all(direct[intent == 1])
+    assert np.all(direct[segment == 1])
     free = (intent != 1) & (segment != 1)
     assert within(int((~direct[free]).sum()), int(free.sum()), 0.6)
 
@@ -159,7 +165,8 @@ def test_dead_end_rules_never_escalate() -> None:
     dead = c.outcome == Outcome.DEAD_ENDED
     assert np.all(c.turns[dead] == r.give_up_after)
     assert np.all(c.reason == Reason.NONE)
-    assert c.asked.any() and np.all(c.refused[c.asked] >= 1)  # every request was refused
+    assert c.asked.any()
+    assert np.all(c.refused[c.asked] >= 1)
 
 
 def test_honoured_requests_escalate_with_reason_request() -> None:
@@ -167,12 +174,15 @@ def test_honoured_requests_escalate_with_reason_request() -> None:
     c = run(r, f0=0.5)
     request = c.reason == Reason.REQUEST
     assert np.all(c.outcome[request] == Outcome.ESCALATED)
-    assert np.all(c.turns[request] == 1) and np.all(c.asked[request]) and np.all(c.failed[request] == 1)
+    assert np.all(c.turns[request] == 1)
+    assert np.all(c.asked[request])
+    assert np.all(c.failed[request] == 1)
     # every unsolvable contact asks after its first failed turn (P = 1 − exp(−50·0.62)) and is handed over
     assert within(int(request.sum()), N, 0.7 * (1 - math.exp(-50 * 0.62)))
     # the only other handoffs are solvable contacts whose resolution needs more than max_turns = 4 turns
     other = (c.outcome == Outcome.ESCALATED) & ~request
-    assert np.all(c.reason[other] == Reason.MAX_TURNS) and np.all(c.failed[other] == 0)
+    assert np.all(c.reason[other] == Reason.MAX_TURNS)
+    assert np.all(c.failed[other] == 0)
     assert np.all(c.refused == 0)
 
 
@@ -181,7 +191,8 @@ def test_requests_honoured_only_after_n_turns() -> None:
               resolve=np.array([0.0]), max_turns=5)
     c = run(r, f0=0.5)
     assert np.all(c.outcome == Outcome.ESCALATED)
-    assert np.all(c.reason == Reason.REQUEST) and np.all(c.turns == 2)
+    assert np.all(c.reason == Reason.REQUEST)
+    assert np.all(c.turns == 2)
     assert np.all(c.refused == 1)
     # 0.5 + failed 0.12 + refused 0.15 + failed 0.12 + transfer 0.05
     np.testing.assert_allclose(c.frustration, 0.94, rtol=1e-12)
@@ -190,7 +201,8 @@ def test_requests_honoured_only_after_n_turns() -> None:
 def test_frustration_threshold() -> None:
     r = rules(threshold=0.3, resolve=np.array([0.0]), max_turns=None, frustration={"failed_turn": 0.12})
     c = run(r, f0=0.0)
-    assert np.all(c.outcome == Outcome.ESCALATED) and np.all(c.reason == Reason.FRUSTRATION)
+    assert np.all(c.outcome == Outcome.ESCALATED)
+    assert np.all(c.reason == Reason.FRUSTRATION)
     assert np.all(c.turns == 3)  # F = 0.12, 0.24, 0.36
 
 
@@ -205,13 +217,16 @@ def test_low_confidence_trigger() -> None:
 
 def test_max_turns_trigger() -> None:
     c = run(rules(resolve=np.array([0.0]), max_turns=3))
-    assert np.all(c.outcome == Outcome.ESCALATED) and np.all(c.reason == Reason.MAX_TURNS)
-    assert np.all(c.turns == 3) and np.all(c.failed == 3)
+    assert np.all(c.outcome == Outcome.ESCALATED)
+    assert np.all(c.reason == Reason.MAX_TURNS)
+    assert np.all(c.turns == 3)
+    assert np.all(c.failed == 3)
 
 
 def test_bot_giving_up_escalates_when_there_is_a_turn_limit() -> None:
     c = run(rules(resolve=np.array([0.0]), max_turns=10, give_up_after=4))
-    assert np.all(c.outcome == Outcome.ESCALATED) and np.all(c.reason == Reason.MAX_TURNS)
+    assert np.all(c.outcome == Outcome.ESCALATED)
+    assert np.all(c.reason == Reason.MAX_TURNS)
     assert np.all(c.turns == 4)
 
 
@@ -235,7 +250,8 @@ def test_cold_handoff_adds_repeat_information(f0: float) -> None:
     cold = run(rules(resolve=np.array([0.4]), max_turns=2, frustration=steps, cold=True), f0=f0)
     np.testing.assert_array_equal(warm.outcome, cold.outcome)
     escalated = warm.outcome == Outcome.ESCALATED
-    assert escalated.any() and (~escalated).any()
+    assert escalated.any()
+    assert (~escalated).any()
     before = np.minimum(1.0, f0 + 0.12 * warm.failed[escalated])  # solvable ones escalate without failing
     assert len(np.unique(before)) > 1 or f0 > 0.7
     np.testing.assert_allclose(warm.frustration[escalated], np.minimum(1.0, before + 0.05), rtol=1e-12)
@@ -259,7 +275,8 @@ def test_common_random_numbers_across_turn_limits() -> None:
     np.testing.assert_array_equal(short.outcome == Outcome.DIRECT, long.outcome == Outcome.DIRECT)
     hit = (short.outcome == Outcome.ESCALATED) & (short.reason == Reason.MAX_TURNS)
     same = ~hit
-    assert hit.any() and same.sum() > N / 2
+    assert hit.any()
+    assert same.sum() > N / 2
     for name in ("outcome", "turns", "failed", "reason", "asked", "refused", "repeats", "duration",
                  "frustration"):
         np.testing.assert_array_equal(getattr(short, name)[same], getattr(long, name)[same], err_msg=name)
@@ -277,7 +294,8 @@ def test_same_seed_same_conversations() -> None:
 
 def test_empty_batch() -> None:
     c = run(rules(), n=0)
-    assert len(c.outcome) == 0 and len(c.frustration) == 0
+    assert len(c.outcome) == 0
+    assert len(c.frustration) == 0
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -305,7 +323,8 @@ def test_compiled_rules_from_the_small_scenario() -> None:
     got = outcomes(c)
     assert set(got) <= BOT_OUTCOMES | {Outcome.DIRECT}
     assert within(N - got[Outcome.DIRECT], N, 0.5 * 0.4 + 0.5 * 0.8)
-    assert np.all(c.frustration >= f0) and np.all(c.frustration <= 1)
+    assert np.all(c.frustration >= f0)
+    assert np.all(c.frustration <= 1)
     assert np.all(c.turns <= r.max_turns)
     escalated = c.outcome == Outcome.ESCALATED
     assert set(np.unique(c.reason[escalated])) <= {Reason.MAX_TURNS, Reason.FRUSTRATION, Reason.REQUEST}

@@ -58,7 +58,8 @@ def test_sample_mean_matches_analytic_mean(spec: dict[str, Any], expected: float
     dist = make(spec)
     draws = dist.sample(np.random.default_rng(SEED), N_DRAWS)
     assert draws.shape == (N_DRAWS,)
-    assert np.all(np.isfinite(draws)) and np.all(draws >= 0)
+    assert np.all(np.isfinite(draws))
+    assert np.all(draws >= 0)
     se = draws.std(ddof=1) / math.sqrt(N_DRAWS)
     if se == 0:  # deterministic
         assert np.all(draws == expected)

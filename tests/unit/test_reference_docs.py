@@ -29,7 +29,8 @@ def test_reference_documents_every_model_and_distribution() -> None:
         assert section in text
     for kind in ("exponential", "lognormal", "gamma", "weibull", "deterministic", "empirical", "mixture"):
         assert f"`kind: {kind}`" in text
-    assert "| `busyness_shape` |" in text and "| `max_bot_turns` |" in text
+    assert "| `busyness_shape` |" in text
+    assert "| `max_bot_turns` |" in text
     assert "| `rate` | rate or null | `null` |" in text
     assert "| `after_wait` | duration or null | `null` |" in text
 

@@ -39,13 +39,18 @@ def test_constant_values_have_zero_width() -> None:
 
 def test_single_value_has_nan_half_width() -> None:
     e = estimate([3.5])
-    assert e.mean == 3.5 and e.n == 1 and math.isnan(e.half_width)
-    assert math.isnan(e.low) and math.isnan(e.high)
+    assert e.mean == 3.5
+    assert e.n == 1
+    assert math.isnan(e.half_width)
+    assert math.isnan(e.low)
+    assert math.isnan(e.high)
 
 
 def test_no_values() -> None:
     e = estimate([])
-    assert e.n == 0 and math.isnan(e.mean) and math.isnan(e.half_width)
+    assert e.n == 0
+    assert math.isnan(e.mean)
+    assert math.isnan(e.half_width)
 
 
 def test_nan_and_infinite_values_are_left_out() -> None:
@@ -109,7 +114,9 @@ def test_identical_policies_have_a_zero_insignificant_difference() -> None:
 
 def test_single_pair_is_not_significant() -> None:
     d = paired([10.0], [1.0])
-    assert d.n == 1 and math.isnan(d.half_width) and not d.significant
+    assert d.n == 1
+    assert math.isnan(d.half_width)
+    assert not d.significant
 
 
 def test_estimate_is_frozen() -> None:

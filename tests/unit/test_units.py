@@ -37,7 +37,8 @@ def test_bare_zero_is_the_only_bare_number_accepted(zero: float) -> None:
 def test_bare_numbers_are_refused_with_a_suggestion(number: float) -> None:
     with pytest.raises(ValueError, match="has no unit") as info:
         parse_duration(number)
-    assert f"{number}s" in str(info.value) and f"{number}m" in str(info.value)
+    assert f"{number}s" in str(info.value)
+    assert f"{number}m" in str(info.value)
     with pytest.raises(ValueError, match="has no unit") as info:
         parse_rate(number)
     assert f"{number}/h" in str(info.value)
@@ -108,7 +109,8 @@ def test_negative_duration_is_refused_by_every_distribution_and_field() -> None:
 
 def test_annotated_types_validate_and_serialise_with_units() -> None:
     model = _Fields(wait="90s", rate="120/h")  # type: ignore[arg-type]
-    assert model.wait == 1.5 and model.rate == 2.0
+    assert model.wait == 1.5
+    assert model.rate == 2.0
     assert model.model_dump(mode="json") == {"wait": "90s", "rate": "120/h"}
     assert model.model_dump() == {"wait": 1.5, "rate": 2.0}  # python mode keeps the internal units
     with pytest.raises(ValidationError) as info:

@@ -1,0 +1,99 @@
+"""The CLI in process: version, help, list, kpis, internal errors, and parallel determinism."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sandbox import __version__, api, experiments
+from sandbox.metrics.kpis import KPIS, markdown_kpis
+
+from .conftest import Invoke
+from .helpers import QUICK, without_wall_time
+
+
+def test_version(cli: Invoke) -> None:
+    result = cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"support-sandbox {__version__}"
+
+
+def test_help_lists_the_commands(cli: Invoke) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for command in ("compare", "run", "validate", "schema", "kpis", "list"):
+        assert command in result.stdout
+
+
+def test_unknown_command_is_a_usage_error(cli: Invoke) -> None:
+    result = cli("frobnicate")
+    assert result.exit_code == 2
+    assert "No such command" in result.output
+
+
+def test_list(cli: Invoke) -> None:
+    result = cli("list")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Scenarios"
+    assert "Policies" in lines
+    for name in (*api.scenarios(), *api.policies()):
+        assert any(line.split()[0] == name for line in lines if line.startswith("  ")), name
+    assert any(line.split() == ["ecommerce", "built-in"] for line in lines)
+
+
+def test_kpis(cli: Invoke) -> None:
+    result = cli("kpis", "--markdown")
+    assert result.exit_code == 0
+    assert result.stdout == markdown_kpis()
+    table = cli("kpis")
+    assert table.exit_code == 0
+    assert all(name[:12] in table.stdout for name in KPIS)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# internal errors
+
+
+def test_internal_error_exits_1_without_traceback(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(api, "compare", boom)
+    result = cli("compare", *QUICK)
+    assert result.exit_code == 1
+    assert "internal error: RuntimeError: engine exploded" in result.stderr
+    assert "--debug" in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_debug_shows_the_exception(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr(api, "compare", boom)
+    result = cli("--debug", "compare", *QUICK)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, RuntimeError)
+    # and the flag does not stick to the next invocation
+    assert "--debug" in cli("compare", *QUICK).stderr
+
+
+def test_parallel_workers_give_the_serial_numbers(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    """-w 2 (a process pool) stores results by (policy, replication): identical JSON to a serial run."""
+    pools: list[int | None] = []
+
+    class CountingPool(experiments.ProcessPoolExecutor):
+        def __init__(self, max_workers: int | None = None, **kwargs: Any) -> None:
+            pools.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(experiments, "ProcessPoolExecutor", CountingPool)
+    serial = cli("compare", *QUICK, "-f", "json", "--seed", "3", "-w", "1")
+    assert pools == []
+    parallel = cli("compare", *QUICK, "-f", "json", "--seed", "3", "-w", "2")
+    assert pools == [2]
+    assert serial.exit_code == parallel.exit_code == 0, serial.output + parallel.output
+    assert without_wall_time(parallel.stdout) == without_wall_time(serial.stdout)
