@@ -369,7 +369,8 @@ class SandboxApp(App[None]):
                   for name in ("queue_length", "abandoned", "occupancy")}
         self.main.query_one("#day-legend", Static).update(legend([label for p, label in enumerate(c.labels)
                                                               if c.finished(p)]))
-        self.main.query_one("#chart-queue", Chart).draw_lines("queue length (time-average)", hours, series["queue_length"])
+        self.main.query_one("#chart-queue", Chart).draw_lines("queue length (time-average)", hours,
+                                                              series["queue_length"])
         self.main.query_one("#chart-abandon", Chart).draw_lines("abandoned per interval", hours, series["abandoned"])
         self.main.query_one("#chart-occupancy", Chart).draw_lines("occupancy", hours, series["occupancy"])
         points = {label: (100 * c.estimate(p, "abandonment_rate").mean, c.estimate(p, "cost_per_resolved").mean)

@@ -46,7 +46,8 @@ async def test_opens_on_default_scenario_and_runs_at_once():
         assert messages.count("RunProgressed") >= len(app.workbench.policies) * 3  # streamed, one per replication
         assert table.row_count > 10
         assert len(table.columns) == 1 + len(app.workbench.policies)
-        assert app.comparison is not None and app.comparison.complete_replications() == 3
+        assert app.comparison is not None
+        assert app.comparison.complete_replications() == 3
         assert app.workbench.scenario.name in app.sub_title
 
 
@@ -203,7 +204,8 @@ async def test_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, presses: 
     elif suffix == ".csv":
         assert text.splitlines()[0].startswith("policy,name,kpi,mean")
     else:
-        assert text.startswith("## E-commerce") and "| abandonment |" in text
+        assert text.startswith("## E-commerce")
+        assert "| abandonment |" in text
 
 
 async def test_broken_file_in_the_folder_is_reported_and_the_rest_loads(tmp_path: Path,
@@ -221,7 +223,9 @@ async def test_broken_file_in_the_folder_is_reported_and_the_rest_loads(tmp_path
         assert "typo.yaml:3: escalation.max_bot_turn: unknown key (did you mean 'max_bot_turns'?)" in shown
         await pilot.press("escape")
         labels = [e.label for e in app.workbench.policies]
-        assert "broken" not in labels and "typo" not in labels and "warm-handoff" in labels
+        assert "broken" not in labels
+        assert "typo" not in labels
+        assert "warm-handoff" in labels
 
 
 async def test_help_screen():
