@@ -111,22 +111,39 @@ class Comparison:
 
 # --- executors ------------------------------------------------------------------------------------------
 
-_worker_inputs: tuple[Scenario, list[Policy]] | None = None
-_worker_plans: dict[int, Plan] = {}
+_worker_plans: dict[str, Plan] = {}
 
 
-def _init_worker(scenario: Scenario, policies: list[Policy]) -> None:
-    # Per-process cache of the inputs, set once by the pool initializer, so tasks only carry two integers.
-    global _worker_inputs
-    _worker_inputs = (scenario, policies)
-    _worker_plans.clear()
+def _run_task(scenario: Scenario, policy: Policy, index: int, replication: int, seed: int
+              ) -> tuple[int, int, RunResult]:
+    """One replication in a worker process; compiled plans are cached per process by their inputs."""
+    key = scenario.model_dump_json() + policy.model_dump_json()
+    plan = _worker_plans.get(key)
+    if plan is None:
+        if len(_worker_plans) > 64:  # edits in a long TUI session would otherwise pile up
+            _worker_plans.clear()
+        plan = _worker_plans[key] = compile_plan(scenario, policy)
+    return index, replication, simulate(plan, seed, replication)
 
 
-def _run_in_worker(policy: int, replication: int, seed: int) -> tuple[int, int, RunResult]:
-    assert _worker_inputs is not None
-    if policy not in _worker_plans:
-        _worker_plans[policy] = compile_plan(_worker_inputs[0], _worker_inputs[1][policy])
-    return policy, replication, simulate(_worker_plans[policy], seed, replication)
+def _ready() -> None:
+    """Submitted once per worker so its imports happen before the first real job."""
+
+
+class Runner:
+    """Worker processes started once and reused by every comparison run on them.
+
+    For an interactive front end: the simulation runs outside its process, so it never competes with the
+    interface for the interpreter lock, and process start-up is paid once, ahead of the first run.
+    """
+
+    def __init__(self, workers: int = 1):
+        context = multiprocessing.get_context("spawn")  # fork is unsafe with threads and on macOS
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        self.warm = [self.pool.submit(_ready) for _ in range(workers)]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def default_workers(scenario: Scenario, runs: int) -> int:
@@ -140,40 +157,43 @@ def default_workers(scenario: Scenario, runs: int) -> int:
 
 def execute(scenario: Scenario, policies: list[Policy], seed: int, replications: int, workers: int,
             on_result: Callable[[int, int, RunResult], None], should_stop: Callable[[], bool] = lambda: False,
-            observer: Observer | None = None) -> None:
+            observer: Observer | None = None, runner: Runner | None = None) -> None:
     """Run every (policy, replication) job; report each result as it finishes; raise RunCancelled if stopped.
 
-    ``observer`` receives within-run progress in serial mode (it may raise RunCancelled to stop mid-run).
+    Serial in this process when ``workers`` is 1 and no ``runner`` is given (``observer`` then receives
+    within-run progress and may raise RunCancelled to stop mid-run); otherwise on the runner's processes, or
+    on a pool made for this call.
     """
     jobs = [(p, r) for r in range(replications) for p in range(len(policies))]
-    if workers <= 1:
+    if workers <= 1 and runner is None:
         plans = [compile_plan(scenario, policy) for policy in policies]
         for p, r in jobs:
             if should_stop():
                 raise RunCancelled
             on_result(p, r, simulate(plans[p], seed, r, observer))
         return
-    context = multiprocessing.get_context("spawn")  # fork is unsafe with threads (the TUI) and on macOS
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                               initargs=(scenario, policies))
+    own = runner is None
+    pool = Runner(workers).pool if runner is None else runner.pool
+    pending: set[Future] = set()
     try:
-        pending: set[Future] = {pool.submit(_run_in_worker, p, r, seed) for p, r in jobs}
+        pending = {pool.submit(_run_task, scenario, policies[p], p, r, seed) for p, r in jobs}
         while pending:
-            done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
             for future in done:
                 on_result(*future.result())
             if should_stop():
                 raise RunCancelled
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    finally:
+        for future in pending:
+            future.cancel()
+        if own:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def compare(scenario: Scenario, policies: list[Policy], labels: list[str], baseline: int = 0, seed: int = 0,
             replications: int | None = None, workers: int | None = None,
             on_result: Callable[[Comparison], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
-            observer: Observer | None = None) -> Comparison:
+            observer: Observer | None = None, runner: Runner | None = None) -> Comparison:
     """Replicate every policy on common random numbers; Ctrl-C or a stop keeps what finished.
 
     ``on_result`` gets the comparison once before the first run and again after every finished run.
@@ -193,7 +213,7 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], basel
     if on_result is not None:
         on_result(comparison)  # the empty comparison: sizes are known before the first result
     try:
-        execute(scenario, policies, seed, reps, n_workers, store, should_stop, observer)
+        execute(scenario, policies, seed, reps, n_workers, store, should_stop, observer, runner)
     except (RunCancelled, KeyboardInterrupt):
         comparison.cancelled = True
     comparison.wall_seconds = time.perf_counter() - started

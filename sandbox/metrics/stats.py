@@ -8,11 +8,11 @@ and the interval is much narrower than comparing two separate intervals.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
 
 LEVEL = 0.95
 
@@ -48,7 +48,12 @@ class Difference(Estimate):
         return {**super().to_dict(), "significant": self.significant}
 
 
+@functools.cache
 def _t(n: int) -> float:
+    """Student-t quantile for n replications (scipy is imported here, not at start-up: simulation worker
+    processes never need it)."""
+    from scipy import stats
+
     return float(stats.t.ppf(0.5 + LEVEL / 2, n - 1)) if n >= 2 else math.nan
 
 

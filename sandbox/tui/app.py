@@ -7,6 +7,7 @@ keys; Esc cancels and keeps what finished.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from textual.worker import get_current_worker
 
 from sandbox import api
 from sandbox.catalog import DEFAULT_SCENARIO
-from sandbox.errors import ConfigError, Problem, RunCancelled, SandboxError
+from sandbox.errors import ConfigError, Problem
 from sandbox.experiments import Comparison
 from sandbox.export import to_csv, to_json, to_markdown, write_atomic
 from sandbox.insights import explain
@@ -68,17 +69,6 @@ class SweepFinished(Message):
     def __init__(self, label: str, comparison: Comparison):
         super().__init__()
         self.label, self.comparison = label, comparison
-
-
-class _Cancel:
-    """Observer that stops a run mid-replication once its worker is cancelled."""
-
-    def __init__(self) -> None:
-        self.worker = get_current_worker()
-
-    def on_progress(self, fraction: float) -> None:
-        if self.worker.is_cancelled:
-            raise RunCancelled
 
 
 class SandboxApp(App[None]):
@@ -116,6 +106,10 @@ class SandboxApp(App[None]):
         self._render_timer: Timer | None = None
         self._auto_timer: Timer | None = None
         self.clock = time.perf_counter  # replaceable, so screenshots of a finished run are reproducible
+        # Simulations run in worker processes so they never hold this process's interpreter lock, leaving a
+        # core for the interface. They start here, before Textual takes over stdout and stderr (spawning a
+        # process needs the real ones) and while the interface draws.
+        self.runner = api.Runner(max(1, (os.cpu_count() or 2) - 1))
 
     # --- layout ------------------------------------------------------------------------------------
 
@@ -171,6 +165,9 @@ class SandboxApp(App[None]):
                                             self.workbench.problems))
         if self.autorun:
             self.action_run()
+
+    def on_unmount(self) -> None:
+        self.runner.close()
 
     def _update_titles(self) -> None:
         wb = self.workbench
@@ -263,13 +260,13 @@ class SandboxApp(App[None]):
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def _run(self, run: int, scenario, policies, labels, baseline, replications, seed) -> None:  # type: ignore[no-untyped-def]
-        observer = _Cancel()
+        worker = get_current_worker()
         try:
             result = api.compare(scenario, policies, baseline=baseline, replications=replications, seed=seed,
-                                 workers=1, labels=labels, observer=observer,
+                                 labels=labels, runner=self.runner,
                                  on_result=lambda c: self.post_message(RunProgressed(run, c.snapshot())),
-                                 should_stop=lambda: observer.worker.is_cancelled)
-        except (SandboxError, Exception) as exc:  # a failed run is shown, never a crash
+                                 should_stop=lambda: worker.is_cancelled)
+        except Exception as exc:  # a failed run is shown, never a crash
             self.post_message(RunFailed(run, exc))
             return
         self.post_message(RunFinished(run, result))
@@ -330,7 +327,8 @@ class SandboxApp(App[None]):
     def _render_table(self) -> None:
         self._render_timer = None
         self._last_render = self.clock()
-        self.main.query_one("#kpis", KpiTable).show(self.comparison)
+        if self.main.is_attached:  # a pending refresh can fire while the app is closing
+            self.main.query_one("#kpis", KpiTable).show(self.comparison)
 
     def _render_all(self) -> None:
         self._render_table()
@@ -402,7 +400,7 @@ class SandboxApp(App[None]):
         worker = get_current_worker()
         try:
             result = api.sweep_automation(scenario, policy, SWEEP_SHARES, replications=3, seed=seed,
-                                          should_stop=lambda: worker.is_cancelled)
+                                          should_stop=lambda: worker.is_cancelled, runner=self.runner)
         except Exception as exc:  # shown, never a crash
             self.call_from_thread(self.notify, f"Sweep failed: {exc}", severity="error")
             return

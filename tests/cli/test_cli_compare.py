@@ -139,7 +139,7 @@ def test_output_to_an_impossible_place(cli: Invoke, tmp_path: Path) -> None:
 
 
 def test_set_changes_results(cli: Invoke, quick_json: dict[str, Any]) -> None:
-    result = cli("compare", *QUICK, "--format", "json", "--set", "escalation.max_bot_turns=1")
+    result = cli("compare", *QUICK, "--format", "json", "--set", "escalation.max_bot_turns=2")
     assert result.exit_code == 0, result.output
     changed = json.loads(result.stdout)
     before, after = quick_json["policies"], changed["policies"]

@@ -312,3 +312,18 @@ def test_scenario_helper_is_what_the_cases_assume() -> None:
     assert plan.patience[0].kind == "exponential" and plan.patience[0].mean() == 5.0
     assert plan.threshold[0] == pytest.approx(T_MIN)
     assert plan.rules.share.tolist() == [0.0]
+
+
+def test_chat_slots_are_servers() -> None:
+    # Four agents holding up to three chats each, with no slowdown from concurrency, are twelve identical
+    # servers: on the same seeds the queue must be exactly the 12-agent voice queue of the §8.1 N = 12 case
+    # (which test_erlang_a_and_c_steady_state compares with Erlang A), replication by replication.
+    voice = _rows(CASES[1])
+    chat = erlang_scenario(200, "3m", 4, "5m", days=2)
+    chat["channels"] = {"chat": {"share": 1, "service_level_threshold": "20s"}}
+    chat["agents"]["groups"]["team"].update(channels=["chat"], concurrency=3, concurrency_slowdown=0.0)
+    rows = replicate(chat, NO_BOT, CASES[1].replications, SEED)
+    for name in ("offered", "served", "abandoned_queue", "answered_within_t", "p_wait"):
+        assert column(rows, name).tolist() == column(voice, name).tolist(), name
+    for name in ("asa_all", "asa_served", "occupancy", "queue_length"):
+        assert column(rows, name) == pytest.approx(column(voice, name), rel=1e-9), name
