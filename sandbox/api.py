@@ -72,14 +72,18 @@ def split_overrides(texts: Iterable[str]) -> tuple[list[Override], list[Override
     return to_scenario, to_policy, problems
 
 
-def _document(ref: ScenarioRef | PolicyRef, kind: catalog.Kind, overrides: list[Override]) -> Document:
+def _document(ref: ScenarioRef | PolicyRef, kind: catalog.Kind, overrides: list[Override],
+              cwd: Path | None = None) -> Document:
     if isinstance(ref, Scenario | Policy):
         # Keep explicit nulls: `max_bot_turns: null` means "no limit", not "use the default".
-        source: Path | dict[str, Any] = ref.model_dump(mode="json", by_alias=True)
+        data = ref.model_dump(mode="json", by_alias=True)
+        if not overrides:  # a valid model as it is: no round trip through text
+            return Document(data, None, model=ref)
+        source: Path | dict[str, Any] = data
     elif isinstance(ref, dict):
         source = ref
     else:
-        source = catalog.resolve(ref, kind)
+        source = catalog.resolve(ref, kind, cwd)
     return load_document(source, overrides)
 
 
@@ -107,7 +111,7 @@ def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[Po
     docs: list[Document | None] = []
     for ref, kind, ovr in [(scenario, "simulations", to_scenario)] + [(p, "policies", to_policy) for p in policies]:
         try:
-            docs.append(_document(ref, kind, ovr))  # type: ignore[arg-type]
+            docs.append(_document(ref, kind, ovr, cwd))  # type: ignore[arg-type]
         except ConfigError as exc:
             problems += exc.problems
             docs.append(None)
@@ -133,8 +137,10 @@ def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[Po
 
 def _validate_as(doc: Document, model: type[Any]) -> tuple[Any, list[Problem]]:
     """Validate, but say so plainly when a scenario was given where a policy belongs (or the reverse)."""
+    if doc.model is not None:
+        return doc.model, []
     obj, problems = validate_document(doc, model)
-    if problems and detect_kind(doc) is not model:
+    if problems and not doc.problems and detect_kind(doc) is not model:
         other = "scenario" if model is Policy else "policy"
         expected = "a policy (--policy)" if model is Policy else "the scenario (the first argument)"
         return None, [Problem(doc.file, None, "", f"looks like a {other} file, given as {expected}")]
@@ -188,7 +194,7 @@ def validate(paths: Sequence[str | Path]) -> dict[str, list[Problem]]:
     for ref in paths:
         key = str(ref)
         try:
-            path = catalog.resolve(str(ref), "simulations") if not catalog.is_path(str(ref)) else Path(ref)
+            path = _resolve_any(str(ref))
             doc = read_yaml(path)
         except ConfigError as exc:
             report[key] = exc.problems
@@ -204,6 +210,19 @@ def validate(paths: Sequence[str | Path]) -> dict[str, list[Problem]]:
         for scenario in scenarios:
             report[key] += cross_check(scenario, policy, doc)
     return report
+
+
+def _resolve_any(ref: str) -> Path:
+    """A path, or the name of a scenario or, failing that, of a policy."""
+    if catalog.is_path(ref):
+        return catalog.resolve(ref, "simulations")
+    names = {**catalog.available("policies"), **catalog.available("simulations")}
+    if ref in names:
+        return names[ref]
+    close = difflib.get_close_matches(ref, list(names), n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}?" if close else "see `support-sandbox list`"
+    raise ConfigError([Problem(ref, None, "", "no scenario or policy by this name in ./simulations, ./policies or "
+                               "the built-ins", hint)])
 
 
 def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[PolicyRef] | None = None,

@@ -56,7 +56,8 @@ def parse_rate(value: Any) -> float:
 
 
 def _trim(number: float) -> str:
-    return f"{number:.6g}"
+    # 12 significant digits: exact for anything typed by hand, without float noise such as 0.30000000000000004.
+    return f"{number:.12g}"
 
 
 def format_duration(minutes: float) -> str:
@@ -74,19 +75,26 @@ def format_duration(minutes: float) -> str:
 
 
 def format_rate(per_minute: float) -> str:
-    """A rate per minute as ``N/h`` (the unit planners think in)."""
-    return f"{_trim(per_minute * 60)}/h"
+    """A rate per minute as ``N/h`` (the unit planners think in), or per day or minute when that is exact."""
+    per_hour = per_minute * 60
+    for value, unit in ((per_hour, "h"), (per_minute * 1440, "day"), (per_minute, "min")):
+        if abs(value - round(value, 6)) < 1e-9:
+            return f"{_trim(value)}/{unit}"
+    return f"{_trim(per_hour)}/h"
 
 
+# The schema accepts what the loader accepts: a string with a unit, or a bare 0.
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^\s*[0-9.]+\s*[a-z]+\s*$", "description": DURATION_HINT}),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\s*[-+]?[0-9.]+\s*[a-z]+\s*$"}, {"const": 0}],
+                    "description": DURATION_HINT}),
 ]
 Rate = Annotated[
     float,
     BeforeValidator(parse_rate),
     PlainSerializer(format_rate, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^\s*[0-9.]+\s*/\s*[a-z]+\s*$", "description": RATE_HINT}),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\s*[-+]?[0-9.]+\s*/\s*[a-z]+\s*$"}, {"const": 0}],
+                    "description": RATE_HINT}),
 ]

@@ -34,6 +34,8 @@ class Document:
     file: str | None = None
     lines: dict[Path_, int] = field(default_factory=dict)
     overridden: dict[Path_, str] = field(default_factory=dict)  # path → what wrote it ("--set k=v", "knob …")
+    problems: list[Problem] = field(default_factory=list)  # found while reading (duplicate keys)
+    model: BaseModel | None = None  # already validated (a model handed in with nothing to override)
 
     def locate(self, path: Path_) -> tuple[str | None, int | None]:
         """File and line for a dotted path: an override names itself; else the nearest key with a line."""
@@ -110,11 +112,9 @@ def read_yaml(path: Path) -> Document:
         data = _walk(node, (), lines, problems, shown, loader)
     finally:
         loader.dispose()
-    if problems:
-        raise ConfigError(problems)
     if not isinstance(data, dict):
         raise ConfigError([Problem(shown, 1, "", "expected a mapping of keys (name: ..., demand: ...) at the top")])
-    return Document(data, shown, lines)
+    return Document(data, shown, lines, problems=problems)  # duplicates are reported with the other problems
 
 
 # --- overrides -----------------------------------------------------------------------------------------
@@ -225,7 +225,8 @@ def _message(err: Any) -> str:
     return msg
 
 
-_OTHER_BRANCH = {"dict_type", "model_type", "list_type", "model_attributes_type"}
+_OTHER_BRANCH = {"dict_type", "model_type", "list_type", "model_attributes_type", "float_type", "float_parsing",
+                 "int_type", "int_parsing", "string_type", "bool_type", "literal_error"}
 
 
 def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -> list[Problem]:
@@ -243,6 +244,10 @@ def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(str(loc[-1]), allowed_keys(model, loc[:-1]), n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else None
+            elif err["type"] == "union_tag_invalid":
+                tags = [t.strip(" '") for t in str(err["ctx"]["expected_tags"]).split(",")]
+                close = difflib.get_close_matches(str(err["ctx"]["tag"]), tags, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else None
         if err["type"] in _OTHER_BRANCH and len(loc) > 1:
             branch_types.setdefault(path, set()).add(message)
         entries = by_path.setdefault(path, [])
@@ -250,9 +255,13 @@ def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -
             entries.append((message, hint))
     problems = []
     for path, entries in by_path.items():
-        # "should be a valid dictionary" from the other branch of `number | mapping` only distracts.
+        # "should be a valid dictionary" from the other branch of `number | mapping` only distracts, and so
+        # does "should be a number" when the mapping branch found what is wrong inside the mapping.
         specific = [e for e in entries if e[0] not in branch_types.get(path, set())]
         entries = specific or entries
+        deeper = any(len(other) > len(path) and other[:len(path)] == path for other in by_path)
+        if deeper and all(m in branch_types.get(path, set()) for m, _ in entries):
+            continue
         message = entries[0][0] if len(entries) == 1 else " or ".join(m for m, _ in entries)
         problems.append(doc.problem(path, message, entries[0][1]))
     return sorted(problems, key=lambda p: (p.line or 0, p.key))
@@ -276,9 +285,13 @@ def _share_problems(doc: Document) -> list[Problem]:
 
 def validate_document(doc: Document, model: type[M]) -> tuple[M | None, list[Problem]]:
     try:
-        return model.model_validate(doc.data), []
+        obj = model.model_validate(doc.data)
+        if not doc.problems:
+            return obj, []
+        problems = []
     except ValidationError as exc:
         problems = problems_from(exc, doc, model)
+    problems = doc.problems + problems
     if model is Scenario:
         problems += [p for p in _share_problems(doc) if p not in problems]
     return None, sorted(problems, key=lambda p: (p.line or 0, p.key))

@@ -45,6 +45,16 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def _field_type(info: Any) -> str:
+    """A field's type; a constrained duration keeps its unit validator in the field's metadata, not its type."""
+    meta = " ".join(str(m) for m in info.metadata)
+    if "parse_duration" in meta:
+        return "duration" + (" or null" if type(None) in typing.get_args(info.annotation) else "")
+    if "parse_rate" in meta:
+        return "rate" + (" or null" if type(None) in typing.get_args(info.annotation) else "")
+    return _type_name(info.annotation)
+
+
 def _default(info: Any) -> str:
     if info.default is PydanticUndefined and info.default_factory is None:
         return "**required**"
@@ -52,7 +62,7 @@ def _default(info: Any) -> str:
     if isinstance(value, BaseModel):
         return "see below" if not isinstance(value, _DISTRIBUTIONS) else \
             f"`{value.model_dump(mode='json', by_alias=True, exclude_none=True)}`"
-    if isinstance(value, float) and info.metadata and "duration" in _type_name(info.annotation):
+    if isinstance(value, float) and "duration" in _field_type(info):
         return f"`{format_duration(value)}`"
     if value is None:
         return "`null`"
@@ -78,7 +88,7 @@ def _section(model: type[BaseModel], seen: set[type[BaseModel]], out: list[str])
         if key == "kind":
             continue
         description = (info.description or "").replace("|", "\\|").replace("\n", " ")
-        out.append(f"| `{key}` | {_type_name(info.annotation)} | {_default(info)} | {description} |")
+        out.append(f"| `{key}` | {_field_type(info)} | {_default(info)} | {description} |")
         children += [c for c in _nested(info.annotation) if c not in _DISTRIBUTIONS]
     out.append("")
     for child in children:

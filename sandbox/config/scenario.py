@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sandbox.config.distributions import Distribution, Exponential, Lognormal
 from sandbox.units import Duration, Rate
@@ -29,6 +30,13 @@ class Strict(BaseModel):
     """Base of every config model: frozen (safe to share across processes) and unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def located(title: str, problems: list[tuple[tuple[str, ...], str]]) -> ValidationError:
+    """A validation error whose entries point at keys, for checks that span several fields."""
+    return ValidationError.from_exception_data(title, [
+        InitErrorDetails(type=PydanticCustomError("consistency", message), loc=loc, input=None)
+        for loc, message in problems])
 
 
 def check_shares(items: dict[str, float], what: str) -> None:
@@ -418,20 +426,24 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        """Checks across sections, each reported at the key to fix."""
+        problems: list[tuple[tuple[str, ...], str]] = []
         interval = self.horizon.interval_minutes
         per_day = int(1440 / interval)
         for name in ("per_interval", "intraday_profile"):
             values = getattr(self.demand, name)
             allowed = (per_day,) if name == "per_interval" else (24, per_day)
             if values is not None and len(values) not in allowed:
-                raise ValueError(f"demand.{name} has {len(values)} values; a {self.horizon.interval} interval "
-                                 f"needs {' or '.join(map(str, sorted(set(allowed))))}")
+                problems.append((("demand", name), f"has {len(values)} values; a {self.horizon.interval} interval "
+                                 f"needs {' or '.join(map(str, sorted(set(allowed))))}"))
         served = {(s, c) for g in self.agents.groups.values() for s in g.skills for c in g.channels}
         for intent_name, intent in self.intents.items():
-            for channel in self.channels:
-                if (intent.skill, channel) not in served:
-                    raise ValueError(f"intents.{intent_name} needs skill {intent.skill!r} on {channel}, "
-                                     "but no agent group has it")
+            missing = [c for c in self.channels if (intent.skill, c) not in served]
+            if missing:
+                problems.append((("intents", intent_name, "skill"), f"no agent group serves skill {intent.skill!r} "
+                                 f"on {' or '.join(missing)}"))
+        if problems:
+            raise located(type(self).__name__, problems)
         return self
 
     @property

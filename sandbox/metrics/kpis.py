@@ -213,7 +213,7 @@ HEADLINE = ("offered", "bot_resolution_rate", "false_containment_rate", "dead_en
 
 def _money(value: float) -> str:
     size = abs(value)
-    if size >= 1e6:
+    if size >= 999_950:  # from here "$1000.0k" would be the next step down
         text = f"${size / 1e6:.1f}M"
     elif size >= 1e4:
         text = f"${size / 1e3:.1f}k"

@@ -68,9 +68,6 @@ def test_schema_rejects_what_the_loader_rejects(cli: Invoke) -> None:
     assert not list(policy.iter_errors({"name": "p", "escalation": {"max_bot_turns": None}}))
 
 
-@pytest.mark.xfail(reason="BUG: the Duration JSON Schema is {type: string, pattern …} but the loader accepts a bare "
-                   "0 (parse_duration), so a valid `warm_up: 0` is flagged by editors using the schema",
-                   strict=True)
 def test_schema_accepts_a_bare_zero_duration(cli: Invoke) -> None:
     data = copy.deepcopy(SMALL_SCENARIO)
     data["horizon"]["warm_up"] = 0
@@ -78,9 +75,6 @@ def test_schema_accepts_a_bare_zero_duration(cli: Invoke) -> None:
     assert not list(jsonschema.Draft202012Validator(printed_schema(cli, "scenario")).iter_errors(data))
 
 
-@pytest.mark.xfail(reason="BUG: defaults of duration fields are written as the number 0.0 although the property's "
-                   "own schema says type string (Horizon.warm_up, Segment.head_start, Bot.identification, "
-                   "AgentGroup.after_contact_work, Handoff.head_start)", strict=True)
 @pytest.mark.parametrize("kind", ["scenario", "policy"])
 def test_schema_defaults_satisfy_their_own_schema(cli: Invoke, kind: str) -> None:
     schema = printed_schema(cli, kind)

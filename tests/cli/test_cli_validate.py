@@ -44,9 +44,6 @@ def test_shipped_scenarios_by_name(cli: Invoke) -> None:
     assert result.stdout.splitlines() == ["✓ ecommerce", "✓ bank-priority", "✓ telecom-billing-storm"]
 
 
-@pytest.mark.xfail(reason="BUG: `validate` resolves every bare name as a scenario (api.validate calls "
-                   "catalog.resolve(ref, 'simulations')), so `support-sandbox validate no-bot` says 'no scenario by "
-                   "this name' although its help promises 'Scenario and policy YAML files (or names)'", strict=True)
 def test_shipped_policy_by_name(cli: Invoke) -> None:
     result = cli("validate", "no-bot")
     assert result.exit_code == 0, result.output
@@ -95,7 +92,8 @@ def test_missing_and_broken_files(cli: Invoke, tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"{broken}:3: broken YAML: expected ',' or ']', but got ':'",
         f"{missing}: file not found",
-        "ecommrce: no scenario by this name in ./simulations or the built-ins (did you mean 'ecommerce'?)",
+        "ecommrce: no scenario or policy by this name in ./simulations, ./policies or the built-ins (did you mean "
+        "'ecommerce'?)",
         "3 problems in 3 inputs; nothing was run.",
     ]
 

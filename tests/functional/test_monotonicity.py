@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import BOT_POLICY, NO_BOT, SEED, SMALL_SCENARIO
+from validation.replications import column, family_level, paired_interval, plan_of, replicate
 
 from sandbox import api
 from sandbox.engine.run import simulate
 from sandbox.model.outcomes import Outcome
-from validation.replications import column, family_level, paired_interval, plan_of, replicate
 
 REPO = Path(__file__).resolve().parents[2]
 REPLICATIONS = 40  # one SMALL_SCENARIO day takes a few milliseconds
@@ -100,7 +100,8 @@ def test_cold_handoff_multiplies_handle_time_of_escalated_contacts_exactly() -> 
     for r in range(5):
         w = simulate(warm_plan, SEED, r, keep_records=True).records
         c = simulate(cold_plan, SEED, r, keep_records=True).records
-        assert w is not None and c is not None
+        assert w is not None
+        assert c is not None
         # Same customers: the same arrival times, and the bot stage decides the same way under both policies.
         assert np.array_equal(np.sort(w["arrive"]), np.sort(c["arrive"]))
         served_w = {a: i for i, a in enumerate(w["arrive"]) if w["outcome"][i] == Outcome.SERVED}
@@ -115,7 +116,8 @@ def test_cold_handoff_multiplies_handle_time_of_escalated_contacts_exactly() -> 
             else:  # came straight to an agent: no handoff, no change
                 assert c["handle"][j] == w["handle"][i]
                 matched_direct += 1
-    assert matched_escalated > 50 and matched_direct > 50
+    assert matched_escalated > 50
+    assert matched_direct > 50
 
 
 def test_cold_handoff_makes_customers_repeat_themselves_and_loads_agents() -> None:

@@ -63,12 +63,14 @@ def serial() -> Comparison:
 
 def test_two_workers_equal_one(serial: Comparison) -> None:
     parallel = api.compare(scenario(), policies(), replications=REPLICATIONS, seed=SEED, workers=2)
-    assert not serial.cancelled and not parallel.cancelled
+    assert not serial.cancelled
+    assert not parallel.cancelled
     assert parallel.labels == serial.labels
     for p in range(len(serial.labels)):
         for r in range(REPLICATIONS):
             a, b = serial.results[p][r], parallel.results[p][r]
-            assert a is not None and b is not None
+            assert a is not None
+            assert b is not None
             assert_same_run(a, b)
 
 

@@ -14,10 +14,10 @@ import math
 from typing import Any
 
 import numpy as np
+import pytest
 from conftest import BOT_POLICY, NO_BOT, SEED, SMALL_SCENARIO
 from hypothesis import given
 from hypothesis import strategies as st
-from pytest import approx
 
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
@@ -161,7 +161,8 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
     assert k["abandoned_before_t"] + k["abandoned_after_t"] == k["abandoned_queue"]
     assert k["served"] + k["abandoned_queue"] <= counts["queued"]
     assert k["resolved"] == k["contained"] + k["served"] + k["callbacks_done"]
-    assert k["refused_requests"] >= 0 and k["asked_human"] <= k["bot_handled"]
+    assert k["refused_requests"] >= 0
+    assert k["asked_human"] <= k["bot_handled"]
 
     # Rates: in [0, 1], and nan exactly when their denominator is 0.
     queued, final = counts["queued"], k["offered"] - k["in_system"]
@@ -221,20 +222,20 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
         outcome, queued = records["outcome"], records["queued"]
         served = outcome == Outcome.SERVED
         if queued.any():
-            assert k["asa_all"] == approx(60 * wait[queued].mean(), rel=1e-9, abs=1e-9)
-            assert k["queue_abandonment_rate"] == approx(np.mean(outcome[queued] == Outcome.ABANDONED_QUEUE))
+            assert k["asa_all"] == pytest.approx(60 * wait[queued].mean(), rel=1e-9, abs=1e-9)
+            assert k["queue_abandonment_rate"] == pytest.approx(np.mean(outcome[queued] == Outcome.ABANDONED_QUEUE))
             threshold = np.array([thresholds[c] for c in records["channel"]])  # per channel, minutes
             within = served & (np.where(queued, wait, np.inf) <= threshold)
-            assert k["service_level"] == approx(within.sum() / queued.sum())
+            assert k["service_level"] == pytest.approx(within.sum() / queued.sum())
         if served.any():
-            assert k["asa_served"] == approx(60 * wait[served].mean(), rel=1e-9, abs=1e-9)
+            assert k["asa_served"] == pytest.approx(60 * wait[served].mean(), rel=1e-9, abs=1e-9)
         resolved = (outcome == Outcome.CONTAINED) | served
         if resolved.any():
             times = (records["end"] - records["arrive"])[resolved]
-            assert k["resolution_time_mean"] == approx(times.mean(), rel=1e-9, abs=1e-9)
+            assert k["resolution_time_mean"] == pytest.approx(times.mean(), rel=1e-9, abs=1e-9)
             # p90 from a histogram of 1%-wide bins starting at 1 s: within a bin of the exact quantile.
             exact = float(np.quantile(times, 0.9, method="inverted_cdf"))
-            assert k["resolution_time_p90"] == approx(exact, rel=0.01, abs=1 / 60)
+            assert k["resolution_time_p90"] == pytest.approx(exact, rel=0.01, abs=1 / 60)
 
     # What a configuration rules out cannot happen.
     p, s = policy, scenario
@@ -249,11 +250,14 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
         assert k["blocked"] == 0
     if p["callback"]["after_wait"] is None and p["callback"]["predicted_wait"] is None \
             and s["hours"]["at_closing"] != "callback":
-        assert k["callbacks"] == 0 and k["callbacks_done"] == 0
+        assert k["callbacks"] == 0
+        assert k["callbacks_done"] == 0
     if s["hours"]["default"] == "00:00-24:00":
         assert k["turned_away"] == 0
     if s["hours"]["default"] == "closed":
-        assert k["served"] == 0 and k["agent_hours"] == 0 and math.isnan(k["occupancy"])
+        assert k["served"] == 0
+        assert k["agent_hours"] == 0
+        assert math.isnan(k["occupancy"])
     if all(seg["patience"] is None and seg["zero_patience"] == 0 for seg in s["segments"].values()):
         assert k["abandoned_queue"] == 0
     if p["handoff"]["mode"] == "warm":

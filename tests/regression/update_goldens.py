@@ -51,7 +51,8 @@ def summarize(scenario: Path) -> dict[str, Any]:
 
     policies = policy_files()
     c = api.compare(scenario, policies, replications=REPLICATIONS, seed=SEED, days=DAYS, workers=1)
-    assert not c.cancelled and c.complete_replications() == REPLICATIONS
+    assert not c.cancelled
+    assert c.complete_replications() == REPLICATIONS
     return {
         "scenario": scenario.stem,
         "seed": SEED, "replications": REPLICATIONS, "days": DAYS, "significant_digits": DIGITS,

@@ -221,12 +221,10 @@ def test_duplicate_key(tmp_path: Path) -> None:
 
 def test_every_duplicate_key_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "name: a\nname: b\ndemand:\n  rate: 1/h\n  rate: 2/h\n")
-    check(problems_of(path), [(2, "name", "appears twice", None), (5, "demand.rate", "appears twice", None)],
-          str(path))
+    duplicates = [p for p in problems_of(path) if "appears twice" in p.message]
+    check(duplicates, [(2, "name", "appears twice", None), (5, "demand.rate", "appears twice", None)], str(path))
 
 
-@pytest.mark.xfail(reason="BUG: read_yaml raises as soon as it finds a duplicate key, so no other problem of the "
-                   "file is reported (ConfigError promises every problem, not just the first)", strict=True)
 def test_duplicate_key_does_not_hide_other_problems(tmp_path: Path) -> None:
     path = write(tmp_path, BASE.replace("name: base", "name: base\nname: again").replace("20s}", "20}"))
     keys = [p.key for p in problems_of(path)]
@@ -279,7 +277,8 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
 
 def test_complex_keys_are_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "name: x\n? [a, b]\n: 1\n")
-    check(problems_of(path), [(2, "", "keys must be plain names", None)], str(path))
+    refused = [p for p in problems_of(path) if p.line is not None]  # the rest: the required sections it lacks
+    check(refused, [(2, "", "keys must be plain names", None)], str(path))
 
 
 def test_yaml_1_1_boolean_words_stay_keys(tmp_path: Path) -> None:
@@ -297,12 +296,9 @@ def test_intent_needing_a_skill_nobody_has_is_refused(tmp_path: Path) -> None:
     problems = problems_of(path)
     assert len(problems) == 1
     assert problems[0].file == str(path)
-    assert problems[0].message == "intents.general needs skill 'billing' on voice, but no agent group has it"
+    assert problems[0].message == "no agent group serves skill 'billing' on voice"
 
 
-@pytest.mark.xfail(reason="BUG: errors of Scenario's whole-model validator (_consistent) have an empty location, "
-                   "so the problem has key '' and line None instead of pointing at intents.general (line 9)",
-                   strict=True)
 def test_intent_needing_a_skill_nobody_has_is_located(tmp_path: Path) -> None:
     path = write(tmp_path, BASE.replace("  general: {share: 1}", "  general: {share: 1, skill: billing}"))
     (problem,) = problems_of(path)
@@ -310,13 +306,10 @@ def test_intent_needing_a_skill_nobody_has_is_located(tmp_path: Path) -> None:
     assert problem.line == 9
 
 
-@pytest.mark.xfail(reason="BUG: a per_interval of the wrong length is reported with key '' and line None "
-                   "(Scenario._consistent loses the location) instead of demand.per_interval at line 3",
-                   strict=True)
 def test_per_interval_length_is_located(tmp_path: Path) -> None:
     path = write(tmp_path, BASE.replace("contacts_per_day: 100", "per_interval: [1, 2, 3]"))
     (problem,) = problems_of(path)
-    assert "demand.per_interval has 3 values; a 30m interval needs 48" in problem.message
+    assert problem.message == "has 3 values; a 30m interval needs 48"
     assert (problem.key, problem.line) == ("demand.per_interval", 3)
 
 
@@ -478,9 +471,6 @@ def test_models_and_dicts_load_like_files(tmp_path: Path) -> None:
     assert again.labels == ["bot", "no-bot"]
 
 
-@pytest.mark.xfail(reason="BUG: api.load of a Scenario model re-validates model_dump(mode='json'), whose units are "
-                   "trimmed to 6 significant digits by format_rate/format_duration, so 100/day comes back as "
-                   "0.0694445/min instead of 0.0694444…", strict=True)
 def test_loading_a_model_does_not_change_it() -> None:
     data = copy.deepcopy(SMALL_SCENARIO)
     data["demand"] = {"rate": "100/day"}
@@ -500,9 +490,6 @@ def test_only_the_branch_that_fits_is_reported(tmp_path: Path) -> None:
             None)], str(policy))
 
 
-@pytest.mark.xfail(reason="BUG: `share: {chatt: 0.5}` (a mapping for `number | mapping`) also reports the number "
-                   "branch's 'automation.share: should be a valid number'; problems_from only drops the other "
-                   "branch's errors when they sit at the same path", strict=True)
 def test_mapping_branch_typo_is_one_problem(tmp_path: Path) -> None:
     policy = write(tmp_path, "name: p\nautomation:\n  share: {chatt: 0.5}\n", "policy.yaml")
     check(problems_of(write(tmp_path, BASE), [policy]),
@@ -520,10 +507,6 @@ def test_names_resolve_in_the_working_directory_first(tmp_path: Path, monkeypatc
     assert loaded.policies[0].name == "local no bot"  # shadows the built-in of the same name
 
 
-@pytest.mark.xfail(reason="BUG: api.load(..., cwd=DIR) lists the default policies from DIR/policies "
-                   "(catalog.default_policies(cwd)) but resolves every name against the process's working "
-                   "directory (_document calls catalog.resolve without cwd), so a policy that only DIR has is "
-                   "'no policy by this name'", strict=True)
 def test_load_with_cwd_resolves_names_there(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "my-policy.yaml").write_text("name: mine\n", encoding="utf-8")

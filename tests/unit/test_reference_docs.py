@@ -5,8 +5,6 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-import pytest
-
 from sandbox.config.reference import markdown_reference
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -35,10 +33,6 @@ def test_reference_documents_every_model_and_distribution() -> None:
     assert "| `after_wait` | duration or null | `null` |" in text
 
 
-@pytest.mark.xfail(reason="BUG: reference._type_name only sees the Annotated Duration when the field has no "
-                   "Field(ge/gt) constraint; constrained durations (warm_up, service_level_threshold, head_start, "
-                   "identification, after_contact_work) are documented as 'float' with defaults like `0.0`, so "
-                   "readers write bare numbers the loader refuses", strict=True)
 def test_constrained_durations_are_documented_as_durations() -> None:
     text = markdown_reference()
     assert "| `service_level_threshold` | duration | **required** |" in text
