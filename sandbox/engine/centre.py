@@ -369,7 +369,8 @@ class Centre:
         agent.load = team.conc
         busy = contact.handle + team.acw
         self.ledger.add_busy(now, busy, team.conc)
-        self.totals.add("callbacks_done", 1)
+        if now >= 0:  # like every KPI, callbacks made during the warm-up are not reported
+            self.totals.add("callbacks_done", 1)
         self._occupy(agent, team.conc, busy)
 
     # --- end of the horizon ---------------------------------------------------------------------------

@@ -132,6 +132,9 @@ class Ledger:
         if batches:
             batch = batches[0] if len(batches) == 1 else {
                 k: np.concatenate([b[k] for b in batches]) for k in COLUMNS}
+            # A conversation the horizon cut short was not handed over yet, whatever its planned ending.
+            still_talking = (batch["outcome"] == Outcome.IN_SYSTEM) & ~batch["queued"]
+            batch["reason"] = np.where(still_talking, 0, batch["reason"]).astype(np.int8)
             self._areas(batch)  # before the warm-up filter: early contacts still occupy the queue and agents
             keep = batch["arrive"] >= 0  # contacts that arrived during the warm-up are not reported
             if not keep.all():
@@ -157,8 +160,8 @@ class Ledger:
         churn = np.where(final, churn_probability(f, outcome, after_repeat, self._churn), 0.0)
         lost = churn * self._value[b["segment"]]
         botted = b["turns"] > 0
-        escalated = b["reason"] > 0
         queued = b["queued"]
+        escalated = b["reason"] > 0
         wait = np.where(queued, b["wait"], 0.0)
         served = outcome == Outcome.SERVED
         abandoned_q = outcome == Outcome.ABANDONED_QUEUE
@@ -170,7 +173,8 @@ class Ledger:
         for name, value in (
             ("final", final.sum()), ("bot_handled", botted.sum()), ("escalated", escalated.sum()),
             ("frustration", f[final].sum()), ("csat", csat.sum()), ("churn", churn.sum()),
-            ("value_at_risk", lost.sum()), ("repeat_information", b["repeats"].sum()),
+            # Every repeat contact tells the story again, as does every cold handoff.
+            ("value_at_risk", lost.sum()), ("repeat_information", b["repeats"].sum() + (b["origin"] > 0).sum()),
             ("retries", (b["origin"] == 1).sum()), ("returns", (b["origin"] == 2).sum()),
             ("asked_human", b["asked"].sum()), ("refused_requests", b["refused"].sum()),
             ("queued", queued.sum()), ("wait_all", wait.sum()), ("wait_served", wait[served].sum()),

@@ -1,8 +1,5 @@
 """KPI bookkeeping at the edges of the horizon and for repeat contacts, checked against the KPI definitions
 in sandbox/metrics/kpis.py (KPIS) and the flow identities of queueing-references.md §5.
-
-The tests marked xfail(strict=True) document bugs found in sandbox/: they fail today, and will turn into
-unexpected passes (an error, under strict) once the bug is fixed, so the marker must then be removed.
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ def _long_bot_conversations() -> tuple[dict[str, Any], dict[str, Any]]:
 
 def test_bot_flow_identity_up_to_conversations_still_running() -> None:
     # What does hold today: the bot's contacts split into its own outcomes, escalations and contacts still in
-    # the bot at the end, with the escalations possibly overlapping the last group (see the xfail below).
+    # the bot at the end.
     scenario, policy = _long_bot_conversations()
     result = simulate(plan_of(scenario, policy), SEED, 0, keep_records=True)
     k, rec = result.kpis, result.records
@@ -42,12 +39,6 @@ def test_bot_flow_identity_up_to_conversations_still_running() -> None:
     assert k["bot_handled"] - in_bot <= own + k["escalated"] <= k["bot_handled"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: `escalated` (and escalation_rate, the escalated series, by_intent escalated) counts conversations "
-    "still in the bot when the horizon ends whose pre-computed outcome is a handoff: Ledger._aggregate counts "
-    "reason > 0, and run.Simulation._admit records such contacts as IN_SYSTEM with their reason kept. KPIS "
-    "defines escalated as 'handed to the human queue', and §5's identity bot arrivals = bot outcomes + "
-    "escalated + still in the bot fails by exactly those contacts."))
 def test_escalated_counts_only_contacts_handed_over() -> None:
     scenario, policy = _long_bot_conversations()
     result = simulate(plan_of(scenario, policy), SEED, 0, keep_records=True)
@@ -69,12 +60,6 @@ def test_repeat_contacts_happen_in_the_small_scenario() -> None:
     assert BOT_POLICY.get("handoff", {}).get("mode", "warm") == "warm"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: repeat_information ignores repeat contacts. KPIS defines it as 'Times customers had to repeat "
-    "themselves: cold handoffs and repeat contacts', and run.Simulation._day charges every repeat contact the "
-    "repeat_information frustration step (f0 + frustration.repeat_information), but only cold handoffs set "
-    "Conversations.repeats (model/conversation.py), so with a warm handoff the KPI is 0 however many customers "
-    "come back."))
 def test_repeat_contacts_count_as_repeated_information() -> None:
     c = api.compare(copy.deepcopy(SMALL_SCENARIO), [copy.deepcopy(BOT_POLICY)], replications=5, seed=SEED,
                     workers=1)
@@ -100,11 +85,6 @@ def test_closed_horizon_serves_nobody() -> None:
     assert k["turned_away"] == k["offered"] > 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: callbacks_done counts callbacks made during the warm-up. Centre._call_back adds to the "
-    "'callbacks_done' total at any time, while every other KPI leaves the warm-up out (Ledger.flush keeps "
-    "arrive >= 0); so callbacks_done, resolved and cost_per_resolved include work done before the horizon. "
-    "KPIS: 'Callbacks completed within the horizon'."))
 def test_callbacks_made_in_the_warm_up_are_not_reported() -> None:
     scenario, policy = _callbacks_only_in_warm_up()
     k = simulate(plan_of(scenario, policy), SEED, 0).kpis

@@ -1,0 +1,57 @@
+"""Agents on duty follow the opening hours, the groups' schedules and the policy's staffing, with or without a
+warm-up and whatever weekday the horizon starts on."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from conftest import NO_BOT, SEED, SMALL_SCENARIO
+
+from sandbox.engine.run import simulate
+from validation.replications import plan_of
+
+HOURLY_COST = 40.0  # AgentGroup.hourly_cost default
+
+
+def scenario(start: str, warm_up: str | int) -> dict:
+    s = copy.deepcopy(SMALL_SCENARIO)
+    s["horizon"].update(days=2, start=start, warm_up=warm_up)
+    s["hours"] = {"default": "08:00-18:00", "sunday": "closed", "saturday": "10:00-14:00", "at_closing": "clear"}
+    s["agents"]["groups"]["service"] = {"skills": ["general"], "schedule": {"00:00": 1, "09:00": 2, "12:00": 5}}
+    return s  # billing keeps its flat headcount of 2
+
+
+def expected_on_duty(weekday: str, scale: float) -> list[float | None]:
+    """Agents on duty per clock hour; None for hours whose count depends on contacts (the closing hour)."""
+    def scaled(n: int) -> int:
+        return int(n * scale + 0.5)  # Staffing.scale rounds to whole agents
+
+    out: list[float | None] = [0.0] * 24
+    if weekday == "sunday":
+        return out
+    first, last = (10, 14) if weekday == "saturday" else (8, 18)
+    for hour in range(first, last):
+        service = scaled(1) if hour < 9 else scaled(2) if hour < 12 else scaled(5)
+        out[hour] = float(service + scaled(2))
+    out[last] = None  # with at_closing: clear, agents still finish the contact in hand after closing
+    return out
+
+
+@pytest.mark.parametrize("warm_up", [0, "3h", "1d"])
+@pytest.mark.parametrize(("start", "second"), [("monday", "tuesday"), ("saturday", "sunday"), ("sunday", "monday")])
+@pytest.mark.parametrize("scale", [1.0, 1.5])
+def test_agents_on_duty_follow_hours_schedule_and_scale(start: str, second: str, warm_up: str | int,
+                                                        scale: float) -> None:
+    policy = copy.deepcopy(NO_BOT)
+    policy["staffing"] = {"scale": scale}
+    result = simulate(plan_of(scenario(start, warm_up), policy), SEED, 0)
+    on_duty = result.series["agents_on_duty"]
+    expected = expected_on_duty(start, scale) + expected_on_duty(second, scale)
+    for hour, (got, want) in enumerate(zip(on_duty, expected, strict=True)):
+        if want is not None:
+            assert got == pytest.approx(want, abs=1e-9), f"hour {hour}: {got} agents on duty, expected {want}"
+    scheduled = sum(w for w in expected if w is not None)
+    late = sum(got for got, want in zip(on_duty, expected, strict=True) if want is None)
+    assert result.kpis["agent_hours"] == pytest.approx(scheduled + late, rel=1e-12)
+    assert result.kpis["agent_cost"] == pytest.approx(HOURLY_COST * result.kpis["agent_hours"], rel=1e-12)
