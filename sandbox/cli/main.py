@@ -67,7 +67,7 @@ def _fail(exc: BaseException) -> None:
 
 def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | None, replications: int | None,
                     seed: int, days: int | None, overrides: list[str] | None, workers: int | None,
-                    fmt: Format, output: Path | None, show_all: bool) -> None:
+                    fmt: Format, output: Path | None, show_all: bool, why: bool = False) -> None:
     progress = ProgressReporter(err)
     try:
         comparison = api.compare(scenario, policies, baseline=baseline, replications=replications, seed=seed,
@@ -79,6 +79,11 @@ def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | N
         return
     progress.close()
     _emit(comparison, fmt, output, show_all)
+    if why and fmt is Format.table:
+        from sandbox.insights import explain
+
+        for insight in explain(comparison):
+            out.print(f"• {insight.text}", highlight=False)
     if comparison.cancelled:
         err.print(f"[yellow]Interrupted:[/yellow] showing the {comparison.complete_replications()} complete "
                   "replications that finished.")
@@ -146,9 +151,11 @@ def compare(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt 
                                                          "(default: the first).")] = None,
             replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
             fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
-            all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False) -> None:
+            all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False,
+            why: Annotated[bool, typer.Option("--why", help="After the table, the main drivers in plain words.")]
+            = False) -> None:
     """Compare policies side by side on one scenario (same seeds: paired differences)."""
-    _run_comparison(scenario, policy, baseline, replications, seed, days, set_, workers, fmt, output, all_kpis)
+    _run_comparison(scenario, policy, baseline, replications, seed, days, set_, workers, fmt, output, all_kpis, why)
 
 
 @app.command()
