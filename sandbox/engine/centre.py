@@ -243,7 +243,8 @@ class Centre:
         cb = self.callback
         if cb.predicted_wait is not None and contact.u_accept < cb.accept \
                 and self._predicted_wait(queue) > cb.predicted_wait:
-            self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, True, 0.0, contact.f)
+            # Took the callback instead of joining: not counted as waiting in the queue (ASA, service level).
+            self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f)
             self.callbacks.append((now, contact, queue))
             return
         seq = next(self.seq)

@@ -132,9 +132,12 @@ class Ledger:
         if batches:
             batch = batches[0] if len(batches) == 1 else {
                 k: np.concatenate([b[k] for b in batches]) for k in COLUMNS}
-            # A conversation the horizon cut short was not handed over yet, whatever its planned ending.
+            # A conversation the horizon cut short counts as a bot conversation still in the system, and nothing
+            # of how it would have gone on (handoff, requests, repeats) is counted: that had not happened yet.
             still_talking = (batch["outcome"] == Outcome.IN_SYSTEM) & ~batch["queued"]
-            batch["reason"] = np.where(still_talking, 0, batch["reason"]).astype(np.int8)
+            if still_talking.any():
+                for name in ("reason", "failed", "refused", "repeats", "asked"):
+                    batch[name] = np.where(still_talking, 0, batch[name]).astype(batch[name].dtype)
             self._areas(batch)  # before the warm-up filter: early contacts still occupy the queue and agents
             keep = batch["arrive"] >= 0  # contacts that arrived during the warm-up are not reported
             if not keep.all():

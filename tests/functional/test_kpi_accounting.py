@@ -8,7 +8,6 @@ import copy
 from typing import Any
 
 import numpy as np
-import pytest
 from conftest import BOT_POLICY, SEED, SMALL_SCENARIO, erlang_scenario
 from validation.replications import plan_of
 
@@ -90,3 +89,44 @@ def test_callbacks_made_in_the_warm_up_are_not_reported() -> None:
     k = simulate(plan_of(scenario, policy), SEED, 0).kpis
     assert k["callbacks_done"] == 0
     assert k["resolved"] == k["contained"] + k["served"]
+
+
+def _cut_in_identification() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every contact spends an hour in the bot's identification step before its first turn, then the bot
+    hands it over cold after at most three unhelpful turns or on a request after the second turn (a request
+    in the first is refused). No repeat contacts (erlang_scenario)."""
+    scenario = erlang_scenario(200, "3m", 14, "5m", days=1, warm_up=0)
+    scenario["bot"] = {"identification": "1h", "turn_time": {"kind": "exponential", "mean": "1m"}}
+    scenario["intents"]["general"]["emotional_load"] = 0.5  # upset enough to ask for a human early
+    policy = {"name": "bot, cold", "automation": {"share": 1},
+              "escalation": {"max_bot_turns": 3, "frustration_threshold": None, "honour_requests": 2},
+              "handoff": {"mode": "cold"}}
+    return scenario, policy
+
+
+def test_contacts_cut_in_identification_are_still_in_the_bot() -> None:
+    # The premise of the next test: the last hour's arrivals are in the bot, unturned, when the horizon ends.
+    scenario, policy = _cut_in_identification()
+    plan = plan_of(scenario, policy)
+    rec = simulate(plan, SEED, 0, keep_records=True).records
+    assert rec is not None
+    unturned = rec["arrive"] + 60 >= plan.end
+    assert unturned.sum() > 100
+    assert np.all(rec["outcome"][unturned] == Outcome.IN_SYSTEM)
+    assert not rec["queued"][unturned].any()
+
+
+def test_kpis_count_only_what_happened_before_the_end() -> None:
+    scenario, policy = _cut_in_identification()
+    plan = plan_of(scenario, policy)
+    result = simulate(plan, SEED, 0, keep_records=True)
+    k, rec = result.kpis, result.records
+    assert rec is not None
+    assert k["repeat_contacts"] == 0
+    # Cold handoff, no repeat contacts: customers repeated themselves once per handoff that took place.
+    assert k["repeat_information"] == k["escalated"]
+    # Contacts still in the identification step have not had a single turn: nothing asked, nothing refused.
+    unturned = rec["arrive"] + 60 >= plan.end
+    assert not rec["asked"][unturned].any()
+    assert rec["refused"][unturned].sum() == 0
+    assert rec["repeats"][unturned].sum() == 0

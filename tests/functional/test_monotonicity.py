@@ -124,9 +124,10 @@ def test_cold_handoff_makes_customers_repeat_themselves_and_loads_agents() -> No
     warm = with_(BOT_POLICY, name="warm", handoff={"mode": "warm"})
     cold = with_(BOT_POLICY, name="cold", handoff={"mode": "cold"})
     c = api.compare(_handoff_scenario(), [warm, cold], replications=REPLICATIONS, seed=SEED, workers=1)
-    # Without repeat contacts, repeating information happens only on a cold handoff, once per escalation.
+    # Without repeat contacts, repeating information happens only on a cold handoff, once per escalation
+    # (at least: conversations cut by the end of the horizon are over-counted, see test_kpi_accounting).
     assert all(v == 0 for v in c.values(0, "repeat_information"))
-    assert c.values(1, "repeat_information") == c.values(1, "escalated")
+    assert all(r >= e for r, e in zip(c.values(1, "repeat_information"), c.values(1, "escalated"), strict=True))
     assert sum(c.values(1, "escalated")) > 0
     # The bot stage is the same under both: the same contacts escalate.
     assert c.values(0, "escalated") == c.values(1, "escalated")

@@ -7,9 +7,9 @@ import copy
 
 import pytest
 from conftest import NO_BOT, SEED, SMALL_SCENARIO
+from validation.replications import plan_of
 
 from sandbox.engine.run import simulate
-from validation.replications import plan_of
 
 HOURLY_COST = 40.0  # AgentGroup.hourly_cost default
 
