@@ -27,9 +27,22 @@ def _normalise(svg: str) -> str:
     return re.sub(r"terminal-\d+", "terminal", svg)
 
 
-def check(app: SandboxApp, name: str) -> None:
+async def settled(app: SandboxApp, pilot) -> str:
+    """The screen once two looks in a row agree (widgets such as DataTable size their columns lazily)."""
+    previous = ""
+    for _ in range(40):
+        await pilot.pause(0.05)
+        svg = _normalise(app.export_screenshot(title=""))
+        if svg == previous:
+            return svg
+        previous = svg
+    return previous
+
+
+async def check(app: SandboxApp, pilot, name: str) -> None:
     if textual.__version__ != PINNED_TEXTUAL:
         pytest.skip(f"goldens were drawn with Textual {PINNED_TEXTUAL}, not {textual.__version__}")
+    await settled(app, pilot)
     svg = _normalise(app.export_screenshot(title=name))
     golden = GOLDENS / f"{name}.svg"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
@@ -37,6 +50,8 @@ def check(app: SandboxApp, name: str) -> None:
         golden.write_text(svg, encoding="utf-8")
         return
     assert golden.exists(), f"no golden for {name}; create it with UPDATE_SNAPSHOTS=1 and review it"
+    if svg != golden.read_text(encoding="utf-8"):
+        (Path(os.environ.get("SNAPSHOT_FAILURES", "/tmp")) / f"{name}.actual.svg").write_text(svg, encoding="utf-8")
     assert svg == golden.read_text(encoding="utf-8"), (
         f"screen {name} changed; look at it (app.save_screenshot) and, if intended, UPDATE_SNAPSHOTS=1")
 
@@ -59,7 +74,7 @@ async def test_compare_view(size: tuple[int, int]):
     app, ctx = await finished(size)
     async with ctx as pilot:
         await _run_to_end(app, pilot)
-        check(app, f"compare-{size[0]}x{size[1]}")
+        await check(app, pilot, f"compare-{size[0]}x{size[1]}")
 
 
 async def test_why_view_light_theme():
@@ -68,7 +83,7 @@ async def test_why_view_light_theme():
         await _run_to_end(app, pilot)
         await pilot.press("t", "4")
         await pilot.pause()
-        check(app, "why-light-120x36")
+        await check(app, pilot, "why-light-120x36")
 
 
 async def test_help_screen():
@@ -77,4 +92,4 @@ async def test_help_screen():
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.press("question_mark")
         await pilot.pause()
-        check(app, "help-100x32")
+        await check(app, pilot, "help-100x32")
