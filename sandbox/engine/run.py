@@ -161,19 +161,21 @@ class Simulation:
     def _feed(self, cohort: Cohort, index: np.ndarray) -> None:
         """Hand contacts to the centre as they leave the bot: one pending event at a time (a chain, not a heap)."""
         env, centre, queues = self.env, self.centre, self.centre.queue_of
-        items = zip(index.tolist(), (cohort.arrive[index] + cohort.duration[index]).tolist(),
-                    cohort.queue[index].tolist(), cohort.frustration[index].tolist(), cohort.budget[index].tolist(),
-                    cohort.handle[index].tolist(), cohort.priority[index].tolist(), cohort.head[index].tolist(),
-                    cohort.u_accept[index].tolist(), strict=True)
+        contacts = [Contact(cohort, i, queues[q], f, budget, handle, priority, head, u_accept)
+                    for i, q, f, budget, handle, priority, head, u_accept in zip(
+                        index.tolist(), cohort.queue[index].tolist(), cohort.frustration[index].tolist(),
+                        cohort.budget[index].tolist(), cohort.handle[index].tolist(), cohort.priority[index].tolist(),
+                        cohort.head[index].tolist(), cohort.u_accept[index].tolist(), strict=True)]
+        items = zip((cohort.arrive[index] + cohort.duration[index]).tolist(), contacts, strict=True)
 
         def step(event: simpy.Event | None) -> None:
             if event is not None:
                 centre.arrive(event.value)  # the Timeout carries its contact as its value
             item = next(items, None)
             if item is not None:
-                i, t, q, f, budget, handle, priority, head, u_accept = item
-                contact = Contact(cohort, i, queues[q], f, budget, handle, priority, head, u_accept)
-                Timeout(env, max(0.0, t - env.now), contact).callbacks.append(step)
+                t, contact = item
+                delay = t - env.now
+                Timeout(env, delay if delay > 0.0 else 0.0, contact).callbacks.append(step)
 
         step(None)
 
