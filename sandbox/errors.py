@@ -37,9 +37,5 @@ class ConfigError(SandboxError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class SimulationError(SandboxError):
-    """A run failed for a reason that is not the user's input (a bug, or an impossible internal state)."""
-
-
 class RunCancelled(SandboxError):
     """The caller cancelled a run; finished replications are kept by the caller."""

@@ -140,7 +140,8 @@ class Runner:
     def __init__(self, workers: int = 1):
         context = multiprocessing.get_context("spawn")  # fork is unsafe with threads and on macOS
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        self.warm = [self.pool.submit(_ready) for _ in range(workers)]
+        for _ in range(workers):
+            self.pool.submit(_ready)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)

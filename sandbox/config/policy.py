@@ -90,10 +90,6 @@ class Callback(Strict):
     )
     accept: Probability = Field(0.5, description="Probability the customer accepts (assumption).")
 
-    @property
-    def enabled(self) -> bool:
-        return self.after_wait is not None or self.predicted_wait is not None
-
 
 class Policy(Strict):
     """A support team's policy."""

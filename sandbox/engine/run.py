@@ -27,7 +27,8 @@ from sandbox.metrics.ledger import COLUMNS, Ledger, Totals
 from sandbox.model.conversation import converse
 from sandbox.model.outcomes import Outcome
 
-NEW, RETRY, RETURN = 0, 1, 2  # origins: first contact; retry after abandoning; back after a wrong answer
+RETRY, RETURN = 1, 2  # origins of repeat contacts (0: a first contact): a retry after abandoning; back after a
+#                       wrong answer the customer believed
 
 
 class Observer(Protocol):
@@ -96,7 +97,7 @@ class Simulation:
         self.plan = plan
         self.streams = Streams(seed, replication)
         self.env = simpy.Environment(initial_time=plan.start)
-        self.totals = Totals(len(plan.segment_cum), len(plan.intent_cum), plan.n_bins, plan.interval)
+        self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval)
         self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.scenario.churn,
                              keep_records)
         self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)

@@ -26,7 +26,6 @@ DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", 
 COLUMNS = STATIC + DYNAMIC
 _DTYPES = {"outcome": np.int8, "end": float, "queued": bool, "wait": float, "frustration": float,
            "handle": float, "busy": float, "slots": np.int16}
-ORIGINS = ("new", "retry", "return")  # first contact; retry after abandoning; back after a wrong answer
 FRUSTRATED = 0.7  # F at or above this counts as "left frustrated" in the per-intent view
 N_REASONS = 5
 # Resolution-time histogram: log-spaced bins of 1% width from 1 s to 30 days, enough for a p90 to 1%.
@@ -40,14 +39,12 @@ INTENT_SUMS = ("frustration", "final", "csat", "left_frustrated", "bot_handled",
 class Totals:
     """Everything a run's KPIs, series and breakdowns are computed from."""
 
-    n_segments: int
     n_intents: int
     n_bins: int
     interval: float
     scalars: dict[str, float] = field(default_factory=dict)
     outcome_by_intent: np.ndarray = field(init=False)  # [intent, outcome]
     by_intent: dict[str, np.ndarray] = field(init=False)
-    value_by_segment: np.ndarray = field(init=False)
     series: dict[str, np.ndarray] = field(init=False)  # counts and time-integrals per interval
     reasons: np.ndarray = field(init=False)
     resolution_hist: np.ndarray = field(init=False)
@@ -55,7 +52,6 @@ class Totals:
     def __post_init__(self) -> None:
         self.outcome_by_intent = np.zeros((self.n_intents, N_OUTCOMES), dtype=np.int64)
         self.by_intent = {name: np.zeros(self.n_intents) for name in INTENT_SUMS}
-        self.value_by_segment = np.zeros(self.n_segments)
         self.series = {name: np.zeros(self.n_bins) for name in ("arrivals", "escalated", "abandoned",
                                                                   "queue_area", "busy_area")}
         self.reasons = np.zeros(N_REASONS, dtype=np.int64)
@@ -197,7 +193,6 @@ class Ledger:
             ("value_at_risk", lost),
         ):
             t.by_intent[name] += np.bincount(intent, weights=np.asarray(weights, float), minlength=t.n_intents)
-        t.value_by_segment += np.bincount(b["segment"].astype(np.int64), weights=lost, minlength=t.n_segments)
 
         width, bins = t.interval, t.n_bins
         arrive_bin = np.minimum((b["arrive"] // width).astype(np.int64), bins - 1)
