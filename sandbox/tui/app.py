@@ -281,6 +281,8 @@ class SandboxApp(App[None]):
         done = sum(r is not None for runs in message.comparison.results for r in runs)
         self.main.query_one("#progress", ProgressBar).update(progress=done)
         if isinstance(message, RunFinished):
+            if self._render_timer is not None:  # the final render below supersedes a pending refresh
+                self._render_timer.stop()
             self.running = False
             elapsed = self.clock() - self.started
             what = "cancelled after" if message.comparison.cancelled else "done:"

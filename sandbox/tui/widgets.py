@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -84,6 +85,17 @@ class KnobRow(Horizontal):
         self.tooltip = self.knob.help
 
 
+def fill(table: DataTable, headers: list[str], rows: list[list[Text]], height: int = 1) -> None:
+    """Replace a table's content, sizing each column to its widest line now (DataTable would otherwise measure
+    new rows only when it next falls idle, so a redrawn table could show with its headers' widths)."""
+    table.clear(columns=True)
+    for i, header in enumerate(headers):
+        lines = [line for row in rows for line in row[i].plain.split("\n")]
+        table.add_column(header, width=max([cell_len(header), *map(cell_len, lines)]))
+    for row in rows:
+        table.add_row(*row, height=height)
+
+
 class KpiTable(DataTable):
     """Policies side by side: mean ±CI, the change against the baseline; the best value is bold and underlined."""
 
@@ -92,16 +104,15 @@ class KpiTable(DataTable):
         self.zebra_stripes = True
 
     def show(self, comparison: Comparison | None, kpis: tuple[str, ...] = HEADLINE) -> None:
-        self.clear(columns=True)
         if comparison is None:
+            self.clear(columns=True)
             return
-        self.add_column("KPI", key="kpi")
+        headers = ["KPI"]
         for p, label in enumerate(comparison.labels):
             # Long names would make every column wide; the policy list shows them in full.
             short = label if len(label) <= 16 else label[:15] + "…"
-            self.add_column(short + (" (base)" if p == comparison.baseline else ""), key=label)
-        for kpi in kpis:
-            self.add_row(Text(KPIS[kpi].label), *self._cells(comparison, kpi), key=kpi, height=2)
+            headers.append(short + (" (base)" if p == comparison.baseline else ""))
+        fill(self, headers, [[Text(KPIS[kpi].label), *self._cells(comparison, kpi)] for kpi in kpis], height=2)
 
     @staticmethod
     def _cells(comparison: Comparison, kpi: str) -> list[Text]:
@@ -112,7 +123,8 @@ class KpiTable(DataTable):
         cells = []
         for p, mean in enumerate(means):
             est = comparison.estimate(p, kpi)
-            cell = Text(format_value(kpi, mean), style="bold underline" if mean == best else "")
+            cell = Text()
+            cell.append(format_value(kpi, mean), style="bold underline" if mean == best else "")
             if est.half_width and not math.isnan(est.half_width):
                 cell.append(f" {format_half_width(kpi, est.half_width)}", style="dim")
             cell.append("\n")
@@ -138,13 +150,11 @@ class IntentTable(DataTable):
         self.zebra_stripes = True
 
     def show(self, comparison: Comparison | None, label: str) -> None:
-        self.clear(columns=True)
         if comparison is None or label not in comparison.labels:
+            self.clear(columns=True)
             return
         p = comparison.labels.index(label)
-        self.add_column("intent")
-        for _, title, _ in INTENT_COLUMNS:
-            self.add_column(title)
+        rows = []
         for intent in comparison.intents:
             row = [Text(intent)]
             for key, _, unit in INTENT_COLUMNS:
@@ -156,7 +166,8 @@ class IntentTable(DataTable):
                     row.append(Text(f"{100 * value:.0f}%", style=style))
                 else:
                     row.append(Text(f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"))
-            self.add_row(*row)
+            rows.append(row)
+        fill(self, ["intent", *(title for _, title, _ in INTENT_COLUMNS)], rows)
 
 
 # One colour per policy, the same in every chart and in the legend (plotext name, Rich name).
