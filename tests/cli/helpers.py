@@ -12,22 +12,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 EXECUTABLE = Path(sys.executable).parent / "support-sandbox"
 # A scenario with seven problems of six kinds (test_cli_validate.BAD_LINES lists them).
-BAD = """\
-name: many problems
-demand:
-  rate: -20/h
-  busynes_shape: 20
-channels:
-  voice: {share: 0.6, service_level_threshold: 20}
-  chat: {share: 0.3, service_level_threshold: 60s}
-segments:
-  all: {share: 1, priority: high}
-intents:
-  general: {share: 1, handle_time: {kind: lognormal, mean: 6m}}
-agents:
-  groups:
-    team: {skills: [general], headcount: 2, concurency: 2}
-"""
+BAD = (REPO / "tests" / "fixtures" / "invalid" / "many-problems.yaml").read_text(encoding="utf-8")
 # The quick comparison most CLI tests use: the built-in default scenario, two policies, two one-day runs.
 QUICK = ("-p", "no-bot", "-p", "warm-handoff", "-n", "2", "--days", "1")
 

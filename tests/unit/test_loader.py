@@ -39,6 +39,9 @@ agents:
 """
 
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
 def write(tmp_path: Path, text: str, name: str = "scenario.yaml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -163,22 +166,7 @@ def test_did_you_mean_inside_distributions_and_lists(tmp_path: Path) -> None:
 
 def test_many_problems_in_one_file_are_reported_together(tmp_path: Path) -> None:
     """Seven problems of six kinds; the channel shares are summed although voice has an error of its own."""
-    path = write(tmp_path, """\
-        name: many problems
-        demand:
-          rate: -20/h
-          busynes_shape: 20
-        channels:
-          voice: {share: 0.6, service_level_threshold: 20}
-          chat: {share: 0.3, service_level_threshold: 60s}
-        segments:
-          all: {share: 1, priority: high}
-        intents:
-          general: {share: 1, handle_time: {kind: lognormal, mean: 6m}}
-        agents:
-          groups:
-            team: {skills: [general], headcount: 2, concurency: 2}
-        """)
+    path = write(tmp_path, (FIXTURES / "invalid" / "many-problems.yaml").read_text(encoding="utf-8"))
     check(problems_of(path), [
         (3, "demand.rate", "should be greater than 0", None),
         (4, "demand.busynes_shape", "unknown key", "did you mean 'busyness_shape'?"),
