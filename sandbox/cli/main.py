@@ -21,6 +21,7 @@ from sandbox.cli.render import ProgressReporter, comparison_table, print_problem
 from sandbox.errors import ConfigError, SandboxError
 from sandbox.experiments import Comparison
 from sandbox.export import to_csv, to_json, write_atomic
+from sandbox.insights import explain
 from sandbox.metrics.kpis import HEADLINE, KPIS, markdown_kpis
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
@@ -48,7 +49,7 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fiel
                                                    "keys errors print). Prefix scenario. or policy. if needed.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the result to this file "
-                                                 "(atomically), in --format (table → Markdown-free text).")]
+                                                 "(atomically), in --format; a table is written as plain text.")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Worker processes (default: "
                                                  "serial for small jobs, one per core for large ones).")]
 
@@ -80,8 +81,6 @@ def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | N
     progress.close()
     _emit(comparison, fmt, output, show_all)
     if why and fmt is Format.table:
-        from sandbox.insights import explain
-
         for insight in explain(comparison):
             out.print(f"• {insight.text}", highlight=False)
     if comparison.cancelled:
