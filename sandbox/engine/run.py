@@ -50,6 +50,18 @@ class RunResult:
     records: dict[str, np.ndarray] | None = None
 
 
+def sample_by_group(group: np.ndarray, dists: list, rng: np.random.Generator, fill: float) -> np.ndarray:
+    """One draw per element from its group's distribution (None: ``fill``), drawn group by group and, within a
+    group, in element order: the order a mask per group would give, for the price of one stable sort."""
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(dists) + 1))
+    out = np.full(len(group), fill)
+    for g, dist in enumerate(dists):
+        if dist is not None:
+            out[order[bounds[g]:bounds[g + 1]]] = dist.sample(rng, int(bounds[g + 1] - bounds[g]))
+    return out
+
+
 class Cohort:
     """Contacts that arrived together (a day's first contacts, or their potential repeats), as arrays.
 
@@ -62,18 +74,11 @@ class Cohort:
         n = len(arrive)
         self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
         self.u_accept, self.u_repeat = u[1], u[2]
-        budget = np.full(n, math.inf)
         zero = rng_patience.random(n) < plan.zero_patience[segment]
-        for s, dist in enumerate(plan.patience):
-            mask = segment == s
-            if dist is not None:
-                budget[mask] = dist.sample(rng_patience, int(mask.sum()))
+        budget = sample_by_group(segment, plan.patience, rng_patience, math.inf)
         budget[zero] = 0.0
-        handle = np.empty(n)
-        for i, by_channel in enumerate(plan.handle):
-            for c, dist in enumerate(by_channel):
-                mask = (intent == i) & (channel == c)
-                handle[mask] = dist.sample(rng_handle, int(mask.sum()))
+        handle = sample_by_group(intent.astype(np.int64) * len(plan.channel_cum) + channel,
+                                 [dist for by_channel in plan.handle for dist in by_channel], rng_handle, math.nan)
         talk = converse(plan.rules, plan.scenario.bot.turn_time, intent, segment, channel, f0, u[0], rng_bot)
         self.outcome, self.duration, self.frustration = talk.outcome, talk.duration, talk.frustration
         self.turns, self.failed, self.reason = talk.turns, talk.failed, talk.reason
