@@ -87,6 +87,7 @@ class SandboxApp(App[None]):
         Binding("w", "sweep", "Sweep", show=False),
         Binding("p", "problems", "Problems", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("f", "toggle_sidebar", "Full width", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -475,6 +476,11 @@ class SandboxApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    def action_toggle_sidebar(self) -> None:
+        """Give the views the whole width (on a small terminal the table then shows more policies)."""
+        sidebar = self.main.query_one("#sidebar")
+        sidebar.display = not sidebar.display
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"

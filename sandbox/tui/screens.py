@@ -32,6 +32,7 @@ confidence interval; the second line of each cell is the paired change against t
 | `x` | export the comparison (CSV, JSON, Markdown) |
 | `p` | show problems found in your files |
 | `t` | switch dark/light theme |
+| `f` | hide or show the side panel: full width for the views |
 | `?` | this help · `q` quit |
 
 **Knobs** edit the highlighted policy (bot share … CRM data) or the scenario for every policy (bot quality,

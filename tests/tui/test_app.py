@@ -228,6 +228,16 @@ async def test_broken_file_in_the_folder_is_reported_and_the_rest_loads(tmp_path
         assert "warm-handoff" in labels
 
 
+async def test_full_width_hides_and_restores_the_side_panel():
+    app = make_app(policies=FEW, autorun=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        sidebar = app.query_one("#sidebar")
+        await pilot.press("f")
+        assert not sidebar.display
+        await pilot.press("f")
+        assert sidebar.display
+
+
 async def test_help_screen():
     app = make_app(policies=FEW, autorun=False)
     async with app.run_test(size=SIZE) as pilot:
