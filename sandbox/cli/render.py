@@ -65,8 +65,8 @@ def comparison_table(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -
 def delta_text(comparison: Comparison, policy: int, kpi: str) -> Text:
     """'▲ +8.8 pp' coloured by whether the change is good, or dim '+0.3 pp n.s.'."""
     diff = comparison.difference(policy, kpi)
-    if math.isnan(diff.mean):
-        return Text("")
+    if math.isnan(diff.mean) or (diff.mean == 0 and not diff.half_width):
+        return Text("")  # no difference at all in any replication: nothing to say
     text = format_value(kpi, diff.mean, signed=True)
     if not diff.significant:
         return Text(f"{text} ns", style="dim")
