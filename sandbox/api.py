@@ -265,9 +265,12 @@ def run(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = ca
     return compare(scenario, [policy], **kwargs)
 
 
-def sweep_automation(scenario: ScenarioRef, policy: PolicyRef, shares: Sequence[float] = tuple(
-        i / 10 for i in range(11)), replications: int = 5, seed: int = 0, overrides: Iterable[str] = (),
-        should_stop: Callable[[], bool] = lambda: False, runner: Runner | None = None) -> Comparison:
+SWEEP_SHARES = tuple(i / 10 for i in range(11))
+
+
+def sweep_automation(scenario: ScenarioRef, policy: PolicyRef, shares: Sequence[float] = SWEEP_SHARES,
+                     replications: int = 5, seed: int = 0, overrides: Iterable[str] = (),
+                     should_stop: Callable[[], bool] = lambda: False, runner: Runner | None = None) -> Comparison:
     """The policy with the bot share set to each value (every channel), compared on common random numbers."""
     loaded = load(scenario, [policy], overrides)
     base = loaded.policies[0]
@@ -279,7 +282,7 @@ def sweep_automation(scenario: ScenarioRef, policy: PolicyRef, shares: Sequence[
 
 def schema(kind: str) -> dict[str, Any]:
     """JSON Schema for 'scenario' or 'policy' files."""
-    model = {"scenario": Scenario, "policy": Policy}[kind]
+    model: type[Scenario] | type[Policy] = Scenario if kind == "scenario" else Policy
     out = model.model_json_schema(by_alias=True)
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     out["title"] = f"support-sandbox {kind}"

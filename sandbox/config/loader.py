@@ -150,7 +150,9 @@ def apply_override(doc: Document, path: Path_, value: Any, text: str) -> None:
             node[part] = {}
         node = node[part]
     last = path[-1]
-    if (isinstance(node, list) and isinstance(last, int) and last < len(node)) or isinstance(node, dict):
+    if isinstance(node, list) and isinstance(last, int) and last < len(node):  # noqa: SIM114 (narrows the index)
+        node[last] = value
+    elif isinstance(node, dict):
         node[last] = value
     else:
         raise ConfigError([doc.problem(path[:-1], "is not a mapping, so it has no keys to set")])

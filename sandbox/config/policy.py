@@ -25,7 +25,9 @@ class Automation(Strict):
     )
 
     def share_for(self, channel: str) -> float:
-        return self.share if isinstance(self.share, float | int) else self.share.get(channel, 0.0)  # type: ignore[arg-type]
+        if isinstance(self.share, dict):
+            return self.share.get(channel, 0.0)  # type: ignore[call-overload]
+        return self.share
 
 
 class Integration(Strict):

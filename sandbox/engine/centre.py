@@ -19,7 +19,7 @@ import heapq
 import math
 from collections import deque
 from itertools import count
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import simpy
 from simpy.events import Timeout
@@ -321,7 +321,7 @@ class Centre:
         Timeout(self.env, duration, (agent, slots)).callbacks.append(self._finished)
 
     def _finish(self, event: simpy.Event) -> None:
-        agent, slots = event.value  # what the service's Timeout carries
+        agent, slots = cast(tuple[Agent, int], event.value)  # what the service's Timeout carries
         now = self.env.now
         if self.deadlines and self.deadlines[0][0] <= now:
             self.expire(now)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 import simpy
@@ -176,7 +176,7 @@ class Simulation:
 
         def step(event: simpy.Event | None) -> None:
             if event is not None:
-                centre.arrive(event.value)  # the Timeout carries its contact as its value
+                centre.arrive(cast(Contact, event.value))  # the Timeout carries its contact as its value
             item = next(items, None)
             if item is not None:
                 t, contact = item
@@ -221,7 +221,8 @@ class Simulation:
 
         def next_point(event: simpy.Event | None) -> None:
             if event is not None:
-                centre.apply(*event.value)
+                is_open, counts = cast(tuple[bool, dict[int, int]], event.value)
+                centre.apply(is_open, counts)
             point = next(points, None)
             if point is not None:
                 Timeout(env, point[0] - env.now, point[1:]).callbacks.append(next_point)
@@ -230,7 +231,7 @@ class Simulation:
 
         def next_day(event: simpy.Event | None) -> None:
             if event is not None:
-                self._day(event.value)
+                self._day(cast(int, event.value))
             day = next(days, None)
             if day is not None:
                 Timeout(env, max(day * DAY, plan.start) - env.now, day).callbacks.append(next_day)

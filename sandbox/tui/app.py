@@ -46,7 +46,6 @@ from sandbox.tui.workbench import Workbench
 VIEWS = ("compare", "day", "intents", "why", "sweep")
 RENDER_EVERY = 0.2  # seconds between table refreshes while replications stream in
 AUTO_DELAY = 0.8  # seconds of quiet after an edit before an automatic re-run
-SWEEP_SHARES = tuple(i / 10 for i in range(11))
 
 
 class RunProgressed(Message):
@@ -265,12 +264,15 @@ class SandboxApp(App[None]):
         try:
             result = api.compare(scenario, policies, baseline=baseline, replications=replications, seed=seed,
                                  labels=labels, runner=self.runner,
-                                 on_result=lambda c: self.post_message(RunProgressed(run, c.snapshot())),
+                                 on_result=lambda c: self._post(RunProgressed(run, c.snapshot())),
                                  should_stop=lambda: worker.is_cancelled)
         except Exception as exc:  # a failed run is shown, never a crash
             self.post_message(RunFailed(run, exc))
             return
         self.post_message(RunFinished(run, result))
+
+    def _post(self, message: Message) -> None:
+        self.post_message(message)  # thread-safe: called from the run's worker thread
 
     def on_run_finished(self, message: RunFinished) -> None:
         self.on_run_progressed(message)
@@ -402,7 +404,7 @@ class SandboxApp(App[None]):
     def _sweep(self, label: str, scenario, policy, seed: int) -> None:  # type: ignore[no-untyped-def]
         worker = get_current_worker()
         try:
-            result = api.sweep_automation(scenario, policy, SWEEP_SHARES, replications=3, seed=seed,
+            result = api.sweep_automation(scenario, policy, api.SWEEP_SHARES, replications=3, seed=seed,
                                           should_stop=lambda: worker.is_cancelled, runner=self.runner)
         except Exception as exc:  # shown, never a crash
             self.call_from_thread(self.notify, f"Sweep failed: {exc}", severity="error")
@@ -412,7 +414,7 @@ class SandboxApp(App[None]):
     def on_sweep_finished(self, message: SweepFinished) -> None:
         self.sweep = (message.label, message.comparison)
         c = message.comparison
-        shares = [100 * s for s in SWEEP_SHARES][: len(c.labels)]
+        shares = [100 * s for s in api.SWEEP_SHARES][: len(c.labels)]
 
         def curve(kpi: str, scale: float = 1.0) -> dict[str, list[float]]:
             return {kpi: [scale * c.estimate(p, kpi).mean for p in range(len(c.labels))]}

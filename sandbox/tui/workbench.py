@@ -125,7 +125,8 @@ class Workbench:
             return str(self.replications)
         if knob.name.startswith("agents.groups."):
             group = self.scenario.agents.groups[knob.name.split(".")[2]]
-            return str(group.headcount if group.headcount is not None else max(group.schedule.values()))
+            peak = max((group.schedule or {"00:00": 0}).values())
+            return str(group.headcount if group.headcount is not None else peak)
         model = self.scenario if knob.target == "scenario" else self.entry(label).model
         value: Any = model
         for part in knob.name.split("."):
