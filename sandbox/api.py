@@ -88,7 +88,7 @@ def _document(ref: ScenarioRef | PolicyRef, kind: catalog.Kind, overrides: list[
 
 
 def _label(ref: PolicyRef, policy: Policy | None) -> str:
-    if isinstance(ref, str | Path) and not isinstance(ref, Policy):
+    if isinstance(ref, str | Path):
         return Path(ref).stem
     return (policy.name if policy else "policy").lower().replace(" ", "-")
 

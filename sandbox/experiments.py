@@ -10,14 +10,16 @@ identical comparisons.
 from __future__ import annotations
 
 import dataclasses
-import math
 import multiprocessing
 import os
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
@@ -75,17 +77,12 @@ class Comparison:
         runs = self.finished(policy)
         if not runs:
             return []
-        width = len(runs[0].series[name])
-        out = []
-        for i in range(width):
-            vals = [r.series[name][i] for r in runs if not math.isnan(r.series[name][i])]
-            out.append(sum(vals) / len(vals) if vals else math.nan)
-        return out
+        with warnings.catch_warnings():  # an interval with no value in any replication stays nan
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return [float(x) for x in np.nanmean([r.series[name] for r in runs], axis=0)]
 
     def intent_mean(self, policy: int, intent: str, name: str) -> float:
-        vals = [r.by_intent[intent][name] for r in self.finished(policy)]
-        vals = [v for v in vals if not math.isnan(v)]
-        return sum(vals) / len(vals) if vals else math.nan
+        return estimate([r.by_intent[intent][name] for r in self.finished(policy)]).mean
 
     def to_dict(self) -> dict[str, Any]:
         """Everything, JSON-ready: per policy the KPI estimates, differences and per-replication values."""

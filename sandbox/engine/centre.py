@@ -57,10 +57,10 @@ class Contact:
 class Queue:
     """Contacts waiting for one skill on one channel, ordered by (priority, head-start-adjusted time)."""
 
-    __slots__ = ("heap", "live", "mean_handle", "skill", "teams", "voice")
+    __slots__ = ("heap", "live", "mean_handle", "teams", "voice")
 
-    def __init__(self, skill: str, voice: bool, mean_handle: float):
-        self.skill, self.voice, self.mean_handle = skill, voice, mean_handle
+    def __init__(self, voice: bool, mean_handle: float):
+        self.voice, self.mean_handle = voice, mean_handle
         self.heap: list[tuple[int, float, int, Contact]] = []
         self.live = 0
         self.teams: list[Team] = []
@@ -82,20 +82,16 @@ class Agent:
 class Team:
     """The agents of one group on duty now."""
 
-    __slots__ = ("acw", "conc", "cost", "duty", "free", "full", "index", "leaving", "present", "queues",
-                 "skills", "slowdown", "target")
+    __slots__ = ("acw", "conc", "cost", "duty", "free", "full", "leaving", "present", "queues", "slowdown")
 
-    def __init__(self, index: int, conc: int, slowdown: float, acw: float, cost: float, skills: frozenset[str],
-                 duty: Level):
-        self.index, self.conc, self.slowdown, self.acw, self.cost = index, conc, slowdown, acw, cost
-        self.skills = skills
+    def __init__(self, conc: int, slowdown: float, acw: float, cost: float, duty: Level):
+        self.conc, self.slowdown, self.acw, self.cost = conc, slowdown, acw, cost
         # Every agent on duty is in exactly one place: free[slots in use], full, or leaving. These are dicts
         # used as ordered sets: a set's pop order follows memory addresses, which would make runs irreproducible.
         self.free: list[dict[Agent, None]] = [{} for _ in range(conc)]
         self.full: dict[Agent, None] = {}
         self.present = 0
         self.leaving: dict[Agent, None] = {}
-        self.target = 0
         self.queues: list[Queue] = []
         self.duty = duty  # agents on duty, time-weighted (for cost)
 
@@ -147,9 +143,8 @@ class Centre:
         self.callbacks: deque[tuple[float, Contact, Queue]] = deque()
         self._finished = self._finish  # one bound method, not a new one per service
         channels = list(plan.scenario.channels)
-        self.teams = [Team(i, g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work,
-                           g.spec.hourly_cost, g.skills, Level(plan.start, plan.end, width))
-                      for i, g in enumerate(plan.groups)]
+        self.teams = [Team(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
+                           Level(plan.start, plan.end, width)) for g in plan.groups]
         # One queue per (skill, channel); queue_of[intent × channels + channel] finds a contact's queue.
         by_key: dict[tuple[str, str], Queue] = {}
         self.queue_of: list[Queue] = []
@@ -157,7 +152,7 @@ class Centre:
             for channel in channels:
                 key = (skill, channel)
                 if key not in by_key:
-                    queue = by_key[key] = Queue(skill, channel == "voice", plan.mean_handle.get(key, 0.0))
+                    queue = by_key[key] = Queue(channel == "voice", plan.mean_handle.get(key, 0.0))
                     for g, team in zip(plan.groups, self.teams, strict=True):
                         if skill in g.skills and channel in g.channels:
                             queue.teams.append(team)
@@ -187,7 +182,6 @@ class Centre:
                     self._leave(contact, now, Outcome.TURNED_AWAY)
 
     def _set_headcount(self, team: Team, target: int, now: float) -> None:
-        team.target = target
         while team.present - len(team.leaving) > target:
             agent = team.pick_to_send_home()
             if agent is None:
@@ -227,8 +221,7 @@ class Centre:
         contact.enq = now
         if not self.is_open:
             if self.closing == "callback":
-                self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f)
-                self.callbacks.append((now, contact, queue))
+                self._promise_callback(contact, now)
             else:
                 self._refuse(contact, now, Outcome.TURNED_AWAY)
             return
@@ -245,9 +238,7 @@ class Centre:
         cb = self.callback
         if cb.predicted_wait is not None and contact.u_accept < cb.accept \
                 and self._predicted_wait(queue) > cb.predicted_wait:
-            # Took the callback instead of joining: not counted as waiting in the queue (ASA, service level).
-            self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f)
-            self.callbacks.append((now, contact, queue))
+            self._promise_callback(contact, now)
             return
         seq = next(self.seq)
         heapq.heappush(queue.heap, (-contact.priority, now - contact.head, seq, contact))
@@ -264,6 +255,11 @@ class Centre:
         """(position + 1) × mean handle time / slots serving this queue: what a wait announcement would say."""
         slots = sum((t.present - len(t.leaving)) * (1 if queue.voice else t.conc) for t in queue.teams)
         return math.inf if slots == 0 else (queue.live + 1) * queue.mean_handle / slots
+
+    def _promise_callback(self, contact: Contact, now: float) -> None:
+        """A callback instead of joining the queue: not counted as waiting in it (ASA, service level)."""
+        self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f)
+        self.callbacks.append((now, contact, contact.queue))
 
     def _refuse(self, contact: Contact, now: float, outcome: Outcome) -> None:
         f = min(1.0, contact.f + self.left_unresolved)
@@ -316,9 +312,6 @@ class Centre:
         self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait, f if f < 1.0 else 1.0,
                         handle, busy, slots)
         Timeout(self.env, busy, (agent, slots)).callbacks.append(self._finished)
-
-    def _occupy(self, agent: Agent, slots: int, duration: float) -> None:
-        Timeout(self.env, duration, (agent, slots)).callbacks.append(self._finished)
 
     def _finish(self, event: simpy.Event) -> None:
         agent, slots = cast(tuple[Agent, int], event.value)  # what the service's Timeout carries
@@ -374,7 +367,7 @@ class Centre:
         self.ledger.add_busy(now, busy, team.conc)
         if now >= 0:  # like every KPI, callbacks made during the warm-up are not reported
             self.totals.add("callbacks_done", 1)
-        self._occupy(agent, team.conc, busy)
+        Timeout(self.env, busy, (agent, team.conc)).callbacks.append(self._finished)
 
     # --- end of the horizon ---------------------------------------------------------------------------
 

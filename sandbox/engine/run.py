@@ -77,8 +77,10 @@ class Cohort:
         zero = rng_patience.random(n) < plan.zero_patience[segment]
         budget = sample_by_group(segment, plan.patience, rng_patience, math.inf)
         budget[zero] = 0.0
-        handle = sample_by_group(intent.astype(np.int64) * len(plan.channel_cum) + channel,
-                                 [dist for by_channel in plan.handle for dist in by_channel], rng_handle, math.nan)
+        # (intent, channel) as one number: it picks the handle-time distribution and the queue (Centre.queue_of).
+        self.queue = intent.astype(np.int64) * len(plan.channel_cum) + channel
+        handle = sample_by_group(self.queue, [dist for by_channel in plan.handle for dist in by_channel], rng_handle,
+                                 math.nan)
         talk = converse(plan.rules, plan.scenario.bot.turn_time, intent, segment, channel, f0, u[0], rng_bot)
         self.outcome, self.duration, self.frustration = talk.outcome, talk.duration, talk.frustration
         self.turns, self.failed, self.reason = talk.turns, talk.failed, talk.reason
@@ -90,7 +92,6 @@ class Cohort:
         self.budget, self.handle = budget, handle
         self.priority = plan.priority[segment] + np.where(escalated, handoff.priority, 0)
         self.head = plan.head_start[segment] + np.where(escalated, handoff.head_start, 0.0)
-        self.queue = intent.astype(np.int64) * len(plan.channel_cum) + channel
         self.next: Cohort | None = None  # the potential repeat of each contact
         self.retry_delay = self.return_delay = np.zeros(0)
 
@@ -159,20 +160,21 @@ class Simulation:
                 hit = (outcome == which) & ~late & (cohort.u_repeat[index] < p)
                 for i, t in zip(index[hit].tolist(), (end + delays[index])[hit].tolist(), strict=True):
                     self._repeat(cohort.next, i, t, origin)
-        entering = index[~done & ~late]
-        if entering.size:
-            entering = entering[np.argsort(cohort.arrive[entering] + cohort.duration[entering], kind="stable")]
-            self._feed(cohort, entering)
+        entering = ~done & ~late
+        if entering.any():
+            order = np.argsort(end[entering], kind="stable")
+            self._feed(cohort, index[entering][order], end[entering][order])
 
-    def _feed(self, cohort: Cohort, index: np.ndarray) -> None:
-        """Hand contacts to the centre as they leave the bot: one pending event at a time (a chain, not a heap)."""
+    def _feed(self, cohort: Cohort, index: np.ndarray, times: np.ndarray) -> None:
+        """Hand contacts to the centre at ``times`` (sorted: when each leaves the bot), one pending event at a
+        time (a chain, not a heap)."""
         env, centre, queues = self.env, self.centre, self.centre.queue_of
         contacts = [Contact(cohort, i, queues[q], f, budget, handle, priority, head, u_accept)
                     for i, q, f, budget, handle, priority, head, u_accept in zip(
                         index.tolist(), cohort.queue[index].tolist(), cohort.frustration[index].tolist(),
                         cohort.budget[index].tolist(), cohort.handle[index].tolist(), cohort.priority[index].tolist(),
                         cohort.head[index].tolist(), cohort.u_accept[index].tolist(), strict=True)]
-        items = zip((cohort.arrive[index] + cohort.duration[index]).tolist(), contacts, strict=True)
+        items = zip(times.tolist(), contacts, strict=True)
 
         def step(event: simpy.Event | None) -> None:
             if event is not None:
@@ -203,7 +205,7 @@ class Simulation:
             self.ledger.add(cohort, index, Outcome.IN_SYSTEM if end >= plan.end else outcome, min(end, plan.end),
                             False, math.nan, float(cohort.frustration[index]))
         else:
-            self._feed(cohort, np.array([index]))
+            self._feed(cohort, np.array([index]), np.array([end]))
 
     def _abandoned(self, contact: Contact, t: float) -> None:
         cohort = contact.cohort

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import (
     Footer,
     Header,
@@ -68,6 +69,11 @@ class SweepFinished(Message):
     def __init__(self, label: str, comparison: Comparison):
         super().__init__()
         self.label, self.comparison = label, comparison
+
+
+def _knob_row(widget: Widget) -> KnobRow | None:
+    """The knob a control belongs to (None for inputs of dialogs)."""
+    return next((a for a in widget.ancestors if isinstance(a, KnobRow)), None)
 
 
 class SandboxApp(App[None]):
@@ -218,17 +224,17 @@ class SandboxApp(App[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         if not event.input.has_focus:
             return  # set by the program (mount, switching policy), not typed
-        row = next((a for a in event.input.ancestors if isinstance(a, KnobRow)), None)
+        row = _knob_row(event.input)
         if row is not None and self._apply(row, event.value):
             self._schedule_auto()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        row = next((a for a in event.input.ancestors if isinstance(a, KnobRow)), None)
+        row = _knob_row(event.input)
         if row is not None and self._apply(row, event.value):
             self.action_run()
 
     def on_choice_changed(self, event: Choice.Changed) -> None:
-        row = next((a for a in event.choice.ancestors if isinstance(a, KnobRow)), None)
+        row = _knob_row(event.choice)
         if row is not None and self._apply(row, event.value):
             self._schedule_auto()
 

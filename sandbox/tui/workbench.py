@@ -225,10 +225,6 @@ class Workbench:
 
     # --- what a run gets -------------------------------------------------------------------------
 
-    @property
-    def ready(self) -> bool:
-        return not self.invalid and bool(self.selected)
-
     def inputs(self) -> tuple[Scenario, list[Policy], list[str], int]:
         labels = [e.label for e in self.policies if e.label in self.selected]
         models = [self.entry(label).model for label in labels]
