@@ -2,6 +2,11 @@
 
 Inside the package every time is in **minutes** and every rate is **per minute**; only the YAML surface and
 the reports use other units. Bare numbers are refused for durations (is ``6`` seconds or minutes?) except 0.
+
+The grammar, one for every duration and rate: a number, optional spaces, then a unit: ``s``, ``sec``,
+``secs``, ``second(s)``; ``m``, ``min``, ``mins``, ``minute(s)``; ``h``, ``hr``, ``hrs``, ``hour(s)``; ``d``,
+``day(s)``. A rate is a number, ``/`` and one of those units. Durations are finite and lie between 0 and a
+year; messages quote what was written, never the converted minutes.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 _DURATION_UNITS = {
-    "s": 1 / 60, "sec": 1 / 60, "second": 1 / 60, "seconds": 1 / 60,
-    "m": 1.0, "min": 1.0, "minute": 1.0, "minutes": 1.0,
-    "h": 60.0, "hr": 60.0, "hour": 60.0, "hours": 60.0,
+    "s": 1 / 60, "sec": 1 / 60, "secs": 1 / 60, "second": 1 / 60, "seconds": 1 / 60,
+    "m": 1.0, "min": 1.0, "mins": 1.0, "minute": 1.0, "minutes": 1.0,
+    "h": 60.0, "hr": 60.0, "hrs": 60.0, "hour": 60.0, "hours": 60.0,
     "d": 1440.0, "day": 1440.0, "days": 1440.0,
 }
+MAX_MINUTES = 366 * 1440.0  # sandbox.config.limits.MAX_DURATION_MINUTES (units sits below config)
 _NUMBER = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 _DURATION_RE = re.compile(rf"^\s*{_NUMBER}\s*([a-z]+)\s*$")
 _RATE_RE = re.compile(rf"^\s*{_NUMBER}\s*/\s*([a-z]+)\s*$")
@@ -32,13 +38,20 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, int | float):
         if value == 0:
             return 0.0
-        raise ValueError(f"{value} has no unit; write {value}s, {value}m or {value}h")
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a duration; write a finite number with a unit, such as 45s")
+        raise ValueError(f"{value:g} has no unit; write {value:g}s, {value:g}m or {value:g}h")
     if not isinstance(value, str):
         raise ValueError(f"expected {DURATION_HINT}")
     match = _DURATION_RE.match(value.lower())
     if not match or match.group(2) not in _DURATION_UNITS:
         raise ValueError(f"{value!r} is not {DURATION_HINT}")
-    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    minutes = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if minutes < 0:
+        raise ValueError(f"{value!r} is negative; durations are 0 or more")
+    if not minutes <= MAX_MINUTES:  # also catches 1e400s, which parses as infinity
+        raise ValueError(f"{value!r} is longer than a year (366d), the longest duration allowed")
+    return minutes
 
 
 def parse_rate(value: Any) -> float:
@@ -48,11 +61,18 @@ def parse_rate(value: Any) -> float:
     if isinstance(value, int | float):
         if value == 0:
             return 0.0
-        raise ValueError(f"{value} has no unit; write {value}/h or {value}/min")
+        if not math.isfinite(value):
+            raise ValueError(f"{value} is not a rate; write a finite number with a unit, such as 120/h")
+        raise ValueError(f"{value:g} has no unit; write {value:g}/h or {value:g}/min")
     match = _RATE_RE.match(value.lower())
     if not match or match.group(2) not in _DURATION_UNITS:
         raise ValueError(f"{value!r} is not {RATE_HINT}")
-    return float(match.group(1)) / _DURATION_UNITS[match.group(2)]
+    rate = float(match.group(1)) / _DURATION_UNITS[match.group(2)]
+    if rate < 0:
+        raise ValueError(f"{value!r} is negative; rates are 0 or more")
+    if not math.isfinite(rate):
+        raise ValueError(f"{value!r} is not a finite rate")
+    return rate
 
 
 def _trim(number: float) -> str:

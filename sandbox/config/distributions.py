@@ -13,13 +13,33 @@ from typing import Annotated, Literal, Self
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sandbox.config import limits
 from sandbox.units import Duration
 
-PositiveFloat = Annotated[float, Field(gt=0)]
+# A cv of 100 already puts 99.99% of the mass near 0; larger values only overflow the moments.
+Spread = Annotated[float, Field(gt=0, le=100)]
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, **limits.STRICT)
+
+    @model_validator(mode="after")
+    def _finite_mean(self) -> Self:
+        # Finite parameters can still give an overflowing mean (a lognormal with sigma 10 and a year's median).
+        # Pydantic runs this before the subclass's own checks, so parameters may still be incomplete or
+        # contradictory here (no mean, all-zero weights): those the subclass reports; only overflow is ours.
+        try:
+            with np.errstate(all="ignore"):
+                mean = self.mean()
+        except OverflowError:
+            mean = math.inf
+        except Exception:
+            return self
+        if math.isnan(mean):
+            return self
+        if mean > limits.MAX_DURATION_MINUTES:
+            raise ValueError("these parameters give a mean longer than a year; lower the spread or the scale")
+        return self
 
     def mean(self) -> float:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
@@ -56,9 +76,9 @@ class Lognormal(_Dist):
 
     kind: Literal["lognormal"]
     mean_: Duration | None = Field(None, alias="mean", gt=0, description="Mean (with cv).")
-    cv: PositiveFloat | None = Field(None, description="Coefficient of variation, sd/mean (with mean).")
+    cv: Spread | None = Field(None, description="Coefficient of variation, sd/mean (with mean).")
     median: Duration | None = Field(None, gt=0, description="Median (with sigma).")
-    sigma: PositiveFloat | None = Field(None, description="Standard deviation of log(duration) (with median).")
+    sigma: float | None = Field(None, gt=0, le=10, description="Standard deviation of log(duration) (with median).")
 
     @model_validator(mode="after")
     def _one_parametrisation(self) -> Self:
@@ -99,7 +119,7 @@ class Gamma(_Dist):
 
     kind: Literal["gamma"]
     mean_: Duration = Field(alias="mean", gt=0, description="Mean duration.")
-    cv: PositiveFloat = Field(description="Coefficient of variation, sd/mean; the shape is 1/cv².")
+    cv: Spread = Field(description="Coefficient of variation, sd/mean; the shape is 1/cv².")
 
     def mean(self) -> float:
         return self.mean_
@@ -119,7 +139,7 @@ class Weibull(_Dist):
     """
 
     kind: Literal["weibull"]
-    shape: PositiveFloat = Field(description="Shape k; k = 1 is the exponential.")
+    shape: float = Field(ge=0.1, le=100, description="Shape k; k = 1 is the exponential.")
     scale: Duration | None = Field(None, gt=0, description="Scale λ (or give mean instead).")
     mean_: Duration | None = Field(None, alias="mean", gt=0, description="Mean (or give scale instead).")
 
@@ -168,15 +188,13 @@ class Empirical(_Dist):
     """Resamples observed durations, optionally weighted (e.g. from your own contact records)."""
 
     kind: Literal["empirical"]
-    values: list[Duration] = Field(min_length=1, description="Observed durations.")
-    weights: list[Annotated[float, Field(ge=0)]] | None = Field(
-        None, description="Relative weight of each value (default: equal)."
+    values: list[Duration] = Field(min_length=1, max_length=limits.MAX_LIST, description="Observed durations.")
+    weights: list[Annotated[float, Field(ge=0, le=1e9)]] | None = Field(
+        None, max_length=limits.MAX_LIST, description="Relative weight of each value (default: equal)."
     )
 
     @model_validator(mode="after")
     def _weights_match(self) -> Self:
-        if any(v < 0 for v in self.values):
-            raise ValueError("durations cannot be negative")
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(f"{len(self.weights)} weights for {len(self.values)} values")
@@ -204,8 +222,8 @@ class Empirical(_Dist):
 class Component(BaseModel):
     """One part of a mixture."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    weight: float = Field(gt=0, description="Relative weight of this component.")
+    model_config = ConfigDict(extra="forbid", frozen=True, **limits.STRICT)
+    weight: float = Field(gt=0, le=1e9, description="Relative weight of this component.")
     distribution: Distribution = Field(description="The component's distribution.")
 
 
@@ -213,7 +231,7 @@ class Mixture(_Dist):
     """A weighted mix, e.g. quick questions and long investigations in one intent."""
 
     kind: Literal["mixture"]
-    components: list[Component] = Field(min_length=1, description="The components and their weights.")
+    components: list[Component] = Field(min_length=1, max_length=100, description="The components and their weights.")
 
     def _probabilities(self) -> np.ndarray:
         w = np.array([c.weight for c in self.components])

@@ -8,7 +8,11 @@ dotted keys that problems print.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import os
+import re
+import stat
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,6 +22,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sandbox.config import limits
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario, check_shares
 from sandbox.errors import ConfigError, Problem
@@ -55,47 +60,118 @@ def dotted(path: Path_) -> str:
     return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in path).replace(".[", "[")
 
 
-def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem], file: str,
-          loader: yaml.SafeLoader) -> Any:
-    """Build plain data from a node tree, recording each key's line and refusing duplicate keys.
+# The tags a plain YAML file gets implicitly, and the ones worth writing explicitly. Any other tag
+# (`!vault`, `!!python/object`) is reported: it is never constructed, and never silently dropped.
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "str", "int", "float", "bool", "null")}
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses ~10× faster where it is installed
 
-    Keys stay the strings the user typed (YAML 1.1 would turn a key ``on`` into True).
+
+class _Walk:
+    """Builds plain data from a node tree, recording each key's line and refusing duplicate keys.
+
+    Keys stay the strings the user typed (YAML 1.1 would turn a key ``on`` into True). Aliases are followed
+    here, so this is where an alias bomb (a few hundred bytes naming each other 10⁸ times) is stopped: every
+    value visited counts, and the walk ends at MAX_YAML_NODES or MAX_YAML_DEPTH.
     """
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(file, line, dotted(path), "keys must be plain names"))
-                continue
-            sub = (*path, key_node.value)
-            if key_node.value in out:
-                problems.append(Problem(file, line, dotted(sub), "appears twice in the same mapping"))
-            lines[sub] = line
-            out[key_node.value] = _walk(value_node, sub, lines, problems, file, loader)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        items = []
-        for i, item in enumerate(node.value):
-            lines[(*path, i)] = item.start_mark.line + 1
-            items.append(_walk(item, (*path, i), lines, problems, file, loader))
-        return items
-    return loader.construct_object(node, deep=True)
+
+    def __init__(self, file: str):
+        self.file = file
+        self.lines: dict[Path_, int] = {}
+        self.problems: list[Problem] = []
+        self.visited = 0
+        self.constructor = yaml.SafeLoader("")
+
+    def __call__(self, node: yaml.Node, path: Path_) -> Any:
+        self.visited += 1
+        line = node.start_mark.line + 1
+        if self.visited > limits.MAX_YAML_NODES:
+            raise ConfigError([Problem(self.file, line, dotted(path), f"the file expands to more than "
+                                       f"{limits.MAX_YAML_NODES:,} values (YAML aliases repeating each other?)")])
+        if len(path) > limits.MAX_YAML_DEPTH:
+            raise ConfigError([Problem(self.file, line, dotted(path[:limits.MAX_YAML_DEPTH]),
+                                       f"nested more than {limits.MAX_YAML_DEPTH} levels deep")])
+        if node.tag not in _PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.problems.append(Problem(self.file, line, dotted(path), f"unknown YAML tag {tag!r}",
+                                         "these files hold plain values; remove the tag"))
+            return None
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key_line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.problems.append(Problem(self.file, key_line, dotted(path), "keys must be plain names"))
+                    continue
+                sub = (*path, key_node.value)
+                if key_node.value in out:
+                    self.problems.append(Problem(self.file, key_line, dotted(sub), "appears twice in the same mapping"))
+                self.lines[sub] = key_line
+                out[key_node.value] = self(value_node, sub)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                self.lines[(*path, i)] = item.start_mark.line + 1
+                items.append(self(item, (*path, i)))
+            return items
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:  # e.g. an int too long to convert
+            self.problems.append(Problem(self.file, line, dotted(path), f"cannot be read: {exc}"))
+            return None
+
+
+def read_text(path: Path) -> str:
+    """A small regular UTF-8 file's text; anything else (missing, a folder, a pipe, a device, too big, binary)
+    is a located problem. Pipes and devices are refused before they are opened: reading /dev/zero or a FIFO
+    would never end."""
+    shown = str(path)
+
+    def refuse(message: str) -> ConfigError:
+        return ConfigError([Problem(shown, None, "", message)])
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise refuse("file not found") from None
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise refuse("is a folder, not a YAML file")
+    if not stat.S_ISREG(info.st_mode):
+        raise refuse("is not a regular file (a pipe, device or socket); give a YAML file")
+    too_big = refuse(f"is larger than {limits.MAX_FILE_BYTES:,} bytes; scenario and policy files are a few KB")
+    if info.st_size > limits.MAX_FILE_BYTES:
+        raise too_big
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limits.MAX_FILE_BYTES + 1)  # the file may have grown since stat
+    except OSError as exc:
+        raise refuse(f"cannot be read: {exc.strerror}") from None
+    if len(raw) > limits.MAX_FILE_BYTES:
+        raise too_big
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError([Problem(shown, line, "", f"is not UTF-8 text (byte 0x{raw[exc.start]:02x})")]) from None
+    if "\x00" in text:
+        raise ConfigError([Problem(shown, text[:text.index("\x00")].count("\n") + 1, "",
+                                   "contains a NUL byte: not a text file")])
+    return text
 
 
 def read_yaml(path: Path) -> Document:
-    """Parse a YAML file; syntax errors, missing files and duplicate keys become Problems."""
+    """Parse a YAML file; unreadable files, syntax errors, unknown tags and duplicate keys become Problems."""
     shown = str(path)
+    text = read_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([Problem(shown, None, "", "file not found")]) from None
-    except IsADirectoryError:
-        raise ConfigError([Problem(shown, None, "", "is a folder, not a YAML file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(shown, None, "", f"cannot be read: {exc}")]) from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            node = yaml.compose(text, Loader=_Loader)
+        except yaml.YAMLError:
+            # libyaml is fast but terse ("did not find expected ','"); the pure-Python parser says the same
+            # thing in words people search for, so a broken file is parsed again to report it.
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -103,15 +179,16 @@ def read_yaml(path: Path) -> Document:
         raise ConfigError([Problem(shown, line, "", message)]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(shown, None, "", f"broken YAML: {exc}")]) from None
+    except RecursionError:  # the pure-Python parser recurses once per nesting level
+        raise ConfigError([Problem(shown, None, "", f"nested more than {limits.MAX_YAML_DEPTH} levels deep")]) from None
     if node is None:
         raise ConfigError([Problem(shown, None, "", "the file is empty")])
-    lines: dict[Path_, int] = {}
-    problems: list[Problem] = []
-    loader = yaml.SafeLoader("")
+    walk = _Walk(shown)
     try:
-        data = _walk(node, (), lines, problems, shown, loader)
+        data = walk(node, ())
     finally:
-        loader.dispose()
+        walk.constructor.dispose()
+    lines, problems = walk.lines, walk.problems
     if not isinstance(data, dict):
         raise ConfigError([Problem(shown, 1, "", "expected a mapping of keys (name: ..., demand: ...) at the top")])
     return Document(data, shown, lines, problems=problems)  # duplicates are reported with the other problems
@@ -130,11 +207,28 @@ def parse_override(text: str) -> tuple[Path_, Any]:
         if not piece:
             raise ConfigError([Problem("--set", None, key, "empty part in the dotted key")])
         parts.append(int(piece) if piece.isdigit() else piece)
+    return tuple(parts), _override_value(raw, f"--set {text}")
+
+
+def _override_value(raw: str, where: str) -> Any:
+    """The value of an override, read as YAML through the same walk (and limits) as a file; text that is not
+    YAML stays text, for validation to judge."""
+    if not raw.strip():
+        return None
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        value = raw
-    return tuple(parts), value
+        node = yaml.compose(raw, Loader=_Loader)
+    except (yaml.YAMLError, RecursionError):
+        return raw
+    if node is None:
+        return None
+    walk = _Walk(where)
+    try:
+        value = walk(node, ())
+    finally:
+        walk.constructor.dispose()
+    if walk.problems:
+        raise ConfigError([dataclasses.replace(p, line=None) for p in walk.problems])
+    return value
 
 
 def apply_override(doc: Document, path: Path_, value: Any, text: str) -> None:
@@ -145,7 +239,7 @@ def apply_override(doc: Document, path: Path_, value: Any, text: str) -> None:
             node = node[part]
             continue
         if not isinstance(node, dict):
-            raise ConfigError([doc.problem(path[:i], "is not a mapping, so it has no keys to set")])
+            raise ConfigError([Problem(text, None, dotted(path[:i]), "is not a mapping, so it has no keys to set")])
         if not isinstance(node.get(part), dict | list):
             node[part] = {}
         node = node[part]
@@ -155,7 +249,7 @@ def apply_override(doc: Document, path: Path_, value: Any, text: str) -> None:
     elif isinstance(node, dict):
         node[last] = value
     else:
-        raise ConfigError([doc.problem(path[:-1], "is not a mapping, so it has no keys to set")])
+        raise ConfigError([Problem(text, None, dotted(path[:-1]), "is not a mapping, so it has no keys to set")])
     doc.overridden[path] = text
 
 
@@ -215,11 +309,28 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     return tuple(path)
 
 
-def _message(err: Any) -> str:
+_CLASS_IN_MESSAGE = re.compile(r"should be a valid dictionary or instance of (\w+)")
+_NO_VALUE = object()
+
+
+def _raw_at(data: Any, path: Path_) -> Any:
+    """What the user wrote at a path (pydantic's error input may already be converted: 0.5 minutes for '30s')."""
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return _NO_VALUE
+    return node
+
+
+def _message(err: Any, raw: Any = _NO_VALUE) -> str:
     msg: str = err["msg"]
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     msg = msg.replace("Input should be", "should be").replace("Extra inputs are not permitted", "unknown key")
-    value = err.get("input")
+    # Users write YAML, not Python: "instance of AgentGroup" means nothing to them.
+    msg = _CLASS_IN_MESSAGE.sub("should be a mapping of keys", msg).replace("valid dictionary", "mapping of keys")
+    value = err.get("input") if raw is _NO_VALUE else raw
     if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict | list) and value is not None:
         shown = repr(value) if isinstance(value, str) else str(value)
         if shown not in msg:
@@ -242,7 +353,7 @@ def problems_from(exc: ValidationError, doc: Document, model: type[BaseModel]) -
             message, hint = "missing required key", None
         else:
             path = _data_path(doc.data, loc)
-            message, hint = _message(err), None
+            message, hint = _message(err, _raw_at(doc.data, path) if path == loc else _NO_VALUE), None
             if err["type"] == "extra_forbidden":
                 close = difflib.get_close_matches(str(loc[-1]), allowed_keys(model, loc[:-1]), n=1, cutoff=0.6)
                 hint = f"did you mean {close[0]!r}?" if close else None

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from sandbox.config.scenario import Channel, Name, NonNegative, Probability, Strict
+from sandbox.config import limits
+from sandbox.config.scenario import Channel, Headcount, Name, Probability, Strict, Text
 from sandbox.units import Duration
 
 
@@ -17,8 +18,10 @@ class Automation(Strict):
         0.0, description="Share of contacts offered to the bot first: one number for every channel, or per "
         "channel, e.g. {chat: 0.75, voice: 0.3}. 75% of chats are bot-first in 2025 (Comm100 2026).",
     )
-    bypass_intents: list[Name] = Field([], description="Intents that always go straight to a human.")
-    bypass_segments: list[Name] = Field([], description="Segments that always go straight to a human.")
+    bypass_intents: list[Name] = Field([], max_length=limits.MAX_LIST,
+                                       description="Intents that always go straight to a human.")
+    bypass_segments: list[Name] = Field([], max_length=limits.MAX_LIST,
+                                        description="Segments that always go straight to a human.")
     bypass_emotional_load: Probability | None = Field(
         None, description="Intents whose emotional_load is at least this go straight to a human (the empathy "
         "gap: billing disputes and cancellations arrive upset and the bot resolves few of them). null: off.",
@@ -65,8 +68,9 @@ class Handoff(Strict):
         "re-explain: HBR 2010).",
     )
     cold_handle_factor: float = Field(
-        1.37, ge=1, description="Handle-time multiplier of a cold handoff: seamless transitions take 27% less "
-        "assisted time (Gartner 2023), 1/0.73 = 1.37.",
+        1.37, ge=1, le=limits.MAX_FACTOR,
+        description="Handle-time multiplier of a cold handoff: seamless transitions take 27% less assisted time "
+        "(Gartner 2023), 1/0.73 = 1.37.",
     )
     priority: int = Field(0, ge=0, le=9, description="Added to the segment's queue priority for escalated contacts.")
     head_start: Duration = Field(0.0, ge=0, description="Extra FIFO head start for escalated contacts.")
@@ -75,8 +79,9 @@ class Handoff(Strict):
 class Staffing(Strict):
     """Staffing this policy runs with (e.g. a bot-heavy plan with fewer agents)."""
 
-    scale: NonNegative = Field(1.0, description="Multiplies every group's headcount (rounded to whole agents).")
-    headcount: dict[Name, Annotated[int, Field(ge=0)]] = Field(
+    scale: float = Field(1.0, ge=0, le=limits.MAX_STAFF_SCALE,
+                         description="Multiplies every group's headcount (rounded to whole agents).")
+    headcount: dict[Name, Headcount] = Field(
         {}, description="Replaces the headcount of named groups for all on-duty hours (after scale)."
     )
 
@@ -96,9 +101,9 @@ class Callback(Strict):
 class Policy(Strict):
     """A support team's policy."""
 
-    schema_: str | None = Field(None, alias="$schema", description="Optional JSON Schema link for editors.")
-    name: str = Field(description="Display name.")
-    description: str = Field("", description="What this policy does, in a sentence.")
+    schema_: Text | None = Field(None, alias="$schema", description="Optional JSON Schema link for editors.")
+    name: Text = Field(description="Display name.")
+    description: Text = Field("", description="What this policy does, in a sentence.")
     automation: Automation = Field(default_factory=Automation, description="Bot routing.")
     integration: Integration = Field(default_factory=Integration, description="Bot data access.")
     escalation: Escalation = Field(default_factory=Escalation, description="Escalation triggers.")

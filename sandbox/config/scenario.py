@@ -10,15 +10,31 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from sandbox.config import limits
 from sandbox.config.distributions import Distribution, Exponential, Lognormal
 from sandbox.units import Duration, Rate
 
 Probability = Annotated[float, Field(ge=0, le=1)]
-NonNegative = Annotated[float, Field(ge=0)]
+NonNegative = Annotated[float, Field(ge=0, le=1e9)]
+Money = Annotated[float, Field(ge=0, le=limits.MAX_MONEY)]
+Factor = Annotated[float, Field(ge=0, le=limits.MAX_FACTOR)]
+Coefficient = Annotated[float, Field(ge=0, le=limits.MAX_COEFFICIENT)]
+Headcount = Annotated[int, Field(ge=0, le=limits.MAX_AGENTS)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)]
+
+
+def _printable(text: str) -> str:
+    # Names and descriptions are echoed to terminals: an escape sequence in them would reach it raw.
+    bad = next((c for c in text if not c.isprintable() and c not in "\n\t"), None)
+    if bad is not None:
+        raise ValueError(f"contains the control character {bad!r}; names and descriptions are plain text")
+    return text
+
+
+Text = Annotated[str, Field(max_length=limits.MAX_TEXT), AfterValidator(_printable)]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 Channel = Literal["voice", "chat"]
@@ -29,7 +45,7 @@ _HOURS_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 class Strict(BaseModel):
     """Base of every config model: frozen (safe to share across processes) and unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, **limits.STRICT)
 
 
 def located(title: str, problems: list[tuple[tuple[str, ...], str]]) -> ValidationError:
@@ -72,7 +88,7 @@ def parse_window(text: str) -> tuple[float, float] | None:
 class Horizon(Strict):
     """How long one replication runs and how results are binned."""
 
-    days: int = Field(1, ge=1, le=366, description="Simulated days per replication; each starts empty.")
+    days: int = Field(1, ge=1, le=limits.MAX_DAYS, description="Simulated days per replication; each starts empty.")
     start: Weekday = Field("monday", description="Weekday of the first simulated day.")
     interval: Literal["15m", "30m", "60m"] = Field(
         "30m", description="Length of a reporting interval (time series, schedules, demand profile)."
@@ -80,7 +96,8 @@ class Horizon(Strict):
     warm_up: Duration = Field(
         0.0, ge=0, description="Simulated before day 1 and left out of every result (for steady-state studies)."
     )
-    replications: int = Field(10, ge=1, le=10_000, description="Independent replications (default for runs).")
+    replications: int = Field(10, ge=1, le=limits.MAX_REPLICATIONS,
+                              description="Independent replications (default for runs).")
 
     @property
     def interval_minutes(self) -> float:
@@ -122,23 +139,25 @@ class Demand(Strict):
     """How many contacts arrive and when: Poisson within a day, over-dispersed across days."""
 
     contacts_per_day: float | None = Field(
-        None, gt=0, description="Expected contacts on an average weekday (spread by intraday_profile)."
+        None, gt=0, le=limits.MAX_CONTACTS_PER_DAY,
+        description="Expected contacts on an average weekday (spread by intraday_profile)."
     )
-    rate: Rate | None = Field(None, gt=0, description="A constant arrival rate around the clock, e.g. 200/h "
+    rate: Rate | None = Field(None, gt=0, le=limits.MAX_CONTACTS_PER_DAY / 1440,
+                              description="A constant arrival rate around the clock, e.g. 200/h "
                               "(for steady-state and Erlang comparisons; ignores the profile).")
     per_interval: list[NonNegative] | None = Field(
-        None, description="Expected contacts in each interval of the day (length 24h / interval)."
+        None, max_length=96, description="Expected contacts in each interval of the day (length 24h / interval)."
     )
     intraday_profile: list[NonNegative] | None = Field(
-        None,
+        None, max_length=96,
         description="Relative arrivals per hour of the day (24 values) or per interval; normalised. "
         "Default: the Sun–Thu hourly profile of the Technion 'Anonymous Bank' call centre (Brown et al. 2005).",
     )
-    weekday_factors: dict[Weekday, NonNegative] = Field(
+    weekday_factors: dict[Weekday, Factor] = Field(
         default_factory=dict, description="Multiplier of the daily volume per weekday (default 1)."
     )
     busyness_shape: float | None = Field(
-        20.0, gt=0,
+        20.0, gt=0, le=1e6,
         description="Shape α of the day-level busyness factor B ~ Gamma(α, rate α), mean 1, which multiplies "
         "a whole day's rates (Avramidis et al. 2004). Anonymous Bank counts give α ≈ 10–30 (model.md). "
         "null: every day has exactly the expected volume.",
@@ -165,7 +184,7 @@ class ChannelSpec(Strict):
         ..., ge=0, description="T of the service level: answered within T (voice 20s, chat 60s by convention)."
     )
     handle_time_factor: float = Field(
-        1.0, gt=0,
+        1.0, gt=0, le=limits.MAX_FACTOR,
         description="Multiplies the intents' handle times on this channel. Chat sessions run ≈9–10 min "
         "(Comm100 2024–25) against a 6 min voice AHT (APQC), so ≈1.5 for chat.",
     )
@@ -193,7 +212,7 @@ class Segment(Strict):
         0.0, ge=0, description="FIFO head start: ordered as if they had arrived this much earlier "
         "(Anonymous Bank gives priority customers 1.5m).",
     )
-    value_at_risk: NonNegative = Field(
+    value_at_risk: Money = Field(
         0.0, description="Money lost if this customer churns (e.g. yearly margin); value_at_risk = Σ churn risk × this."
     )
 
@@ -215,7 +234,7 @@ class IntentBot(Strict):
         "that the customer accepts (false containment). Hallucination floor 3%, up to 27% (Vectara 2023).",
     )
     turns_to_resolve: float = Field(
-        2.0, ge=1, description="Mean number of turns a resolvable conversation takes (geometric, ≥ 1). "
+        2.0, ge=1, le=30, description="Mean number of turns a resolvable conversation takes (geometric, ≥ 1). "
         "Successful bot conversations last under 2 min (Klarna 2024).",
     )
 
@@ -268,13 +287,14 @@ class Bot(Strict):
         "its threshold); used by policies that escalate on low confidence. Assumption: no public figure.",
     )
     quality: float = Field(
-        1.0, ge=0, description="Multiplies every intent's resolution probability (capped at 1): a what-if knob "
-        "for a better or worse bot.",
+        1.0, ge=0, le=limits.MAX_FACTOR,
+        description="Multiplies every intent's resolution probability (capped at 1): a what-if knob for a better or "
+        "worse bot.",
     )
-    cost_per_conversation: NonNegative = Field(
+    cost_per_conversation: Money = Field(
         0.0, description="Charged for every bot conversation (Salesforce Agentforce: $2, 2024)."
     )
-    cost_per_resolution: NonNegative = Field(
+    cost_per_resolution: Money = Field(
         0.99, description="Charged per conversation that ends contained, including false containment, as vendors "
         "bill 'assumed' resolutions (Intercom Fin: $0.99).",
     )
@@ -283,16 +303,18 @@ class Bot(Strict):
 class AgentGroup(Strict):
     """A team of interchangeable agents."""
 
-    skills: list[Name] = Field(min_length=1, description="Intents' skills this group serves.")
+    skills: list[Name] = Field(min_length=1, max_length=limits.MAX_LIST,
+                               description="Intents' skills this group serves.")
     channels: list[Channel] = Field(["voice", "chat"], min_length=1, description="Channels it serves.")
-    headcount: int | None = Field(None, ge=0, description="Agents on duty whenever humans are open.")
-    schedule: dict[str, Annotated[int, Field(ge=0)]] | None = Field(
-        None, description='Agents on duty from each time of day, e.g. {"08:00": 6, "10:00": 12, "17:00": 8} '
+    headcount: Headcount | None = Field(None, description="Agents on duty whenever humans are open.")
+    schedule: dict[str, Headcount] | None = Field(
+        None, max_length=limits.MAX_LIST,
+        description='Agents on duty from each time of day, e.g. {"08:00": 6, "10:00": 12, "17:00": 8} '
         "(only while open; instead of headcount).",
     )
     concurrency: int = Field(3, ge=1, le=10, description="Chats an agent can hold at once (industry 2–4; "
                              "FM Outsource 2016 peak at 5). Voice calls always take the whole agent.")
-    concurrency_slowdown: NonNegative = Field(
+    concurrency_slowdown: Coefficient = Field(
         0.04, description="Each chat already held lengthens a new chat by this fraction (session +4% with ≥2 "
         "chats: Goes et al. 2018).",
     )
@@ -300,7 +322,7 @@ class AgentGroup(Strict):
         0.0, ge=0, description="Wrap-up after each contact; the agent slot stays busy (default 0: the default "
         "handle time already includes it, as APQC's AHT does).",
     )
-    hourly_cost: NonNegative = Field(
+    hourly_cost: Money = Field(
         40.0, description="Fully loaded cost per agent hour on duty (≈$40: Iterum Connections 2025).",
     )
 
@@ -311,10 +333,14 @@ class AgentGroup(Strict):
         if self.schedule is not None:
             if not self.schedule:
                 raise ValueError("schedule is empty")
+            seen: dict[float, str] = {}
             for clock in self.schedule:
                 if not re.match(r"^\d{1,2}:\d{2}$", clock):
                     raise ValueError(f"schedule time {clock!r} is not HH:MM")
-                parse_clock(clock)
+                minute = parse_clock(clock)
+                if minute in seen:  # "8:00" and "08:00" are one time: keeping either silently loses the other
+                    raise ValueError(f"schedule times {seen[minute]!r} and {clock!r} are the same time")
+                seen[minute] = clock
         return self
 
     def headcount_at(self, minute_of_day: float) -> int:
@@ -335,9 +361,11 @@ class AgentGroup(Strict):
 class Agents(Strict):
     """The human side."""
 
-    groups: dict[Name, AgentGroup] = Field(min_length=1, description="Agent groups, tried in this order.")
+    groups: dict[Name, AgentGroup] = Field(min_length=1, max_length=limits.MAX_AGENT_GROUPS,
+                                           description="Agent groups, tried in this order.")
     queue_capacity: int | None = Field(
-        None, ge=0, description="Most contacts waiting at once; more are blocked (busy signal). null: no cap."
+        None, ge=0, le=1_000_000,
+        description="Most contacts waiting at once; more are blocked (busy signal). null: no cap."
     )
 
 
@@ -347,25 +375,25 @@ class Frustration(Strict):
     These coefficients are calibration choices, not measurements; docs/model.md says what each reproduces.
     """
 
-    failed_turn: NonNegative = Field(0.12, description="Added per bot turn that does not help.")
-    repeat_information: NonNegative = Field(
+    failed_turn: Coefficient = Field(0.12, description="Added per bot turn that does not help.")
+    repeat_information: Coefficient = Field(
         0.15, description="Added each time the customer must repeat themselves (cold handoff, repeat contact).",
     )
-    transfer: NonNegative = Field(0.05, description="Added per transfer from the bot to the queue.")
-    ignored_request: NonNegative = Field(0.15, description="Added when a request for a human is refused.")
-    per_minute_waiting: NonNegative = Field(0.05, description="Added per minute in the human queue.")
-    left_unresolved: NonNegative = Field(
+    transfer: Coefficient = Field(0.05, description="Added per transfer from the bot to the queue.")
+    ignored_request: Coefficient = Field(0.15, description="Added when a request for a human is refused.")
+    per_minute_waiting: Coefficient = Field(0.05, description="Added per minute in the human queue.")
+    left_unresolved: Coefficient = Field(
         0.2, description="Added when the customer leaves without a resolution (abandoned, dead end, sent away).",
     )
-    patience_coupling: NonNegative = Field(
+    patience_coupling: Coefficient = Field(
         0.5, description="β: queue patience is used up at rate exp(β·F), so the abandonment hazard is θ·exp(β·F). "
         "0 turns the coupling off and patience is exactly the segment's distribution (Erlang A).",
     )
-    ask_for_human: NonNegative = Field(
+    ask_for_human: Coefficient = Field(
         2.0, description="κ: after a failed turn the customer asks for a human with probability 1 − exp(−κ·F) "
         "(at F = 0.5: 63%; 56–70% prefer a human, surveys in model.md).",
     )
-    quit_bot: NonNegative = Field(
+    quit_bot: Coefficient = Field(
         0.3, description="κq: after a failed turn the customer gives up on the bot with probability 1 − exp(−κq·F).",
     )
 
@@ -403,15 +431,17 @@ class RepeatContacts(Strict):
 class Scenario(Strict):
     """The world a policy is tried in."""
 
-    schema_: str | None = Field(None, alias="$schema", description="Optional JSON Schema link for editors.")
-    name: str = Field(description="Display name.")
-    description: str = Field("", description="What this scenario represents and where its numbers come from.")
+    schema_: Text | None = Field(None, alias="$schema", description="Optional JSON Schema link for editors.")
+    name: Text = Field(description="Display name.")
+    description: Text = Field("", description="What this scenario represents and where its numbers come from.")
     horizon: Horizon = Field(default_factory=Horizon, description="Run length, intervals, replications.")
     hours: Hours = Field(default_factory=Hours, description="Human opening hours.")
     demand: Demand = Field(description="Arrival volume and pattern.")
     channels: dict[Channel, ChannelSpec] = Field(min_length=1, description="Channel mix.")
-    segments: dict[Name, Segment] = Field(min_length=1, description="Customer segments.")
-    intents: dict[Name, Intent] = Field(min_length=1, description="Contact reasons.")
+    segments: dict[Name, Segment] = Field(min_length=1, max_length=limits.MAX_MIX_ENTRIES,
+                                          description="Customer segments.")
+    intents: dict[Name, Intent] = Field(min_length=1, max_length=limits.MAX_MIX_ENTRIES,
+                                        description="Contact reasons.")
     bot: Bot = Field(default_factory=Bot, description="The automated assistant.")
     agents: Agents = Field(description="Agent groups, schedules and the queue cap.")
     frustration: Frustration = Field(default_factory=Frustration, description="Frustration coefficients.")
@@ -436,6 +466,7 @@ class Scenario(Strict):
             if values is not None and len(values) not in allowed:
                 problems.append((("demand", name), f"has {len(values)} values; a {self.horizon.interval} interval "
                                  f"needs {' or '.join(map(str, sorted(set(allowed))))}"))
+        problems += self._work_problems()
         served = {(s, c) for g in self.agents.groups.values() for s in g.skills for c in g.channels}
         for intent_name, intent in self.intents.items():
             missing = [c for c in self.channels if (intent.skill, c) not in served]
@@ -445,6 +476,31 @@ class Scenario(Strict):
         if problems:
             raise located(type(self).__name__, problems)
         return self
+
+    def busiest_day_contacts(self) -> float:
+        """Expected contacts on the busiest weekday (before the day-level busyness factor)."""
+        d = self.demand
+        daily = d.contacts_per_day or (d.rate or 0) * 1440 or sum(d.per_interval or [])
+        factors = list(d.weekday_factors.values()) + ([1.0] if len(d.weekday_factors) < len(WEEKDAYS) else [])
+        return daily * max(factors)
+
+    def _work_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Refuse work that cannot finish in reasonable time and memory, at the key that sets its size."""
+        d = self.demand
+        key = next(n for n in ("contacts_per_day", "rate", "per_interval") if getattr(d, n) is not None)
+        busiest = self.busiest_day_contacts()
+        if busiest > limits.MAX_CONTACTS_PER_DAY:
+            where = ("demand", "weekday_factors") if d.weekday_factors and max(d.weekday_factors.values()) > 1 \
+                else ("demand", key)
+            return [(where, f"the busiest day would have {busiest:,.0f} contacts; at most "
+                     f"{limits.MAX_CONTACTS_PER_DAY:,} a day can be simulated")]
+        days = self.horizon.days + self.horizon.warm_up / 1440
+        total = busiest * days
+        if total > limits.MAX_CONTACTS_PER_REPLICATION:
+            where = ("horizon", "warm_up") if self.horizon.warm_up > 1440 * self.horizon.days else ("horizon", "days")
+            return [(where, f"one replication would simulate about {total:,.0f} contacts; at most "
+                     f"{limits.MAX_CONTACTS_PER_REPLICATION:,} (lower the days, the warm-up or the volume)")]
+        return []
 
     @property
     def channel_names(self) -> list[str]:

@@ -124,9 +124,10 @@ class Simulation:
         arrive.sort()
         n = len(arrive)
         u = streams.day("customers", day).random((6, n))
-        channel = np.searchsorted(plan.channel_cum, u[0], side="right").astype(np.int8)
-        segment = np.searchsorted(plan.segment_cum, u[1], side="right").astype(np.int8)
-        intent = np.searchsorted(plan.intent_cum, u[2], side="right").astype(np.int8)
+        # int16: the loader allows up to MAX_MIX_ENTRIES (1,000) segments and intents; int8 would wrap at 128.
+        channel = np.searchsorted(plan.channel_cum, u[0], side="right").astype(np.int16)
+        segment = np.searchsorted(plan.segment_cum, u[1], side="right").astype(np.int16)
+        intent = np.searchsorted(plan.intent_cum, u[2], side="right").astype(np.int16)
         first = Cohort(plan, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
                        streams.day("patience", day), streams.day("handle", day), streams.day("bot", day))
         rep = self.repeat

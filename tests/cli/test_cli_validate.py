@@ -13,7 +13,7 @@ from .helpers import BAD, REPO
 SHIPPED = sorted((REPO / "simulations").glob("*.yaml")) + sorted((REPO / "policies").glob("*.yaml"))
 
 BAD_LINES = [
-    ":3: demand.rate: should be greater than 0 (got '-20/h')",
+    ":3: demand.rate: '-20/h' is negative; rates are 0 or more",
     ":4: demand.busynes_shape: unknown key (did you mean 'busyness_shape'?)",
     ":5: channels: the shares must sum to 1, but voice 0.6 + chat 0.3 = 0.9",
     ":6: channels.voice.service_level_threshold: 20 has no unit; write 20s, 20m or 20h",
