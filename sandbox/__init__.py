@@ -1,3 +1,3 @@
 """support-sandbox: try AI-assistant support policies on simulated customers before real ones."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

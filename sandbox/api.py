@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox import catalog
+import yaml
+
+from sandbox import catalog, provenance
 from sandbox.config.loader import (
     Document,
     Path_,
     cross_check,
     load_document,
     parse_override,
+    read_text,
     read_yaml,
     validate_document,
 )
@@ -278,6 +281,26 @@ def sweep_automation(scenario: ScenarioRef, policy: PolicyRef, shares: Sequence[
                 for s in shares]
     labels = [f"{round(100 * s)}%" for s in shares]
     return _compare(loaded.scenario, variants, labels, 0, seed, replications, 1, None, should_stop, runner=runner)
+
+
+def reproduce(path: str | Path, workers: int | None = None,
+              on_result: Callable[[Comparison], None] | None = None, observer: Observer | None = None) -> Comparison:
+    """Run again the comparison an exported file (JSON, CSV, Markdown, text table) records in its provenance:
+    the same inputs as they ran, seed and replications, so the same numbers."""
+    shown = str(path)
+    record = provenance.read(read_text(Path(path), MAX_EXPORT_BYTES), shown)
+    try:
+        scenario = yaml.safe_load(record["scenario"]["yaml"])
+        policies = [yaml.safe_load(p["yaml"]) for p in record["policies"]]
+        labels = [p["label"] for p in record["policies"]]
+    except (KeyError, TypeError, yaml.YAMLError):
+        raise ConfigError([Problem(shown, None, "provenance", "the provenance record is damaged")]) from None
+    return compare(scenario, policies, baseline=record.get("baseline"), replications=record.get("replications"),
+                   seed=record.get("seed", 0), labels=labels, workers=workers, on_result=on_result,
+                   observer=observer)
+
+
+MAX_EXPORT_BYTES = 200_000_000  # a JSON export carries per-replication values: far larger than a scenario
 
 
 def schema(kind: str) -> dict[str, Any]:

@@ -24,6 +24,12 @@ def builtin_dir(kind: Kind) -> Path:
     return installed if installed.is_dir() else _PACKAGE.parent / kind
 
 
+def schema_path(kind: Literal["scenario", "policy"]) -> Path:
+    """The shipped JSON Schema of a kind of file (inside the wheel, or docs/schemas in a checkout)."""
+    installed = _PACKAGE / "_builtin" / "docs" / "schemas" / f"{kind}.schema.json"
+    return installed if installed.is_file() else _PACKAGE.parent / "docs" / "schemas" / f"{kind}.schema.json"
+
+
 def search_dirs(kind: Kind, cwd: Path | None = None) -> list[Path]:
     here = (cwd or Path.cwd()) / kind
     dirs = [here] if here.is_dir() else []

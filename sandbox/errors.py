@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def printable(text: str) -> str:
+    """Text safe to show on a terminal: control characters (an ESC that would start an escape sequence, a
+    bell, a carriage return) and undecodable bytes are shown escaped, as Python writes them."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+                   for c in text)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One mistake in the user's input, located so it can be fixed without searching."""
@@ -16,13 +25,13 @@ class Problem:
     hint: str | None = None
 
     def location(self) -> str:
-        where = self.file or "<input>"
+        where = printable(self.file or "<input>")
         return f"{where}:{self.line}" if self.line else where
 
     def __str__(self) -> str:
-        key = f"{self.key}: " if self.key else ""
-        hint = f" ({self.hint})" if self.hint else ""
-        return f"{self.location()}: {key}{self.message}{hint}"
+        key = f"{printable(self.key)}: " if self.key else ""
+        hint = f" ({printable(self.hint)})" if self.hint else ""
+        return f"{self.location()}: {key}{printable(self.message)}{hint}"
 
 
 class SandboxError(Exception):

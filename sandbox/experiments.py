@@ -17,10 +17,12 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
+from sandbox import provenance
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
 from sandbox.engine.plan import Plan, compile_plan
@@ -47,6 +49,10 @@ class Comparison:
     wall_seconds: float = 0.0
     cancelled: bool = False
     intents: list[str] = field(default_factory=list)
+    # What ran, exactly (after overrides and edits), and when: sandbox.provenance writes it into every output.
+    scenario_model: Scenario | None = None
+    policy_models: list[Policy] = field(default_factory=list)
+    created: str = ""
 
     def snapshot(self) -> Comparison:
         """A copy whose result lists no longer change (for handing to another thread)."""
@@ -90,7 +96,7 @@ class Comparison:
             "scenario": self.scenario, "seed": self.seed, "replications": self.replications,
             "baseline": self.labels[self.baseline], "cancelled": self.cancelled,
             "complete_replications": self.complete_replications(), "wall_seconds": self.wall_seconds,
-            "policies": {},
+            "provenance": provenance.record(self), "policies": {},
         }
         for p, label in enumerate(self.labels):
             runs = self.finished(p)
@@ -198,7 +204,9 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], basel
     """
     reps = replications or scenario.horizon.replications
     comparison = Comparison(scenario.name, labels, [p.name for p in policies], baseline, seed, reps,
-                            [[None] * reps for _ in policies], intents=list(scenario.intents))
+                            [[None] * reps for _ in policies], intents=list(scenario.intents),
+                            scenario_model=scenario, policy_models=list(policies),
+                            created=datetime.now(UTC).isoformat(timespec="seconds"))
     started = time.perf_counter()
 
     def store(p: int, r: int, result: RunResult) -> None:

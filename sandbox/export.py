@@ -10,13 +10,17 @@ import io
 import json
 import math
 import os
+import stat
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from sandbox import __version__, catalog, provenance
 from sandbox.config.policy import Policy
+from sandbox.errors import SandboxError, printable
 from sandbox.experiments import Comparison
 from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
 
@@ -41,8 +45,10 @@ CSV_FIELDS = ("policy", "name", "kpi", "mean", "half_width", "low", "high", "n",
 
 
 def to_csv(comparison: Comparison) -> str:
-    """One row per policy and KPI (long format, easy to pivot)."""
+    """One row per policy and KPI (long format, easy to pivot), after the provenance as '#' comment lines
+    (pandas: ``read_csv(path, comment="#")``)."""
     out = io.StringIO()
+    out.write(provenance.commented(comparison))
     writer = csv.DictWriter(out, CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for p, label in enumerate(comparison.labels):
@@ -58,24 +64,73 @@ def to_csv(comparison: Comparison) -> str:
     return out.getvalue()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside the target, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+class OutputError(SandboxError):
+    """A result could not be written where the user asked; the message names the path and why."""
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write a whole file or nothing: to a temporary file beside the target, flushed to disk, then renamed.
+
+    A symlink is written through (the link stays a link); a pipe, device or socket is refused rather than
+    replaced by a regular file (as root, renaming over /dev/full would replace the device). Text that cannot
+    be encoded (a file name with undecodable bytes) is written with backslash escapes. Returns the real path.
+    """
+    shown = os.fsdecode(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    target = Path(os.path.realpath(path.expanduser()))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {exc.strerror}") from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"cannot write {shown}: it is a folder; give a file name")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise OutputError(f"cannot write {shown}: it is not a regular file (a pipe or device); "
+                          "use the shell's redirection (>) for those")
+    tmp: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(text)
-        os.chmod(tmp, path.stat().st_mode if path.exists() else 0o666 & ~_umask())  # mkstemp makes it 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            handle.flush()
+            os.fsync(handle.fileno())  # the rename must never point at data still in the page cache
+        os.chmod(tmp, info.st_mode & 0o7777 if info else 0o666 & ~_umask())  # mkstemp makes it 0600
+        os.replace(tmp, target)
+        tmp = None
+        _fsync_dir(target.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return target
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def partial_path(path: Path) -> Path:
+    """Where an interrupted run's result goes, so that it never replaces a complete one: results.partial.json."""
+    return path.with_name(f"{path.stem}.partial{path.suffix}")
 
 
 def to_markdown(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -> str:
@@ -98,12 +153,21 @@ def to_markdown(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -> str
                     cell += f" (Δ {format_value(kpi, diff.mean, signed=True)}{'' if diff.significant else ' ns'})"
             cells.append(cell)
         lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", f"<sub>{provenance.footer(comparison)}</sub>", "", "<details><summary>Provenance: the inputs as they "
+              "ran (<code>support-sandbox reproduce FILE</code> runs them again)</summary>", "", "```yaml",
+              provenance.commented(comparison, prefix="").rstrip("\n"), "```", "", "</details>"]
     return "\n".join(lines) + "\n"
 
 
-def policy_yaml(policy: Policy) -> str:
-    """A policy as YAML that validates and loads back to an equal policy (defaults left out)."""
+def policy_yaml(policy: Policy, origin: str | None = None) -> str:
+    """A policy as YAML that validates and loads back to an equal policy (defaults left out), headed by what
+    wrote it and a schema link that resolves wherever the package is installed."""
     data = policy.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     data.pop("$schema", None)
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    return "# yaml-language-server: $schema=../docs/schemas/policy.schema.json\n" + body
+    full = provenance.model_yaml(policy)
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    header = [f"yaml-language-server: $schema={catalog.schema_path('policy').as_uri()}",
+              f"saved by support-sandbox {__version__} on {when}" + (f" from {origin}" if origin else ""),
+              f"sha256 {provenance.digest(full)} (of the policy with every default written out)"]
+    return "".join(f"# {printable(line)}\n" for line in header) + body

@@ -7,7 +7,9 @@ Exit codes: 0 success; 1 a failure that is not the user's (a bug: rerun with --d
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,11 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sandbox import __version__, api, catalog
+from sandbox import __version__, api, catalog, provenance
 from sandbox.cli.render import ProgressReporter, comparison_table, print_problems, table_text
-from sandbox.errors import ConfigError, SandboxError
+from sandbox.config import limits
+from sandbox.errors import ConfigError, SandboxError, printable
 from sandbox.experiments import Comparison
-from sandbox.export import to_csv, to_json, write_atomic
+from sandbox.export import OutputError, partial_path, to_csv, to_json, write_atomic
 from sandbox.insights import explain
 from sandbox.metrics.kpis import HEADLINE, KPIS, markdown_kpis
 
@@ -41,22 +44,27 @@ class Format(StrEnum):
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario name (see `list`) or YAML path.")]
 PolicyOpt = Annotated[list[str] | None, typer.Option("--policy", "-p", help="Policy name or YAML path; repeat "
                                                       "for several. Default: every available policy.")]
-RepsOpt = Annotated[int | None, typer.Option("--replications", "-n", min=1, help="Replications per policy "
+RepsOpt = Annotated[int | None, typer.Option("--replications", "-n", min=1, max=limits.MAX_REPLICATIONS,
+                                              help="Replications per policy "
                                               "(default: the scenario's horizon.replications).")]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Base seed; same seed, same numbers.")]
-DaysOpt = Annotated[int | None, typer.Option("--days", min=1, help="Override horizon.days.")]
+DaysOpt = Annotated[int | None, typer.Option("--days", min=1, max=limits.MAX_DAYS, help="Override horizon.days.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a field: dotted.key=value (the dotted "
                                                    "keys errors print). Prefix scenario. or policy. if needed.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the result to this file "
                                                  "(atomically), in --format; a table is written as plain text.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Worker processes (default: "
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=limits.MAX_WORKERS,
+                                                 help="Worker processes (default: "
                                                  "serial for small jobs, one per core for large ones).")]
 
 
 def _fail(exc: BaseException) -> None:
     if isinstance(exc, ConfigError):
         print_problems(err, exc.problems)
+        raise typer.Exit(2)
+    if isinstance(exc, OutputError):
+        err.print(f"[red]error:[/red] {printable(str(exc))}", highlight=False)
         raise typer.Exit(2)
     if _state["debug"]:
         raise exc
@@ -79,7 +87,14 @@ def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | N
         _fail(exc)
         return
     progress.close()
-    _emit(comparison, fmt, output, show_all)
+    # What finished is printed whatever happens now: a second Ctrl-C must not lose it half-way.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
+        else None
+    try:
+        _emit(comparison, fmt, output, show_all)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     if why and fmt is Format.table:
         for insight in explain(comparison):
             out.print(f"• {insight.text}", highlight=False)
@@ -98,14 +113,22 @@ def _emit(comparison: Comparison, fmt: Format, output: Path | None, show_all: bo
         sys.stdout.write(text)
     else:
         table = comparison_table(comparison, tuple(KPIS) if show_all else HEADLINE)
-        out.print(table)
-        text = table_text(table)
+        text = table_text(table) + printable(provenance.footer(comparison)) + "\n"
+        if out.is_terminal:
+            out.print(table)
+            out.print(printable(provenance.footer(comparison)), style="dim", highlight=False)
+        else:  # piped: plain text at its natural width, never wrapped at 80 columns
+            sys.stdout.write(text)
+        text += provenance.commented(comparison)  # the file can be reproduced from
     if output is not None:
+        # An interrupted run never replaces a complete result: it goes beside it, named as partial.
+        target = partial_path(output) if comparison.cancelled else output
         try:
-            write_atomic(output, text)
-        except OSError as exc:
-            err.print(f"[red]error:[/red] cannot write {output}: {exc.strerror}")
-            raise typer.Exit(2) from None
+            write_atomic(target, text)
+        except OutputError as exc:
+            _fail(exc)
+        if comparison.cancelled:
+            err.print(f"[yellow]Partial result written to[/yellow] {printable(str(target))}", highlight=False)
 
 
 @app.callback(invoke_without_command=True)
@@ -166,6 +189,23 @@ def run(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO,
         all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False) -> None:
     """Run one policy on a scenario and report its KPIs with confidence intervals."""
     _run_comparison(scenario, [policy], None, replications, seed, days, set_, workers, fmt, output, all_kpis)
+
+
+@app.command()
+def reproduce(file: Annotated[Path, typer.Argument(help="A result exported by compare, run or the workbench "
+                                                   "(JSON, CSV, Markdown or a table written with -o).")],
+              fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
+              all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False) -> None:
+    """Run again what an exported result records (inputs as they ran, seed, replications): the same numbers."""
+    progress = ProgressReporter(err)
+    try:
+        comparison = api.reproduce(file, workers=workers, on_result=progress.on_result, observer=progress)
+    except Exception as exc:
+        progress.close()
+        _fail(exc)
+        return
+    progress.close()
+    _emit(comparison, fmt, output, all_kpis)
 
 
 @app.command()

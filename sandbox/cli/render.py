@@ -12,7 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sandbox.errors import Problem
+from sandbox.config.limits import MAX_PROBLEMS_SHOWN
+from sandbox.errors import Problem, printable
 from sandbox.experiments import Comparison
 from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
 
@@ -20,13 +21,20 @@ PROGRESS_DELAY = 1.0  # seconds: quicker runs never flash a progress bar
 
 
 def print_problems(console: Console, problems: list[Problem]) -> None:
-    """Every problem on its own line, grouped under its file, then a count."""
-    for problem in problems:
+    """Every problem on its own line (the first MAX_PROBLEMS_SHOWN of a file full of them), then a count.
+
+    Identical problems are shown once: a mistyped ``--set`` is applied to every policy but is one mistake.
+    """
+    problems = list(dict.fromkeys(problems))
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
         where = Text(problem.location(), style="bold")
-        line = Text.assemble(where, ": ", (problem.key + ": " if problem.key else "", "cyan"), problem.message)
+        line = Text.assemble(where, ": ", (printable(problem.key) + ": " if problem.key else "", "cyan"),
+                             printable(problem.message))
         if problem.hint:
-            line.append(f" ({problem.hint})", style="green")
+            line.append(f" ({printable(problem.hint)})", style="green")
         console.print(line, highlight=False, soft_wrap=True)
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        console.print(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more", highlight=False)
     files = {p.file for p in problems}
     noun = "problem" if len(problems) == 1 else "problems"
     console.print(f"[red]{len(problems)} {noun}[/red] in {len(files)} "
@@ -35,16 +43,17 @@ def print_problems(console: Console, problems: list[Problem]) -> None:
 
 def comparison_table(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -> Table:
     reps = comparison.complete_replications()
-    base = comparison.labels[comparison.baseline]
-    table = Table(title=f"{comparison.scenario} · {reps} replication{'s' if reps != 1 else ''} · "
+    base = printable(comparison.labels[comparison.baseline])
+    single = len(comparison.labels) == 1
+    caption = "mean ±95% CI" if single else (f"mean ±95% CI; below: change vs {base} (shares in points), "
+                                              "▲▼ significant, ns not significant")
+    table = Table(title=f"{printable(comparison.scenario)} · {reps} replication{'s' if reps != 1 else ''} · "
                         f"seed {comparison.seed}",
-                  caption=f"mean ±95% CI; below: change vs {base} (shares in points), ▲▼ significant, "
-                          "ns not significant",
+                  caption=caption,
                   header_style="bold", show_lines=False, padding=(0, 1))
     table.add_column("KPI", no_wrap=True)
     for p, label in enumerate(comparison.labels):
-        # Zero-width spaces let long policy names wrap at their hyphens instead of being cut.
-        header = label.replace("-", "-\u200b") + (" (base)" if p == comparison.baseline else "")
+        header = printable(label) + (" (base)" if p == comparison.baseline and not single else "")
         table.add_column(header, justify="right", overflow="fold")
     for kpi in kpis:
         row: list[Text | str] = [KPIS[kpi].label]
@@ -78,7 +87,7 @@ def delta_text(comparison: Comparison, policy: int, kpi: str) -> Text:
 
 def table_text(table: Table) -> str:
     """The table as plain text, for --output."""
-    console = Console(width=200, record=True, file=io.StringIO())
+    console = Console(width=1000, record=True, file=io.StringIO(), color_system=None)
     console.print(table)
     return console.export_text()
 

@@ -121,7 +121,7 @@ class _Walk:
             return None
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, max_bytes: int = limits.MAX_FILE_BYTES) -> str:
     """A small regular UTF-8 file's text; anything else (missing, a folder, a pipe, a device, too big, binary)
     is a located problem. Pipes and devices are refused before they are opened: reading /dev/zero or a FIFO
     would never end."""
@@ -140,15 +140,16 @@ def read_text(path: Path) -> str:
         raise refuse("is a folder, not a YAML file")
     if not stat.S_ISREG(info.st_mode):
         raise refuse("is not a regular file (a pipe, device or socket); give a YAML file")
-    too_big = refuse(f"is larger than {limits.MAX_FILE_BYTES:,} bytes; scenario and policy files are a few KB")
-    if info.st_size > limits.MAX_FILE_BYTES:
+    too_big = refuse(f"is larger than {max_bytes:,} bytes" + ("; scenario and policy files are a few KB"
+                                                               if max_bytes == limits.MAX_FILE_BYTES else ""))
+    if info.st_size > max_bytes:
         raise too_big
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(limits.MAX_FILE_BYTES + 1)  # the file may have grown since stat
+            raw = handle.read(max_bytes + 1)  # the file may have grown since stat
     except OSError as exc:
         raise refuse(f"cannot be read: {exc.strerror}") from None
-    if len(raw) > limits.MAX_FILE_BYTES:
+    if len(raw) > max_bytes:
         raise too_big
     try:
         text = raw.decode("utf-8")
@@ -428,6 +429,13 @@ def cross_check(scenario: Scenario, policy: Policy, doc: Document) -> list[Probl
     for name in policy.staffing.headcount:
         if name not in scenario.agents.groups:
             unknown(("staffing", "headcount", name), name, list(scenario.agents.groups), "agent group")
+    for name, group in scenario.agents.groups.items():
+        peak = group.headcount if group.schedule is None else max(group.schedule.values())
+        scaled = policy.staffing.headcount.get(name, round((peak or 0) * policy.staffing.scale))
+        if scaled > limits.MAX_AGENTS:
+            where = ("staffing", "headcount", name) if name in policy.staffing.headcount else ("staffing", "scale")
+            problems.append(doc.problem(where, f"gives group {name!r} {scaled:,} agents; at most "
+                                        f"{limits.MAX_AGENTS:,} in a group"))
     if isinstance(policy.automation.share, dict):
         for name in policy.automation.share:
             if name not in scenario.channels:

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from sandbox.config import distributions
+from sandbox.config import distributions, limits
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
 from sandbox.units import format_duration
@@ -111,4 +111,8 @@ def markdown_reference() -> str:
         kind = typing.get_args(dist.model_fields["kind"].annotation)[0]
         fields = [f"`{info.alias or name}`" for name, info in dist.model_fields.items() if name != "kind"]
         out.append(f"- `kind: {kind}`: {(dist.__doc__ or '').strip().splitlines()[0]} Keys: {', '.join(fields)}.")
+    out += ["", "## Limits", "", "Checked while loading, before anything runs (`sandbox/config/limits.py`): no input "
+            "can hang a run or exhaust memory. Numbers are validated strictly: `yes` is not 1 and `\"0.5\"` is "
+            "not a number.", "", "| what | at most |", "|---|---|"]
+    out += [f"| {what} | {value} |" for what, value in limits.LIMITS]
     return "\n".join(out) + "\n"

@@ -102,5 +102,5 @@ def test_validate(done: dict[str, subprocess.CompletedProcess[str]], bad_file: P
 def test_run(done: dict[str, subprocess.CompletedProcess[str]]) -> None:
     result = done["run"]
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("policy,name,kpi,mean,")
+    assert "\npolicy,name,kpi,mean," in result.stdout  # after the provenance comment lines
     assert "warm-handoff,\"Bot-first, warm handoff\",offered," in result.stdout
