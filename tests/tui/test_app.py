@@ -202,7 +202,7 @@ async def test_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, presses: 
     if suffix == ".json":
         assert set(json.loads(text)["policies"]) == set(FEW)
     elif suffix == ".csv":
-        assert text.splitlines()[0].startswith("policy,name,kpi,mean")
+        assert next(line for line in text.splitlines() if not line.startswith("#")).startswith("policy,name,kpi,mean")
     else:
         assert text.startswith("## E-commerce")
         assert "| abandonment |" in text
