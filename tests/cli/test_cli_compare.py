@@ -229,7 +229,8 @@ def test_run_command(cli: Invoke) -> None:
 def test_run_command_table_default_policy(cli: Invoke) -> None:
     result = cli("run", "-n", "2", "--days", "1")
     assert result.exit_code == 0, result.output
-    assert "no-bot" in result.stdout and "(base)" not in result.stdout  # one policy: nothing to compare with
+    assert "no-bot" in result.stdout
+    assert "(base)" not in result.stdout
     assert "contacts offered" in result.stdout
 
 

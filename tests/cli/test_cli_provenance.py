@@ -31,8 +31,11 @@ def test_an_export_reproduces_from_its_own_provenance(tmp_path: Path, fmt: str) 
 def test_table_footer_and_json_name_version_inputs_and_seed(tmp_path: Path) -> None:
     done = finish(start_cli("compare", *QUICK, "--seed", "7", "-f", "json"))
     record = json.loads(done.stdout)["provenance"]
-    assert record["seed"] == 7 and record["replications"] == 2 and record["days"] == 1
-    assert record["version"] and record["created"]
+    assert record["seed"] == 7
+    assert record["replications"] == 2
+    assert record["days"] == 1
+    assert record["version"]
+    assert record["created"]
     assert [p["label"] for p in record["policies"]] == ["no-bot", "warm-handoff"]
     assert len(record["scenario"]["sha256"]) == 64
     table = finish(start_cli("compare", *QUICK, "--seed", "7"))
@@ -49,7 +52,8 @@ def test_piped_table_is_plain_and_unwrapped() -> None:
 def test_a_single_policy_run_has_no_baseline_language() -> None:
     done = finish(start_cli("run", "-p", "warm-handoff", "-n", "2"))
     assert done.returncode == 0, done.stderr
-    assert "(base)" not in done.stdout and "change vs" not in done.stdout
+    assert "(base)" not in done.stdout
+    assert "change vs" not in done.stdout
 
 
 def test_reproduce_refuses_a_file_without_provenance(tmp_path: Path) -> None:
@@ -57,5 +61,6 @@ def test_reproduce_refuses_a_file_without_provenance(tmp_path: Path) -> None:
     path.write_text("policy,kpi\n")
     done = finish(start_cli("reproduce", str(path)))
     assert done.returncode == 2
-    assert str(path) in done.stderr and "no provenance record" in done.stderr
+    assert str(path) in done.stderr
+    assert "no provenance record" in done.stderr
     assert "Traceback" not in done.stderr
