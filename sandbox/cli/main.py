@@ -149,22 +149,31 @@ def main_callback(ctx: typer.Context,
                             False)
 
 
-def _open_tui(scenario: str, policies: list[str] | None, seed: int) -> None:
+def _open_tui(scenario: str, policies: list[str] | None, seed: int, replications: int | None = None,
+              overrides: list[str] | None = None, baseline: str | None = None, days: int | None = None) -> None:
     # Imported here so that the other commands never load Textual.
     from sandbox.tui.app import make_app
 
     try:
-        application = make_app(scenario, policies, seed=seed)
+        # Everything named on the command line is checked before the screen opens: a wrong name exits 2 with
+        # the located problem, like `compare`.
+        application = make_app(scenario, policies, seed=seed, replications=replications,
+                               overrides=overrides or (), days=days, baseline=baseline)
     except Exception as exc:
         _fail(exc)
         return
     application.run()
+    if application.return_code:  # Textual has printed what went wrong
+        raise typer.Exit(application.return_code)
 
 
 @app.command()
-def tui(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt = None, seed: SeedOpt = 0) -> None:
+def tui(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt = None,
+        baseline: Annotated[str | None, typer.Option("--baseline", "-b", help="Policy to compare against "
+                                                     "(default: the first).")] = None,
+        replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None) -> None:
     """Open the interactive workbench: pick policies, turn knobs, run, read why."""
-    _open_tui(scenario, policy, seed)
+    _open_tui(scenario, policy, seed, replications, set_, baseline, days)
 
 
 @app.command()

@@ -1,22 +1,28 @@
 """Provides the Textual workbench: pick policies, turn knobs, run, and read the trade-off.
 
-A thin client of sandbox.api: runs go to a background thread worker that streams each finished replication
-back as a message, so the table fills first and its intervals tighten while the interface keeps answering
-keys; Esc cancels and keeps what finished.
+A thin client of sandbox.api: runs go to a background thread that streams each finished replication back as a
+message, so the table fills first and its intervals tighten while the interface keeps answering keys; Esc
+cancels and keeps what finished. The threads are daemons and the simulations run in worker processes, so
+quitting never waits for a run.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 import time
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import (
@@ -32,21 +38,22 @@ from textual.widgets import (
     TabPane,
 )
 from textual.widgets.selection_list import Selection
-from textual.worker import get_current_worker
 
-from sandbox import api
+from sandbox import api, catalog
 from sandbox.catalog import DEFAULT_SCENARIO
 from sandbox.errors import ConfigError, Problem
 from sandbox.experiments import Comparison
 from sandbox.export import to_csv, to_json, to_markdown, write_atomic
 from sandbox.insights import explain
-from sandbox.tui.screens import ExportScreen, HelpScreen, ProblemsScreen, SaveScreen
+from sandbox.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, ProblemsScreen, SaveScreen, ScenarioScreen
 from sandbox.tui.widgets import Chart, Choice, IntentTable, KnobRow, KpiTable, legend
-from sandbox.tui.workbench import Workbench
+from sandbox.tui.workbench import RunInputs, Workbench, contact_share
 
 VIEWS = ("compare", "day", "intents", "why", "sweep")
+VIEW_TITLES = ("Compare", "Over the day", "Intents", "Why", "Sweep")
 RENDER_EVERY = 0.2  # seconds between table refreshes while replications stream in
 AUTO_DELAY = 0.8  # seconds of quiet after an edit before an automatic re-run
+SWEEP_REPLICATIONS = 5  # a point's 95% band is drawn: with fewer, t's tail makes it wider than the curve's range
 
 
 class RunProgressed(Message):
@@ -66,14 +73,30 @@ class RunFailed(Message):
 
 
 class SweepFinished(Message):
-    def __init__(self, label: str, comparison: Comparison):
+    def __init__(self, label: str, policy_json: str, comparison: Comparison):
         super().__init__()
-        self.label, self.comparison = label, comparison
+        self.label, self.policy_json, self.comparison = label, policy_json, comparison
 
 
-def _knob_row(widget: Widget) -> KnobRow | None:
+class SweepFailed(Message):
+    def __init__(self, error: BaseException):
+        super().__init__()
+        self.error = error
+
+
+def _knob_row(widget: Widget | None) -> KnobRow | None:
     """The knob a control belongs to (None for inputs of dialogs)."""
-    return next((a for a in widget.ancestors if isinstance(a, KnobRow)), None)
+    if widget is None:
+        return None
+    return next((a for a in widget.ancestors_with_self if isinstance(a, KnobRow)), None)
+
+
+def _background(target: Callable[..., None], *args: Any) -> threading.Event:
+    """Run ``target(stop, *args)`` in a daemon thread: quitting never waits for it (a Textual thread worker
+    runs on the event loop's executor, whose threads are joined at exit)."""
+    stop = threading.Event()
+    threading.Thread(target=target, args=(stop, *args), daemon=True, name="sandbox-run").start()
+    return stop
 
 
 class SandboxApp(App[None]):
@@ -81,14 +104,17 @@ class SandboxApp(App[None]):
     TITLE = "support-sandbox"
     BINDINGS = [
         Binding("r,ctrl+r", "run", "Run"),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("escape", "escape", "Cancel"),
         Binding("a", "toggle_auto", "Auto"),
         Binding("b", "baseline", "Baseline"),
+        Binding("o", "open_scenario", "Scenario", show=False),  # the footer keeps room for Help and Quit at 80
         Binding("s", "save", "Save"),
         Binding("ctrl+s", "save", "Save", show=False, priority=True),
         Binding("x", "export", "Export"),
         Binding("1", "view('compare')", "Views 1-5"),
         *(Binding(str(i + 2), f"view('{v}')", show=False) for i, v in enumerate(VIEWS[1:])),
+        Binding("l", "focus_policies", "Policies", show=False),
+        Binding("k", "focus_knobs", "Knobs", show=False),
         Binding("w", "sweep", "Sweep", show=False),
         Binding("p", "problems", "Problems", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
@@ -104,13 +130,20 @@ class SandboxApp(App[None]):
         self.autorun = autorun
         self.current = workbench.baseline if workbench.policies else ""
         self.comparison: Comparison | None = None
-        self.sweep: tuple[str, Comparison] | None = None
+        self.shown: RunInputs | None = None  # what the comparison on screen was run with
+        self._pending: RunInputs | None = None  # what the latest run was started with
+        self.sweep: tuple[str, str, Comparison] | None = None  # label, policy as swept, result
         self.run_id = 0
         self.running = False
+        self.sweeping = False
         self.started = 0.0
+        self._stop_run: threading.Event | None = None
+        self._stop_sweep: threading.Event | None = None
         self._last_render = 0.0
         self._render_timer: Timer | None = None
         self._auto_timer: Timer | None = None
+        self._closed = False
+        self.runner_closed = threading.Event()  # set once the worker processes are closed
         self.clock = time.perf_counter  # replaceable, so screenshots of a finished run are reproducible
         # Simulations run in worker processes so they never hold this process's interpreter lock, leaving a
         # core for the interface. They start here, before Textual takes over stdout and stderr (spawning a
@@ -123,14 +156,13 @@ class SandboxApp(App[None]):
         yield Header()
         with Horizontal(id="body"):
             with VerticalScroll(id="sidebar"):
-                yield Label("POLICIES", classes="section")
+                yield Label("POLICIES", id="policies-title", classes="section")
                 yield SelectionList[str](id="policies")
                 yield Label("KNOBS", id="knobs-title", classes="section")
-                with Vertical(id="knobs"):
-                    for knob in self.workbench.knobs():
-                        yield KnobRow(knob, self.workbench.value(knob, self.current))
+                yield Vertical(*self._knob_widgets(), id="knobs")
                 yield Static("", id="knob-error")
             with Vertical(id="main"):
+                yield Static("", id="stale")
                 with TabbedContent(id="views"):
                     with TabPane("1 Compare", id="compare"):
                         yield KpiTable(id="kpis")
@@ -148,8 +180,8 @@ class SandboxApp(App[None]):
                     with TabPane("4 Why", id="why"), VerticalScroll():
                         yield Markdown("Run a comparison (r) to see what drives each policy's results.", id="why-text")
                     with TabPane("5 Sweep", id="sweep"):
-                        yield Label("Press w to sweep the bot share of the highlighted policy from 0 to 100%.",
-                                    id="sweep-title")
+                        yield Static("Press w to sweep the bot share of the highlighted policy from 0 to 100%.",
+                                     id="sweep-title")
                         with Horizontal(classes="charts"):
                             yield Chart(id="sweep-abandon")
                             yield Chart(id="sweep-cost")
@@ -159,6 +191,18 @@ class SandboxApp(App[None]):
                     yield Static("", id="status-text")
         yield Footer()
 
+    def _knob_widgets(self) -> list[Widget]:
+        """Knob rows grouped by what they change: the highlighted policy, the scenario, the run."""
+        widgets: list[Widget] = []
+        section = "policy"
+        for knob in self.workbench.knobs():
+            if knob.target != section:
+                section = knob.target
+                title = "SCENARIO · every policy" if section == "scenario" else "RUN"
+                widgets.append(Label(title, classes="subsection"))
+            widgets.append(KnobRow(knob, self.workbench.shown(knob, self.current)))
+        return widgets
+
     def on_mount(self) -> None:
         self.main = self.screen  # messages keep arriving while a dialog is on top; they update this screen
         self._refresh_policy_list()
@@ -166,6 +210,7 @@ class SandboxApp(App[None]):
         policies.highlighted = 0
         policies.focus()
         self._update_titles()
+        self._show_knobs()
         if self.workbench.problems:
             self.push_screen(ProblemsScreen("Some files could not be loaded; the others are ready.",
                                             self.workbench.problems))
@@ -173,15 +218,16 @@ class SandboxApp(App[None]):
             self.action_run()
 
     def on_unmount(self) -> None:
-        self.runner.close()
+        self._shut_down()
 
     def _update_titles(self) -> None:
         wb = self.workbench
         days = wb.scenario.horizon.days
-        self.sub_title = (f"{wb.scenario.name} · {days} day{'s' if days != 1 else ''} · {wb.replications} reps · "
-                          f"seed {wb.seed}{' · auto' if self.auto else ''}")
-        edited = " *" if self.current and self.workbench.entry(self.current).edited else ""
-        self.main.query_one("#knobs-title", Label).update(f"KNOBS  {self.current}{edited}")
+        edited = " (edited)" if wb.scenario_edited else ""
+        self.sub_title = (f"{wb.scenario.name}{edited} · {days} day{'s' if days != 1 else ''} · "
+                          f"{wb.replications} reps · seed {wb.seed}{' · auto' if self.auto else ''}")
+        star = " *" if self.current and wb.entry(self.current).edited else ""
+        self.main.query_one("#knobs-title", Label).update(f"KNOBS  {self.current}{star}")
 
     def _refresh_policy_list(self) -> None:
         wb = self.workbench
@@ -191,8 +237,18 @@ class SandboxApp(App[None]):
         policies.add_options([
             Selection(e.label + (" (base)" if e.label == wb.baseline else "") + (" *" if e.edited else ""),
                       e.label, e.label in wb.selected) for e in wb.policies])
-        if highlighted is not None:
-            policies.highlighted = highlighted
+        if highlighted is not None and wb.policies:
+            policies.highlighted = min(highlighted, len(wb.policies) - 1)
+
+    def _show_knobs(self, keep: KnobRow | None = None) -> None:
+        """Every knob's value for the highlighted policy, except the one being typed into."""
+        wb = self.workbench
+        for row in self.main.query(KnobRow):
+            if row is not keep and self.current:
+                row.show(wb.shown(row.knob, self.current), wb.problem(row.knob, self.current))
+        lines = [f"⚠ {p.key}: {p.message}" + (f" ({p.hint})" if p.hint else "")
+                 for (_, label), (p, _) in wb.invalid.items() if label in ("", self.current)]
+        self.main.query_one("#knob-error", Static).update("\n".join(lines))
 
     # --- policies and knobs ----------------------------------------------------------------------
 
@@ -200,85 +256,142 @@ class SandboxApp(App[None]):
         if event.selection.value == self.current:
             return  # the list was redrawn (an edit marked it), not moved: keep what is being typed
         self.current = event.selection.value
-        for row in self.main.query(KnobRow):
-            row.show(self.workbench.value(row.knob, self.current))
-            problem = self.workbench.invalid.get((row.knob.name, self.current if row.knob.target == "policy"
-                                                  else ""))
-            row.set_class(problem is not None, "-invalid")
+        self._show_knobs()
         self._update_titles()
         self._show_intents()
+        self._show_sweep()
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
         self.workbench.selected = list(event.selection_list.selected)
-        self._schedule_auto()
+        self._edited()
 
     def _apply(self, row: KnobRow, text: str) -> bool:
         problem = self.workbench.set(row.knob, self.current, text)
-        row.set_class(problem is not None, "-invalid")
-        message = self.main.query_one("#knob-error", Static)
-        message.update(f"⚠ {problem.key}: {problem.message}" if problem else "")
+        row.mark(problem)
+        self._show_knobs(keep=row)  # a share edit changes the other share knobs' values
         self._update_titles()
         self._refresh_policy_list()
+        self._edited()
         return problem is None
+
+    def _edited(self) -> None:
+        """After any change of inputs: mark results stale and, with auto on, schedule a re-run."""
+        self._show_stale()
+        self._show_sweep()
+        self._schedule_auto()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if not event.input.has_focus:
             return  # set by the program (mount, switching policy), not typed
         row = _knob_row(event.input)
-        if row is not None and self._apply(row, event.value):
-            self._schedule_auto()
+        if row is not None:
+            row.touched = True
+            self._apply(row, event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         row = _knob_row(event.input)
-        if row is not None and self._apply(row, event.value):
+        if row is None:
+            return
+        # Enter on a field that was not typed into only runs: re-reading the shown text would turn a summed-up
+        # value (the share of contacts) into an edit.
+        if not row.touched or self._apply(row, event.value):
             self.action_run()
 
     def on_choice_changed(self, event: Choice.Changed) -> None:
         row = _knob_row(event.choice)
-        if row is not None and self._apply(row, event.value):
-            self._schedule_auto()
+        if row is not None:
+            self._apply(row, event.value)
 
     def _schedule_auto(self) -> None:
-        if not self.auto:
-            return
         if self._auto_timer is not None:
             self._auto_timer.stop()
-        self._auto_timer = self.set_timer(AUTO_DELAY, self.action_run)
+            self._auto_timer = None
+        if self.auto and not self.workbench.invalid:
+            self._auto_timer = self.set_timer(AUTO_DELAY, self.action_run)
+
+    def action_focus_policies(self) -> None:
+        self.main.query_one("#policies", SelectionList).focus()
+
+    def action_focus_knobs(self) -> None:
+        self.main.query(KnobRow).first().control.focus()
+
+    # --- scenario ----------------------------------------------------------------------------------
+
+    def action_open_scenario(self) -> None:
+        found = api.scenarios(self.workbench.cwd)
+        builtin = catalog.builtin_dir("simulations")
+        where = {name: "built-in" if builtin in path.parents else str(path) for name, path in found.items()}
+        current = Path(self.workbench.scenario_ref).stem
+
+        def chosen(name: str | None) -> None:
+            if name is not None and (name != current or self.workbench.scenario_edits):
+                self.call_later(self.switch_scenario, name)
+
+        self.push_screen(ScenarioScreen(where, current), chosen)
+
+    async def switch_scenario(self, ref: str) -> None:
+        """Open another scenario for the same policies (and run, as after any edit)."""
+        before = self.workbench.scenario_ref
+        problems = self.workbench.switch_scenario(ref)
+        if self.workbench.scenario_ref == before and problems:
+            self.push_screen(ProblemsScreen(f"Scenario {ref} could not be opened", problems))
+            return
+        self._stop_runs()
+        self.comparison, self.shown, self.sweep = None, None, None
+        if self.current not in [e.label for e in self.workbench.policies]:
+            self.current = self.workbench.baseline
+        knobs = self.main.query_one("#knobs", Vertical)
+        await knobs.remove_children()  # the new scenario's rows reuse the ids of the old ones
+        await knobs.mount(*self._knob_widgets())
+        self._refresh_policy_list()
+        self._update_titles()
+        self._render_all()
+        self._show_knobs()
+        self.notify(f"Opened {self.workbench.scenario.name}")
+        if problems:
+            self.push_screen(ProblemsScreen("These policies do not fit the new scenario and were left out",
+                                            problems))
+        self._status("")
+        if self.autorun or self.auto:
+            self.action_run()
 
     # --- running ---------------------------------------------------------------------------------
 
     def action_run(self) -> None:
         wb = self.workbench
         if wb.invalid:
-            problem = next(iter(wb.invalid.values()))
+            problem = next(iter(wb.invalid.values()))[0]
             self.notify(f"Fix {problem.key} first: {problem.message}", severity="error")
             return
         if not wb.selected:
             self.notify("Include at least one policy (space in the policy list).", severity="warning")
             return
-        scenario, policies, labels, baseline = wb.inputs()
+        inputs = wb.inputs()
+        if self._stop_run is not None:
+            self._stop_run.set()  # a superseded run stops; its messages are ignored (run id)
         self.run_id += 1
         self.running, self.started = True, self.clock()
-        total = wb.replications * len(policies)
+        self._pending = inputs
+        total = inputs.replications * len(inputs.policies)
         self.main.query_one("#progress", ProgressBar).update(total=total, progress=0)
-        self._status(f"running {len(policies)} policies × {wb.replications} replications …  esc cancels")
-        self._run(self.run_id, scenario, policies, labels, baseline, wb.replications, wb.seed)
+        self._status(f"running {len(inputs.policies)} policies × {inputs.replications} replications …  esc cancels")
+        self._stop_run = _background(self._run, self.run_id, inputs)
+        self._show_stale()
 
-    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
-    def _run(self, run: int, scenario, policies, labels, baseline, replications, seed) -> None:  # type: ignore[no-untyped-def]
-        worker = get_current_worker()
+    def _run(self, stop: threading.Event, run: int, inputs: RunInputs) -> None:
         try:
-            result = api.compare(scenario, policies, baseline=baseline, replications=replications, seed=seed,
-                                 labels=labels, runner=self.runner,
+            result = api.compare(inputs.scenario, inputs.policies, baseline=inputs.baseline,
+                                 replications=inputs.replications, seed=inputs.seed, labels=inputs.labels,
+                                 runner=self.runner,
                                  on_result=lambda c: self._post(RunProgressed(run, c.snapshot())),
-                                 should_stop=lambda: worker.is_cancelled)
+                                 should_stop=stop.is_set)
         except Exception as exc:  # a failed run is shown, never a crash
             self.post_message(RunFailed(run, exc))
             return
-        self.post_message(RunFinished(run, result))
+        self.post_message(RunFinished(run, result))  # post_message is thread-safe
 
     def _post(self, message: Message) -> None:
-        self.post_message(message)  # thread-safe: called from the run's worker thread
+        self.post_message(message)  # thread-safe: called from the run's thread
 
     def on_run_finished(self, message: RunFinished) -> None:
         self.on_run_progressed(message)
@@ -286,18 +399,23 @@ class SandboxApp(App[None]):
     def on_run_progressed(self, message: RunProgressed) -> None:
         if message.run != self.run_id:
             return  # a superseded run
+        if self.shown is not self._pending:
+            self.shown = self._pending
+            self._show_stale()
         self.comparison = message.comparison
         done = sum(r is not None for runs in message.comparison.results for r in runs)
         self.main.query_one("#progress", ProgressBar).update(progress=done)
         if isinstance(message, RunFinished):
             if self._render_timer is not None:  # the final render below supersedes a pending refresh
                 self._render_timer.stop()
+                self._render_timer = None
             self.running = False
             elapsed = self.clock() - self.started
             what = "cancelled after" if message.comparison.cancelled else "done:"
             self._status(f"{what} {done} replications in {elapsed:.1f} s · "
                          f"{message.comparison.complete_replications()} complete per policy")
             self._render_all()
+            self._show_stale()
         elif self.clock() - self._last_render >= RENDER_EVERY:
             self._render_table()
         elif self._render_timer is None:
@@ -308,19 +426,45 @@ class SandboxApp(App[None]):
             return
         self.running = False
         self._status("the run failed")
+        self._show_stale()
         problems = message.error.problems if isinstance(message.error, ConfigError) else [
             Problem(None, None, "", f"{type(message.error).__name__}: {message.error}")]
         self.push_screen(ProblemsScreen("The run failed", problems))
 
+    def action_escape(self) -> None:
+        """Esc in a knob leaves the field for the policy list; anywhere else it cancels what runs."""
+        if _knob_row(self.focused) is not None:
+            self.action_focus_policies()
+            return
+        self.action_cancel()
+
     def action_cancel(self) -> None:
-        if self.running:
-            self.workers.cancel_group(self, "run")
+        cancelled = False
+        if self.running and self._stop_run is not None:
+            self._stop_run.set()
             self._status("cancelling … finished replications are kept")
+            cancelled = True
+        if self.sweeping and self._stop_sweep is not None:
+            self._stop_sweep.set()
+            self.sweeping = False
+            self.main.query_one("#sweep-title", Static).update("Sweep cancelled · w runs it again")
+            cancelled = True
+        if not cancelled:
+            self.notify("Nothing is running.", timeout=2)
+
+    def _stop_runs(self) -> None:
+        for stop in (self._stop_run, self._stop_sweep):
+            if stop is not None:
+                stop.set()
+        self.running = self.sweeping = False
+        self.run_id += 1  # whatever is still in flight is ignored
 
     def action_toggle_auto(self) -> None:
         self.auto = not self.auto
         self._update_titles()
         self.notify(f"Automatic re-run {'on' if self.auto else 'off'}")
+        if self.auto and self._is_stale():
+            self._schedule_auto()
 
     def action_baseline(self) -> None:
         if self.current:
@@ -330,10 +474,43 @@ class SandboxApp(App[None]):
             self._refresh_policy_list()
             self.action_run()
 
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Leave at once, whatever runs: stop the threads and close the worker processes without waiting."""
+        self._shut_down()
+        self.exit()
+
+    def _shut_down(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for stop in (self._stop_run, self._stop_sweep):
+            if stop is not None:
+                stop.set()
+        # Closing the pool may wait for a busy worker; a daemon thread does it so that nothing here waits.
+        def close() -> None:
+            self.runner.close()
+            self.runner_closed.set()
+
+        threading.Thread(target=close, daemon=True, name="sandbox-close").start()
+
     # --- rendering -------------------------------------------------------------------------------
 
     def _status(self, text: str) -> None:
         self.main.query_one("#status-text", Static).update(text)
+
+    def _is_stale(self) -> bool:
+        return self.shown is not None and not self.running and self.shown.signature != self.workbench.inputs(
+        ).signature
+
+    def _show_stale(self) -> None:
+        """Results from before an edit stay readable but say so until the next run."""
+        stale = self._is_stale()
+        banner = self.main.query_one("#stale", Static)
+        banner.display = stale
+        if stale:
+            hint = "re-running shortly" if self.auto else "r re-runs"
+            banner.update(f"⚠ Stale: inputs changed since these results were computed · {hint}")
+        self.main.query_one("#views").set_class(stale, "-stale")
 
     def _render_table(self) -> None:
         self._render_timer = None
@@ -347,13 +524,24 @@ class SandboxApp(App[None]):
         self._show_why()
         self._show_day()
 
+    def _column(self, label: str) -> int | None:
+        """The shown comparison's column of a workbench policy (None if it was not in that run)."""
+        if self.shown is None or label not in self.shown.entries:
+            return None
+        return self.shown.entries.index(label)
+
     def _show_intents(self) -> None:
-        self.main.query_one("#intents-title", Label).update(f"Per intent · {self.current}")
-        self.main.query_one("#intent-table", IntentTable).show(self.comparison, self.current)
+        p = self._column(self.current)
+        title = f"Per intent · {self.current}" if p is None or self.comparison is None else \
+            f"Per intent · {self.comparison.labels[p]} · means over {len(self.comparison.finished(p))} replications"
+        self.main.query_one("#intents-title", Label).update(title)
+        self.main.query_one("#intent-table", IntentTable).show(self.comparison, p)
 
     def _show_why(self) -> None:
         c = self.comparison
         if c is None:
+            self.main.query_one("#why-text", Markdown).update("Run a comparison (r) to see what drives each "
+                                                              "policy's results.")
             return
         lines = [f"Baseline: **{c.labels[c.baseline]}** · {c.complete_replications()} replications", ""]
         last = None
@@ -369,23 +557,34 @@ class SandboxApp(App[None]):
     def _show_day(self) -> None:
         c = self.comparison
         if c is None or not any(c.finished(p) for p in range(len(c.labels))):
+            for chart in self.main.query("#day Chart"):
+                if isinstance(chart, Chart):
+                    chart.clear()
+            self.main.query_one("#day-legend", Static).update("")
             return
         first = c.finished(next(p for p in range(len(c.labels)) if c.finished(p)))[0]
-        interval = self.workbench.scenario.horizon.interval_minutes
+        horizon = self.shown.scenario.horizon if self.shown else self.workbench.scenario.horizon
+        interval = horizon.interval_minutes
         n = len(first.series["queue_length"])
-        hours = [i * interval / 60 for i in range(n)]
-        series = {name: {label: c.series_mean(p, name) for p, label in enumerate(c.labels) if c.finished(p)}
-                  for name in ("queue_length", "abandoned", "occupancy")}
-        self.main.query_one("#day-legend", Static).update(legend([label for p, label in enumerate(c.labels)
-                                                              if c.finished(p)]))
-        self.main.query_one("#chart-queue", Chart).draw_lines("queue length (time-average)", hours,
-                                                              series["queue_length"])
-        self.main.query_one("#chart-abandon", Chart).draw_lines("abandoned per interval", hours, series["abandoned"])
-        self.main.query_one("#chart-occupancy", Chart).draw_lines("occupancy", hours, series["occupancy"])
+        # Each interval's value is drawn at its midpoint on a clock axis (08:00 …) shared by the three charts.
+        hours = [(i + 0.5) * interval / 60 for i in range(n)]
+        clock = (n * interval / 60, ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                                     "sunday").index(horizon.start))
+        per = f"per {interval:g}-min interval"
+        shown = [p for p in range(len(c.labels)) if c.finished(p)]
+        series = {name: {c.labels[p]: [scale * v for v in c.series_mean(p, name)] for p in shown}
+                  for name, scale in (("queue_length", 1), ("abandoned", 1), ("occupancy", 100))}
+        self.main.query_one("#day-legend", Static).update(legend([c.labels[p] for p in shown]))
+        self.main.query_one("#chart-queue", Chart).draw_lines(f"queue (time-average) {per}", hours,
+                                                              series["queue_length"], clock=clock)
+        self.main.query_one("#chart-abandon", Chart).draw_lines(f"gave up {per}", hours,
+                                                                series["abandoned"], clock=clock)
+        self.main.query_one("#chart-occupancy", Chart).draw_lines(f"occupancy % {per}", hours,
+                                                                  series["occupancy"], clock=clock)
         points = {label: (100 * c.estimate(p, "abandonment_rate").mean, c.estimate(p, "cost_per_resolved").mean)
-                  for p, label in enumerate(c.labels) if c.finished(p)}
-        self.main.query_one("#chart-frontier", Chart).draw_points("cost per resolved $ vs abandonment %", points,
-                                                              "abandonment %", "")
+                  for p, label in enumerate(c.labels)}
+        self.main.query_one("#chart-frontier", Chart).draw_points("cost per resolved $ vs abandonment %",
+                                                                  points, "abandonment %", "")
 
     # --- views, sweep ------------------------------------------------------------------------------
 
@@ -395,56 +594,100 @@ class SandboxApp(App[None]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "day":
             self._show_day()
-        elif event.pane.id == "sweep" and (self.sweep is None or self.sweep[0] != self.current):
+        elif event.pane.id == "sweep" and (self.sweep is None or self.sweep[0] != self.current) and \
+                not self.sweeping:
             self.action_sweep()
 
     def action_sweep(self) -> None:
-        if not self.current or self.workbench.invalid:
+        wb = self.workbench
+        if not self.current:
             return
-        self.main.query_one("#sweep-title", Label).update(
-            f"Sweeping the bot share of {self.current} from 0 to 100% (3 replications a point) …")
-        self._sweep(self.current, self.workbench.scenario, self.workbench.entry(self.current).model,
-                    self.workbench.seed)
+        if wb.invalid:
+            self.notify("Fix the red knobs first.", severity="error")
+            return
+        if self._stop_sweep is not None:
+            self._stop_sweep.set()
+        policy = wb.entry(self.current).run_model()
+        self.sweeping = True
+        self.main.query_one("#sweep-title", Static).update(
+            f"Sweeping the bot share of {self.current} from 0 to 100% ({SWEEP_REPLICATIONS} replications a "
+            "point) …  esc cancels")
+        self._stop_sweep = _background(self._sweep, self.current, wb.run_scenario(), policy, wb.seed)
 
-    @work(thread=True, exclusive=True, group="sweep", exit_on_error=False)
-    def _sweep(self, label: str, scenario, policy, seed: int) -> None:  # type: ignore[no-untyped-def]
-        worker = get_current_worker()
+    def _sweep(self, stop: threading.Event, label: str, scenario, policy, seed: int) -> None:  # type: ignore[no-untyped-def]
         try:
-            result = api.sweep_automation(scenario, policy, api.SWEEP_SHARES, replications=3, seed=seed,
-                                          should_stop=lambda: worker.is_cancelled, runner=self.runner)
+            result = api.sweep_automation(scenario, policy, api.SWEEP_SHARES, replications=SWEEP_REPLICATIONS,
+                                          seed=seed, should_stop=stop.is_set, runner=self.runner)
         except Exception as exc:  # shown, never a crash
-            self.call_from_thread(self.notify, f"Sweep failed: {exc}", severity="error")
+            self.post_message(SweepFailed(exc))
             return
-        self.post_message(SweepFinished(label, result))
+        if not stop.is_set():
+            self.post_message(SweepFinished(label, _without_share(policy), result))
 
     def on_sweep_finished(self, message: SweepFinished) -> None:
-        self.sweep = (message.label, message.comparison)
-        c = message.comparison
+        self.sweeping = False
+        self.sweep = (message.label, message.policy_json, message.comparison)
+        self._show_sweep()
+
+    def on_sweep_failed(self, message: SweepFailed) -> None:
+        self.sweeping = False
+        self.main.query_one("#sweep-title", Static).update(f"The sweep failed: {message.error}")
+        self.notify(f"Sweep failed: {message.error}", severity="error")
+
+    def _show_sweep(self) -> None:
+        """The sweep's curves with their 95% bands, and where the highlighted policy stands now."""
+        if self.sweep is None or self.sweeping:
+            return
+        label, policy_json, c = self.sweep
+        wb = self.workbench
         shares = [100 * s for s in api.SWEEP_SHARES][: len(c.labels)]
-
-        def curve(kpi: str, scale: float = 1.0) -> dict[str, list[float]]:
-            return {kpi: [scale * c.estimate(p, kpi).mean for p in range(len(c.labels))]}
-
-        self.main.query_one("#sweep-title", Label).update(
-            f"Bot share of {message.label} from 0 to 100% · {c.complete_replications()} replications a point")
-        self.main.query_one("#sweep-abandon", Chart).draw_lines("abandonment %", shares, curve("abandonment_rate", 100),
-                                                          xlabel="bot share %")
-        self.main.query_one("#sweep-cost", Chart).draw_lines("cost per resolved $", shares, curve("cost_per_resolved"),
-                                                       xlabel="bot share %")
-        self.main.query_one("#sweep-csat", Chart).draw_lines("CSAT %", shares, curve("csat", 100), xlabel="bot share %")
+        marker = None
+        note = ""
+        if label in [e.label for e in wb.policies]:
+            entry = wb.entry(label)
+            now = 100 * contact_share(entry.model, wb.scenario)
+            marker = (now, f"now {now:.0f}%")
+            if _without_share(entry.run_model()) != policy_json:
+                note = " · ⚠ other knobs of this policy changed since: w re-runs"
+        title = (f"Bot share of {label} on every channel, 0 to 100% · {c.complete_replications()} replications a "
+                 f"point · dotted: 95% interval · │ its share of contacts now{note}")
+        if label != self.current:
+            title += f" · (highlighted: {self.current}; w sweeps it)"
+        self.main.query_one("#sweep-title", Static).update(title)
+        for chart_id, kpi, scale, top, name in (
+                ("sweep-abandon", "abandonment_rate", 100, 100, "abandonment %"),
+                ("sweep-cost", "cost_per_resolved", 1, math.inf, "cost per resolved $"),
+                ("sweep-csat", "csat", 100, 100, "CSAT %")):
+            estimates = [c.estimate(p, kpi) for p in range(len(c.labels))]
+            mean = [scale * e.mean for e in estimates]
+            # The interval is cut to the values the KPI can take (a share is never below 0 or above 100%).
+            band = ([max(0.0, scale * e.low) for e in estimates], [min(top, scale * e.high) for e in estimates])
+            self.main.query_one(f"#{chart_id}", Chart).draw_lines(name, shares, {kpi: mean}, xlabel="bot share %",
+                                                                  bands={kpi: band}, marker=marker)
 
     # --- files -------------------------------------------------------------------------------------
+
+    def _confirm_overwrite(self, path: Path, then: Callable[[], None]) -> None:
+        """Run ``then`` at once for a new file, after a yes for an existing one."""
+        if not path.exists():
+            then()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        self.push_screen(ConfirmScreen(f"{path} exists. Replace it?", "Replace"), answered)
 
     def action_save(self) -> None:
         if not self.current:
             return
-        default = Path.cwd() / "policies" / f"{self.current}-edited.yaml"
+        label = self.current
+        default = Path.cwd() / "policies" / f"{label}-edited.yaml"
 
-        def save(path: Path | None) -> None:
-            if path is None:
-                return
+        def save(path: Path) -> None:
             try:
-                problems = self.workbench.save_policy(self.current, path)
+                problems = self.workbench.save_policy(label, path)
             except OSError as exc:
                 self.notify(f"Cannot write {path}: {exc.strerror}", severity="error")
                 return
@@ -453,7 +696,12 @@ class SandboxApp(App[None]):
             else:
                 self.notify(f"Saved {path} (validated)")
 
-        self.push_screen(SaveScreen(self.current, default), save)
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                path = path.expanduser()
+                self._confirm_overwrite(path, partial(save, path))
+
+        self.push_screen(SaveScreen(label, default), chosen)
 
     def action_export(self) -> None:
         if self.comparison is None:
@@ -461,11 +709,11 @@ class SandboxApp(App[None]):
             return
         slug = self.workbench.scenario.name.lower().replace(" ", "-").replace(",", "")
         comparison = self.comparison
+        if self._is_stale():
+            self.notify("Exporting the results on screen, which are from before your last edits.",
+                        severity="warning")
 
-        def export(choice: tuple[str, Path] | None) -> None:
-            if choice is None:
-                return
-            fmt, path = choice
+        def export(fmt: str, path: Path) -> None:
             text = {"csv": to_csv, "json": to_json, "md": to_markdown}[fmt](comparison)
             try:
                 write_atomic(path, text)
@@ -474,7 +722,12 @@ class SandboxApp(App[None]):
                 return
             self.notify(f"Exported {path}")
 
-        self.push_screen(ExportScreen(Path.cwd() / "results" / f"{slug}-comparison"), export)
+        def chosen(choice: tuple[str, Path] | None) -> None:
+            if choice is not None:
+                fmt, path = choice[0], choice[1].expanduser()
+                self._confirm_overwrite(path, partial(export, fmt, path))
+
+        self.push_screen(ExportScreen(Path.cwd() / "results" / f"{slug}-comparison"), chosen)
 
     def action_problems(self) -> None:
         if self.workbench.problems:
@@ -489,16 +742,51 @@ class SandboxApp(App[None]):
         """Give the views the whole width (on a small terminal the table then shows more policies)."""
         sidebar = self.main.query_one("#sidebar")
         sidebar.display = not sidebar.display
+        if not sidebar.display and self.focused is not None and sidebar in self.focused.ancestors:
+            self.main.query_one("#kpis").focus()
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p) offers every action of the workbench by name, with its key."""
+        commands = [
+            ("Run the comparison", "r · run the selected policies now", self.action_run),
+            ("Cancel the run", "esc · stop; finished replications are kept", self.action_cancel),
+            ("Make the highlighted policy the baseline", "b · compare every policy against it",
+             self.action_baseline),
+            ("Toggle automatic re-run", "a · re-run after each valid edit", self.action_toggle_auto),
+            ("Sweep the bot share", "w · the highlighted policy from 0 to 100%", self.action_sweep),
+            ("Open a scenario", "o · switch scenario, keeping the policies", self.action_open_scenario),
+            ("Save the policy", "s · the highlighted policy with its edits as YAML", self.action_save),
+            ("Export the comparison", "x · CSV, JSON or Markdown", self.action_export),
+            ("Go to the policy list", "l", self.action_focus_policies),
+            ("Go to the knobs", "k", self.action_focus_knobs),
+            ("Toggle dark/light theme", "t", self.action_toggle_theme),
+            ("Toggle the side panel", "f · full width for the views", self.action_toggle_sidebar),
+            ("Show problems in your files", "p", self.action_problems),
+            ("Keys", "? · every key", self.action_help),
+        ]
+        for i, (view, title) in enumerate(zip(VIEWS, VIEW_TITLES, strict=True)):
+            commands.insert(3 + i, (f"View: {title}", f"{i + 1}", partial(self.action_view, view)))
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+        yield from super().get_system_commands(screen)
+
+
+def _without_share(policy: Any) -> str:
+    """A policy apart from its bot share: a sweep varies the share, so only the rest can make it outdated."""
+    automation = policy.automation.model_copy(update={"share": 0.0})
+    return str(policy.model_copy(update={"automation": automation, "name": "", "description": ""})
+               .model_dump_json())
+
 
 def make_app(scenario: str | None = None, policies: list[str] | None = None, cwd: Path | None = None,
-             seed: int = 0, autorun: bool = True, replications: int | None = None) -> SandboxApp:
+             seed: int = 0, autorun: bool = True, replications: int | None = None,
+             overrides: list[str] | tuple[str, ...] = (), days: int | None = None,
+             baseline: str | None = None) -> SandboxApp:
     """The app on a scenario (default: the built-in one) and policies (default: all available); shared by the
-    CLI and the tests."""
-    workbench = Workbench.open(scenario or DEFAULT_SCENARIO, policies, cwd, seed)
-    if replications is not None:
-        workbench.replications = replications
+    CLI and the tests. Raises ConfigError for inputs the caller named that are wrong."""
+    workbench = Workbench.open(scenario or DEFAULT_SCENARIO, policies, cwd, seed, overrides, days, replications,
+                               baseline)
     return SandboxApp(workbench, autorun)

@@ -1,43 +1,59 @@
-"""Provides the modal screens: help, problems, save a policy, export a comparison."""
+"""Provides the modal screens: help, problems, save a policy, export a comparison, confirm, pick a scenario."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markdown import Markdown as RichMarkdown
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Markdown, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets.option_list import Option
 
 from sandbox.errors import Problem
 
-HELP = """\
-# support-sandbox
-
+INTRO = """\
 Compare support policies on the same simulated customers. Numbers are means over replications with a 95%
-confidence interval; the second line of each cell is the paired change against the **baseline**:
-**▲/▼** marks a significant change (green = better, red = worse), *(n.s.)* one that is not significant.
+confidence interval; the second line of each cell is the paired change against the **baseline** (always the
+first column): **▲/▼** marks a significant change (green = better, red = worse), *(n.s.)* one that is not."""
 
-| key | does |
-|---|---|
-| `r` | run the comparison now (also `ctrl+r`, or Enter in a knob) |
-| `esc` | cancel the run (finished replications stay) |
-| `a` | re-run automatically after each valid edit |
-| `space` | include or leave out the highlighted policy |
-| `b` | make the highlighted policy the baseline |
-| `1`–`5` | views: Compare, Over the day, Intents, Why, Sweep |
-| `w` | run the automation sweep for the highlighted policy |
-| `s` | save the highlighted policy with its edits as YAML (`ctrl+s` even while typing) |
-| `x` | export the comparison (CSV, JSON, Markdown) |
-| `p` | show problems found in your files |
-| `t` | switch dark/light theme |
-| `f` | hide or show the side panel: full width for the views |
-| `?` | this help · `q` quit |
+KEYS = (
+    ("r", "run the comparison now (also ctrl+r, or Enter in a knob)"),
+    ("esc", "in a knob: back to the policy list; elsewhere: cancel the run (finished replications stay)"),
+    ("a", "re-run automatically after each valid edit"),
+    ("l  k", "go to the policy list / the knobs (tab moves on, shift+tab back)"),
+    ("space", "include or leave out the highlighted policy"),
+    ("b", "make the highlighted policy the baseline"),
+    ("o", "open another scenario (the policies and their edits are kept)"),
+    ("1–5", "views: Compare, Over the day, Intents, Why, Sweep"),
+    ("w", "sweep the bot share of the highlighted policy from 0 to 100%"),
+    ("s", "save the highlighted policy with its edits as YAML (ctrl+s even while typing)"),
+    ("x", "export the comparison (CSV, JSON, Markdown)"),
+    ("p", "show problems found in your files"),
+    ("t", "switch dark/light theme"),
+    ("f", "hide or show the side panel: full width for the views"),
+    ("ctrl+p", "the command palette: every action by name"),
+    ("?  q", "this help · quit"),
+)
 
-**Knobs** edit the highlighted policy (bot share … CRM data) or the scenario for every policy (bot quality,
-volume, agents). An invalid value turns red with its reason below and never starts a run.
-"""
+KNOBS = """\
+**Knobs** edit the highlighted policy (bot share … CRM data), the scenario for every policy (bot quality, volume,
+agents, days) or the run (replications, seed). *bot share* sets every channel and shows the share of all
+contacts; the ↳ rows set one channel each. An invalid value turns red with its reason below and never starts a
+run. Results from before an edit are marked **stale** until the next run; an edited policy is marked * and runs,
+exports and saves as edited."""
+
+
+def _keys_table() -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
+    table.add_column(style="bold dark_orange", no_wrap=True)
+    table.add_column(ratio=1)
+    for key, does in KEYS:
+        table.add_row(key, does)
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -45,7 +61,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
-            yield Markdown(HELP)
+            yield Label("support-sandbox · keys", classes="dialog-title")
+            yield Static(RichMarkdown(INTRO), classes="help-text")
+            yield Static(_keys_table(), classes="help-keys")
+            yield Static(RichMarkdown(KNOBS), classes="help-text")
             yield Button("Close", variant="primary", id="close")
 
     def on_button_pressed(self) -> None:
@@ -138,4 +157,61 @@ class ExportScreen(ModalScreen[tuple[str, Path] | None]):
         self.dismiss((self.FORMATS[max(index, 0)], Path(text)) if text else None)
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; y or Enter on Yes confirms, n or esc declines."""
+
+    BINDINGS = [Binding("escape,n", "answer(False)", "No"), Binding("y", "answer(True)", "Yes")]
+
+    def __init__(self, question: str, yes: str = "Yes"):
+        super().__init__()
+        self.question, self.yes = question, yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title")
+            with Horizontal(classes="buttons"):
+                yield Button(self.yes, variant="warning", id="yes")
+                yield Button("Cancel", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()  # the safe answer is the default
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class ScenarioScreen(ModalScreen[str | None]):
+    """Pick a scenario: the working directory's and the built-in ones, the open one highlighted."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+
+    def __init__(self, scenarios: dict[str, str], current: str):
+        super().__init__()
+        self.scenarios, self.current = scenarios, current  # name → where it comes from
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Open a scenario (policies and their edits are kept)", classes="dialog-title")
+            width = max(map(len, self.scenarios), default=0)
+            yield OptionList(*(Option(f"{name:{width}}  {where}", id=name) for name, where in self.scenarios.items()),
+                             id="scenarios")
+            yield Static("Enter opens · esc cancels. Scenario knob edits are reset; days are kept.", classes="hint")
+
+    def on_mount(self) -> None:
+        options = self.query_one("#scenarios", OptionList)
+        names = list(self.scenarios)
+        if self.current in names:
+            options.highlighted = names.index(self.current)
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -69,12 +69,41 @@ async def _run_to_end(app: SandboxApp, pilot) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("size", [(80, 24), (140, 40)])
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 50)])
 async def test_compare_view(size: tuple[int, int]):
     app, ctx = await finished(size)
     async with ctx as pilot:
         await _run_to_end(app, pilot)
         await check(app, pilot, f"compare-{size[0]}x{size[1]}")
+
+
+async def test_day_view_and_stale_banner():
+    app, ctx = await finished((120, 36), policies=["no-bot", "warm-handoff", "dead-end"])
+    async with ctx as pilot:
+        await _run_to_end(app, pilot)
+        app.query_one("#policies").highlighted = 1  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.press("k", "tab", *"0.9", "escape", "2")  # chat share of warm-handoff; results now stale
+        await check(app, pilot, "day-stale-120x36")
+
+
+async def test_sweep_view():
+    app, ctx = await finished((120, 36), policies=["no-bot", "warm-handoff"])
+    async with ctx as pilot:
+        await _run_to_end(app, pilot)
+        app.query_one("#policies").highlighted = 1  # type: ignore[attr-defined]
+        await pilot.press("5")
+        while app.sweep is None:
+            await pilot.pause(0.05)
+        await check(app, pilot, "sweep-120x36")
+
+
+async def test_scenario_picker():
+    app = make_app(autorun=False)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("o")
+        await check(app, pilot, "scenarios-80x24")
 
 
 async def test_why_view_light_theme():
