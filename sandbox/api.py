@@ -29,8 +29,9 @@ from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
 from sandbox.engine.run import Observer
 from sandbox.errors import ConfigError, Problem
-from sandbox.experiments import Comparison, Runner
+from sandbox.experiments import Comparison
 from sandbox.experiments import compare as _compare
+from sandbox.workers import Pool
 
 ScenarioRef = str | Path | Scenario | dict[str, Any]
 PolicyRef = str | Path | Policy | dict[str, Any]
@@ -233,13 +234,13 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
             days: int | None = None, overrides: Iterable[str] = (), workers: int | None = None,
             on_result: Callable[[Comparison], None] | None = None,
             should_stop: Callable[[], bool] = lambda: False, observer: Observer | None = None,
-            labels: Sequence[str] | None = None, runner: Runner | None = None) -> Comparison:
+            labels: Sequence[str] | None = None, pool: Pool | None = None) -> Comparison:
     """Run every policy on the same seeds and compare them with a baseline (default: the first policy).
 
     ``on_result`` is called with the growing Comparison after each finished replication; ``should_stop``
     is polled between replications; Ctrl-C or a stop returns what finished, marked ``cancelled``.
-    ``labels`` names the policies (default: file stems, or names of policies given as models). A ``runner``
-    (``Runner(workers)``, started once, reused) runs the replications in its worker processes.
+    ``labels`` names the policies (default: file stems, or names of policies given as models). A ``pool``
+    (``Pool(workers)``, started once, reused) runs the replications in its worker processes.
     """
     loaded = load(scenario, policies, overrides, days)
     if not loaded.policies:
@@ -247,7 +248,7 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     names = list(labels) if labels is not None else loaded.labels
     base = _baseline_index(baseline, names)
     return _compare(loaded.scenario, loaded.policies, names, base, seed, replications, workers,
-                    on_result, should_stop, observer, runner)
+                    on_result, should_stop, observer, pool)
 
 
 def _baseline_index(baseline: str | int | None, labels: list[str]) -> int:
@@ -273,14 +274,14 @@ SWEEP_SHARES = tuple(i / 10 for i in range(11))
 
 def sweep_automation(scenario: ScenarioRef, policy: PolicyRef, shares: Sequence[float] = SWEEP_SHARES,
                      replications: int = 5, seed: int = 0, overrides: Iterable[str] = (),
-                     should_stop: Callable[[], bool] = lambda: False, runner: Runner | None = None) -> Comparison:
+                     should_stop: Callable[[], bool] = lambda: False, pool: Pool | None = None) -> Comparison:
     """The policy with the bot share set to each value (every channel), compared on common random numbers."""
     loaded = load(scenario, [policy], overrides)
     base = loaded.policies[0]
     variants = [base.model_copy(update={"automation": base.automation.model_copy(update={"share": float(s)})})
                 for s in shares]
     labels = [f"{round(100 * s)}%" for s in shares]
-    return _compare(loaded.scenario, variants, labels, 0, seed, replications, 1, None, should_stop, runner=runner)
+    return _compare(loaded.scenario, variants, labels, 0, seed, replications, 1, None, should_stop, pool=pool)
 
 
 def reproduce(path: str | Path, workers: int | None = None,

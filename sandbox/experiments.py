@@ -10,12 +10,10 @@ identical comparisons.
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import os
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +28,7 @@ from sandbox.engine.run import Observer, RunResult, simulate
 from sandbox.errors import RunCancelled
 from sandbox.metrics.kpis import KPIS
 from sandbox.metrics.stats import Difference, Estimate, estimate, paired
+from sandbox.workers import Pool, Task, WorkerLost
 
 # Below this much expected work, starting worker processes costs more than it saves.
 PARALLEL_MIN_CONTACTS = 400_000
@@ -53,6 +52,8 @@ class Comparison:
     scenario_model: Scenario | None = None
     policy_models: list[Policy] = field(default_factory=list)
     created: str = ""
+    incidents: list[str] = field(default_factory=list)  # worker processes lost on the way, in words
+    failure: str = ""  # why the run stopped before the end when nobody stopped it (cancelled is then True)
 
     def snapshot(self) -> Comparison:
         """A copy whose result lists no longer change (for handing to another thread)."""
@@ -96,7 +97,8 @@ class Comparison:
             "scenario": self.scenario, "seed": self.seed, "replications": self.replications,
             "baseline": self.labels[self.baseline], "cancelled": self.cancelled,
             "complete_replications": self.complete_replications(), "wall_seconds": self.wall_seconds,
-            "provenance": provenance.record(self), "policies": {},
+            "incidents": self.incidents, "failure": self.failure or None, "provenance": provenance.record(self),
+            "policies": {},
         }
         for p, label in enumerate(self.labels):
             runs = self.finished(p)
@@ -117,8 +119,7 @@ class Comparison:
 _worker_plans: dict[str, Plan] = {}
 
 
-def _run_task(scenario: Scenario, policy: Policy, index: int, replication: int, seed: int
-              ) -> tuple[int, int, RunResult]:
+def _run_task(scenario: Scenario, policy: Policy, replication: int, seed: int) -> RunResult:
     """One replication in a worker process; compiled plans are cached per process by their inputs."""
     key = scenario.model_dump_json() + policy.model_dump_json()
     plan = _worker_plans.get(key)
@@ -126,28 +127,7 @@ def _run_task(scenario: Scenario, policy: Policy, index: int, replication: int, 
         if len(_worker_plans) > 64:  # edits in a long TUI session would otherwise pile up
             _worker_plans.clear()
         plan = _worker_plans[key] = compile_plan(scenario, policy)
-    return index, replication, simulate(plan, seed, replication)
-
-
-def _ready() -> None:
-    """Submitted once per worker so its imports happen before the first real job."""
-
-
-class Runner:
-    """Worker processes started once and reused by every comparison run on them.
-
-    For an interactive front end: the simulation runs outside its process, so it never competes with the
-    interface for the interpreter lock, and process start-up is paid once, ahead of the first run.
-    """
-
-    def __init__(self, workers: int = 1):
-        context = multiprocessing.get_context("spawn")  # fork is unsafe with threads and on macOS
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-        for _ in range(workers):
-            self.pool.submit(_ready)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+    return simulate(plan, seed, replication)
 
 
 def default_workers(scenario: Scenario, runs: int) -> int:
@@ -159,45 +139,47 @@ def default_workers(scenario: Scenario, runs: int) -> int:
     return cores if work >= PARALLEL_MIN_CONTACTS and cores > 1 else 1
 
 
+def useful_workers(asked: int, jobs: int) -> int:
+    """Never more processes than jobs, nor than twice the cores: more only compete for the same CPUs."""
+    return max(1, min(asked, jobs, 2 * (os.cpu_count() or 1)))
+
+
 def execute(scenario: Scenario, policies: list[Policy], seed: int, replications: int, workers: int,
             on_result: Callable[[int, int, RunResult], None], should_stop: Callable[[], bool] = lambda: False,
-            observer: Observer | None = None, runner: Runner | None = None) -> None:
+            observer: Observer | None = None, pool: Pool | None = None,
+            incidents: list[str] | None = None) -> None:
     """Run every (policy, replication) job; report each result as it finishes; raise RunCancelled if stopped.
 
-    Serial in this process when ``workers`` is 1 and no ``runner`` is given (``observer`` then receives
-    within-run progress and may raise RunCancelled to stop mid-run); otherwise on the runner's processes, or
-    on a pool made for this call.
+    Serial in this process when ``workers`` is 1 and no ``pool`` is given (``observer`` then receives
+    within-run progress and may raise RunCancelled to stop mid-run); otherwise on the pool's processes, or
+    on a pool made for this call. Lost workers are described in ``incidents``.
     """
     jobs = [(p, r) for r in range(replications) for p in range(len(policies))]
-    if workers <= 1 and runner is None:
+    if workers <= 1 and pool is None:
         plans = [compile_plan(scenario, policy) for policy in policies]
         for p, r in jobs:
             if should_stop():
                 raise RunCancelled
             on_result(p, r, simulate(plans[p], seed, r, observer))
         return
-    own = runner is None
-    pool = Runner(workers).pool if runner is None else runner.pool
-    pending: set[Future] = set()
+    own = pool is None
+    used = Pool(useful_workers(workers, len(jobs))) if pool is None else pool
+    seen = len(used.incidents)
+    tasks = [Task((p, r), _run_task, (scenario, policies[p], r, seed),
+                  f"replication {r + 1} of {policies[p].name}") for p, r in jobs]
     try:
-        pending = {pool.submit(_run_task, scenario, policies[p], p, r, seed) for p, r in jobs}
-        while pending:
-            done, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-            for future in done:
-                on_result(*future.result())
-            if should_stop():
-                raise RunCancelled
+        used.run(tasks, lambda key, result: on_result(*key, result), should_stop)
     finally:
-        for future in pending:
-            future.cancel()
+        if incidents is not None:
+            incidents.extend(used.incidents[seen:])
         if own:
-            pool.shutdown(wait=False, cancel_futures=True)
+            used.close()
 
 
 def compare(scenario: Scenario, policies: list[Policy], labels: list[str], baseline: int = 0, seed: int = 0,
             replications: int | None = None, workers: int | None = None,
             on_result: Callable[[Comparison], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
-            observer: Observer | None = None, runner: Runner | None = None) -> Comparison:
+            observer: Observer | None = None, pool: Pool | None = None) -> Comparison:
     """Replicate every policy on common random numbers; Ctrl-C or a stop keeps what finished.
 
     ``on_result`` gets the comparison once before the first run and again after every finished run.
@@ -219,8 +201,11 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], basel
     if on_result is not None:
         on_result(comparison)  # the empty comparison: sizes are known before the first result
     try:
-        execute(scenario, policies, seed, reps, n_workers, store, should_stop, observer, runner)
+        execute(scenario, policies, seed, reps, n_workers, store, should_stop, observer, pool, comparison.incidents)
     except (RunCancelled, KeyboardInterrupt):
         comparison.cancelled = True
+    except WorkerLost as exc:
+        comparison.cancelled = True
+        comparison.failure = str(exc)
     comparison.wall_seconds = time.perf_counter() - started
     return comparison

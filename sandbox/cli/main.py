@@ -1,15 +1,18 @@
 """Provides the support-sandbox command line: thin commands over sandbox.api, exit codes, no tracebacks.
 
 Exit codes: 0 success; 1 a failure that is not the user's (a bug: rerun with --debug for the traceback);
-2 bad input (click's own code for usage errors); 130 interrupted (finished replications are still printed).
+2 bad input (click's own code for usage errors); 130 interrupted by Ctrl-C, 143 by SIGTERM (finished replications
+are still printed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -77,11 +80,19 @@ def _fail(exc: BaseException) -> None:
 def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | None, replications: int | None,
                     seed: int, days: int | None, overrides: list[str] | None, workers: int | None,
                     fmt: Format, output: Path | None, show_all: bool, why: bool = False) -> None:
+    _run_and_emit(lambda progress: api.compare(
+        scenario, policies, baseline=baseline, replications=replications, seed=seed, days=days,
+        overrides=overrides or (), workers=workers, on_result=progress.on_result, observer=progress),
+        fmt, output, show_all, why)
+
+
+def _run_and_emit(start: Callable[[ProgressReporter], Comparison], fmt: Format, output: Path | None,
+                  show_all: bool, why: bool = False) -> None:
+    """Run with progress on stderr; print (and write) what finished, even after Ctrl-C or SIGTERM."""
     progress = ProgressReporter(err)
     try:
-        comparison = api.compare(scenario, policies, baseline=baseline, replications=replications, seed=seed,
-                                 days=days, overrides=overrides or (), workers=workers,
-                                 on_result=progress.on_result, observer=progress)
+        with _terminate_as_interrupt() as terminated:
+            comparison = start(progress)
     except Exception as exc:
         progress.close()
         _fail(exc)
@@ -98,10 +109,41 @@ def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | N
     if why and fmt is Format.table:
         for insight in explain(comparison):
             out.print(f"• {insight.text}", highlight=False)
+    _report_end(comparison, terminated)
+
+
+def _report_end(comparison: Comparison, terminated: list[bool]) -> None:
+    """Lost workers, and why a run stopped early, on stderr; the exit code says how it ended."""
+    for incident in comparison.incidents:
+        err.print(f"[yellow]warning:[/yellow] {printable(incident)}", highlight=False)
+    finished = f"showing the {comparison.complete_replications()} complete replications that finished."
+    if comparison.failure:
+        err.print(f"[red]error:[/red] {printable(comparison.failure)}; {finished}", highlight=False)
+        raise typer.Exit(1)
     if comparison.cancelled:
-        err.print(f"[yellow]Interrupted:[/yellow] showing the {comparison.complete_replications()} complete "
-                  "replications that finished.")
-        raise typer.Exit(130)
+        err.print(f"[yellow]{'Terminated' if terminated else 'Interrupted'}:[/yellow] {finished}")
+        raise typer.Exit(143 if terminated else 130)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[list[bool]]:
+    """SIGTERM (a `kill`, a closing job scheduler) stops a run as Ctrl-C does: finished work is kept and
+    printed, workers are ended. The list it yields becomes non-empty once SIGTERM has arrived."""
+    terminated: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield terminated
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        if not terminated:
+            terminated.append(True)
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield terminated
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _emit(comparison: Comparison, fmt: Format, output: Path | None, show_all: bool) -> None:
@@ -206,15 +248,8 @@ def reproduce(file: Annotated[Path, typer.Argument(help="A result exported by co
               fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
               all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False) -> None:
     """Run again what an exported result records (inputs as they ran, seed, replications): the same numbers."""
-    progress = ProgressReporter(err)
-    try:
-        comparison = api.reproduce(file, workers=workers, on_result=progress.on_result, observer=progress)
-    except Exception as exc:
-        progress.close()
-        _fail(exc)
-        return
-    progress.close()
-    _emit(comparison, fmt, output, all_kpis)
+    _run_and_emit(lambda progress: api.reproduce(file, workers=workers, on_result=progress.on_result,
+                                                 observer=progress), fmt, output, all_kpis)
 
 
 @app.command()

@@ -148,7 +148,7 @@ class SandboxApp(App[None]):
         # Simulations run in worker processes so they never hold this process's interpreter lock, leaving a
         # core for the interface. They start here, before Textual takes over stdout and stderr (spawning a
         # process needs the real ones) and while the interface draws.
-        self.runner = api.Runner(max(1, (os.cpu_count() or 2) - 1))
+        self.pool = api.Pool(max(1, (os.cpu_count() or 2) - 1))
 
     # --- layout ------------------------------------------------------------------------------------
 
@@ -382,7 +382,7 @@ class SandboxApp(App[None]):
         try:
             result = api.compare(inputs.scenario, inputs.policies, baseline=inputs.baseline,
                                  replications=inputs.replications, seed=inputs.seed, labels=inputs.labels,
-                                 runner=self.runner,
+                                 pool=self.pool,
                                  on_result=lambda c: self._post(RunProgressed(run, c.snapshot())),
                                  should_stop=stop.is_set)
         except Exception as exc:  # a failed run is shown, never a crash
@@ -488,7 +488,7 @@ class SandboxApp(App[None]):
                 stop.set()
         # Closing the pool may wait for a busy worker; a daemon thread does it so that nothing here waits.
         def close() -> None:
-            self.runner.close()
+            self.pool.close()
             self.runner_closed.set()
 
         threading.Thread(target=close, daemon=True, name="sandbox-close").start()
@@ -617,7 +617,7 @@ class SandboxApp(App[None]):
     def _sweep(self, stop: threading.Event, label: str, scenario, policy, seed: int) -> None:  # type: ignore[no-untyped-def]
         try:
             result = api.sweep_automation(scenario, policy, api.SWEEP_SHARES, replications=SWEEP_REPLICATIONS,
-                                          seed=seed, should_stop=stop.is_set, runner=self.runner)
+                                          seed=seed, should_stop=stop.is_set, pool=self.pool)
         except Exception as exc:  # shown, never a crash
             self.post_message(SweepFailed(exc))
             return

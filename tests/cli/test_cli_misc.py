@@ -85,12 +85,12 @@ def test_parallel_workers_give_the_serial_numbers(cli: Invoke, monkeypatch: pyte
     """-w 2 (a process pool) stores results by (policy, replication): identical JSON to a serial run."""
     pools: list[int | None] = []
 
-    class CountingPool(experiments.ProcessPoolExecutor):
-        def __init__(self, max_workers: int | None = None, **kwargs: Any) -> None:
-            pools.append(max_workers)
-            super().__init__(max_workers, **kwargs)
+    class CountingPool(experiments.Pool):
+        def __init__(self, size: int, **kwargs: Any) -> None:
+            pools.append(size)
+            super().__init__(size, **kwargs)
 
-    monkeypatch.setattr(experiments, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(experiments, "Pool", CountingPool)
     serial = cli("compare", *QUICK, "-f", "json", "--seed", "3", "-w", "1")
     assert pools == []
     parallel = cli("compare", *QUICK, "-f", "json", "--seed", "3", "-w", "2")

@@ -4,6 +4,9 @@ save, export, quit and broken files; the interactions that depend on space at 80
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -546,6 +549,38 @@ async def test_quit_mid_run_returns_at_once(size: tuple[int, int]):
     took = time.perf_counter() - pressed
     assert took < 1.0, f"quitting took {took:.2f} s"
     assert app.runner_closed.wait(5), "the worker processes were not closed"
+    # Whatever of ours still runs cannot hold the interpreter at exit.
+    assert all(t.daemon for t in threading.enumerate() if t.name.startswith("sandbox-"))
+
+
+QUIT_SCRIPT = """
+import sys, time
+from sandbox.tui.app import make_app
+
+def main():
+    # One replication of this day takes seconds: quitting must not wait for it.
+    app = make_app(policies=["no-bot", "warm-handoff"], replications=500,
+                   overrides=["demand.contacts_per_day=200000"])
+    def quit_():
+        print(time.time(), flush=True)
+        app.action_quit()
+    app.call_later(lambda: app.set_timer(3, quit_))
+    app.run(headless=True)
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_the_process_ends_within_a_second_of_quitting_a_huge_run(tmp_path: Path):
+    script = tmp_path / "quit.py"
+    script.write_text(QUIT_SCRIPT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    ended = time.time()
+    assert done.returncode == 0, done.stderr
+    quit_at = float(done.stdout.split()[-1])
+    assert ended - quit_at < 1.5, f"the process ended {ended - quit_at:.1f} s after quitting"
 
 
 async def test_broken_files_in_the_folder_are_reported_and_the_rest_loads(tmp_path: Path,
