@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,11 @@ from sandbox.config.loader import (
     read_yaml,
     validate_document,
 )
+from sandbox.config.loader import load as load_model
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
 from sandbox.engine.run import Observer
-from sandbox.errors import ConfigError, Problem
+from sandbox.errors import ConfigError, Problem, printable
 from sandbox.experiments import Comparison
 from sandbox.experiments import compare as _compare
 from sandbox.workers import Pool
@@ -88,12 +89,12 @@ def _document(ref: ScenarioRef | PolicyRef, kind: catalog.Kind, overrides: list[
         source = ref
     else:
         source = catalog.resolve(ref, kind, cwd)
-    return load_document(source, overrides)
+    return load_document(source, overrides, Scenario if kind == "simulations" else Policy)
 
 
 def _label(ref: PolicyRef, policy: Policy | None) -> str:
     if isinstance(ref, str | Path):
-        return Path(ref).stem
+        return printable(Path(ref).stem)  # a label is shown everywhere: a file name cannot carry escapes
     return (policy.name if policy else "policy").lower().replace(" ", "-")
 
 
@@ -102,41 +103,61 @@ class Loaded:
     scenario: Scenario
     policies: list[Policy]
     labels: list[str]
+    skipped: list[Problem] = field(default_factory=list)  # broken policy files left out of a default comparison
 
 
 def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[PolicyRef] | None = None,
          overrides: Iterable[str] = (), days: int | None = None, cwd: Path | None = None) -> Loaded:
-    """Load a scenario and policies, reporting every problem in every file (and across files) at once."""
+    """Load a scenario and policies, reporting every problem in every file (and across files) at once.
+
+    Without ``policies``, every available policy is compared; one whose own file is broken is then left out
+    (and named in ``Loaded.skipped``) rather than blocking the others: the user did not ask for it.
+    """
+    by_default = policies is None
     if policies is None:
         policies = catalog.default_policies(cwd)
     to_scenario, to_policy, problems = split_overrides(overrides)
     if days is not None:
         to_scenario.append((("horizon", "days"), days, f"--days {days}"))
     docs: list[Document | None] = []
+    skipped: list[Problem] = []
+    unreadable: list[PolicyRef] = []
     for ref, kind, ovr in [(scenario, "simulations", to_scenario)] + [(p, "policies", to_policy) for p in policies]:
         try:
             docs.append(_document(ref, kind, ovr, cwd))  # type: ignore[arg-type]
         except ConfigError as exc:
-            problems += exc.problems
+            if by_default and kind == "policies" and not any(p.file and p.file.startswith("--") for p in exc.problems):
+                skipped += exc.problems  # a broken file nobody asked for (not a --set that fails everywhere)
+                unreadable.append(ref)
+            else:
+                problems += exc.problems
             docs.append(None)
     scenario_model: Scenario | None = None
     if docs[0] is not None:
         scenario_model, found = _validate_as(docs[0], Scenario)
         problems += found
     policy_models: list[Policy | None] = []
-    for doc in docs[1:]:
-        model = None
+    kept: list[PolicyRef] = []
+    for ref, doc in zip(policies, docs[1:], strict=True):
+        if any(ref is r for r in unreadable):
+            continue
+        model, found = None, []
         if doc is not None:
             model, found = _validate_as(doc, Policy)
-            problems += found
             if model is not None and scenario_model is not None:
-                problems += cross_check(scenario_model, model, doc)
-        policy_models.append(model)
+                found += cross_check(scenario_model, model, doc)
+        own_file_broken = found and all(p.file == doc.file for p in found) if doc is not None else False
+        if by_default and own_file_broken:
+            skipped += found
+        else:
+            problems += found
+            policy_models.append(model)
+            kept.append(ref)
     if problems:
         raise ConfigError(problems)
     assert scenario_model is not None
-    labels = _unique([_label(ref, m) for ref, m in zip(policies, policy_models, strict=True)])
-    return Loaded(scenario_model, [m for m in policy_models if m is not None], labels)
+    labels = _unique([_label(ref, m) for ref, m in zip(kept, policy_models, strict=True)])
+    return Loaded(scenario_model, [m for m in policy_models if m is not None], labels, skipped)
 
 
 def _validate_as(doc: Document, model: type[Any]) -> tuple[Any, list[Problem]]:
@@ -247,8 +268,12 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
         raise ConfigError([Problem(None, None, "", "no policies to compare", "name at least one policy")])
     names = list(labels) if labels is not None else loaded.labels
     base = _baseline_index(baseline, names)
-    return _compare(loaded.scenario, loaded.policies, names, base, seed, replications, workers,
-                    on_result, should_stop, observer, pool)
+    comparison = _compare(loaded.scenario, loaded.policies, names, base, seed, replications, workers,
+                          on_result, should_stop, observer, pool)
+    comparison.incidents[:0] = [f"left out {p.location()}, which has problems: {p.key + ': ' if p.key else ''}"
+                                f"{p.message} (support-sandbox validate lists them all)" for p in
+                                {p.file: p for p in reversed(loaded.skipped)}.values()]
+    return comparison
 
 
 def _baseline_index(baseline: str | int | None, labels: list[str]) -> int:
@@ -324,3 +349,29 @@ def scenarios(cwd: Path | None = None) -> dict[str, Path]:
 
 def policies(cwd: Path | None = None) -> dict[str, Path]:
     return catalog.available("policies", cwd)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One available scenario or policy file: what it says it is, or why it cannot be used."""
+
+    name: str
+    path: Path
+    builtin: bool
+    description: str
+    problems: list[Problem]
+
+
+def catalogue(kind: catalog.Kind, cwd: Path | None = None) -> list[Entry]:
+    """Every available scenario (``"simulations"``) or policy (``"policies"``), each checked on its own."""
+    model: type[Scenario] | type[Policy] = Scenario if kind == "simulations" else Policy
+    entries = []
+    for name, path in catalog.available(kind, cwd).items():
+        builtin = catalog.builtin_dir(kind) in path.parents
+        try:
+            loaded, _ = load_model(model, path)
+        except ConfigError as exc:
+            entries.append(Entry(name, path, builtin, "", exc.problems))
+            continue
+        entries.append(Entry(name, path, builtin, loaded.description or loaded.name, []))
+    return entries

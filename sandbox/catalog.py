@@ -8,6 +8,7 @@ checkout they are the repository's own simulations/ and policies/ folders.
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -56,8 +57,12 @@ def resolve(ref: str | Path, kind: Kind, cwd: Path | None = None) -> Path:
     """The file a reference names; a ConfigError naming the alternatives if there is none."""
     if isinstance(ref, Path) or is_path(ref):
         path = Path(ref)
-        if not path.exists():
-            raise ConfigError([Problem(str(ref), None, "", "file not found")])
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            raise ConfigError([Problem(str(ref), None, "", "file not found")]) from None
+        except OSError as exc:  # a name too long, a loop of links, a folder without permission
+            raise ConfigError([Problem(str(ref), None, "", f"cannot be read: {exc.strerror}")]) from None
         return path
     names = available(kind, cwd)
     if ref in names:

@@ -52,7 +52,7 @@ class Comparison:
     scenario_model: Scenario | None = None
     policy_models: list[Policy] = field(default_factory=list)
     created: str = ""
-    incidents: list[str] = field(default_factory=list)  # worker processes lost on the way, in words
+    incidents: list[str] = field(default_factory=list)  # in words: policy files left out, worker processes lost
     failure: str = ""  # why the run stopped before the end when nobody stopped it (cancelled is then True)
 
     def snapshot(self) -> Comparison:
@@ -71,13 +71,15 @@ class Comparison:
         return [r.kpis[kpi] for r in self.finished(policy)]
 
     def estimate(self, policy: int, kpi: str) -> Estimate:
-        return estimate(self.values(policy, kpi))
+        found = estimate(self.values(policy, kpi))
+        return found.within(0.0, 1.0) if KPIS[kpi].unit == "share" else found
 
     def difference(self, policy: int, kpi: str) -> Difference:
         """Policy − baseline over replications both have finished."""
         pairs = [(a.kpis[kpi], b.kpis[kpi]) for a, b in zip(self.results[policy], self.results[self.baseline],
                                                             strict=True) if a is not None and b is not None]
-        return paired([a for a, _ in pairs], [b for _, b in pairs])
+        found = paired([a for a, _ in pairs], [b for _, b in pairs])
+        return found.within(-1.0, 1.0) if KPIS[kpi].unit == "share" else found
 
     def series_mean(self, policy: int, name: str) -> list[float]:
         """A per-interval series averaged over finished replications."""

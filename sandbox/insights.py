@@ -57,22 +57,32 @@ def _dead_ends(v: _View, base: _View) -> Insight | None:
     text = (f"{v.label} sends {_pct(share)} of customers away unresolved ({dead:.0f} a run): the bot ran out of "
             f"answers and nothing hands them to a person. {_pct(n / dead)} of them came about {intent}, which "
             f"the bot resolves {_pct(v.intent(intent, 'bot_resolution_rate'))} of the time.")
-    refused = v.kpi("refused_requests")
-    if refused > 0:
-        text += f" {refused:.0f} requests for a human were refused."
+    refused, asked = v.kpi("refused_requests"), v.kpi("asked_human")
+    if refused > 0:  # requests, not customers: one customer may ask several times
+        text += (f" Customers asked for a human in {asked:.0f} bot conversations a run and {refused:.0f} of their "
+                 "requests were refused (a customer can ask more than once).")
     return Insight(v.label, "dead_end", share, text)
 
 
 def _repeated_information(v: _View, base: _View) -> Insight | None:
-    repeats, escalated = v.kpi("repeat_information"), v.kpi("escalated")
-    if not repeats > 0 or not escalated > 0:
+    repeats, offered = v.kpi("repeat_information"), v.kpi("offered")
+    if not repeats > 0:
         return None
-    text = (f"{v.label}: {repeats:.0f} customers had to repeat themselves to an agent ({_pct(repeats / escalated)} "
-            f"of escalations, {_pct(repeats / v.kpi('offered'))} of all contacts); each repeat lengthens the "
-            f"agent's handling and adds frustration. CSAT {format_value('csat', v.kpi('csat'))} against "
-            f"{format_value('csat', base.kpi('csat'))} for {base.label}, resolution time "
-            f"{format_value('resolution_time_mean', v.kpi('resolution_time_mean'))}.")
-    return Insight(v.label, "repeated_information", repeats / v.kpi("offered"), text)
+    # Times, not customers: a customer handed off cold and then coming back repeats themselves twice.
+    text = (f"{v.label}: customers had to repeat what they had already said {repeats:.0f} times a run "
+            f"({100 * repeats / offered:.0f} per 100 contacts), on cold handoffs and on repeat contacts; each "
+            f"repeat lengthens the agent's handling and adds frustration. CSAT "
+            f"{format_value('csat', v.kpi('csat'))}{_against(v, base, 'csat')}.")
+    return Insight(v.label, "repeated_information", repeats / offered, text)
+
+
+def _against(v: _View, base: _View, kpi: str, intent: str | None = None, field: str = "") -> str:
+    """' against X for the baseline', or nothing when v is the baseline (it is not compared with itself)."""
+    if v.p == base.p:
+        return ""
+    value = base.intent(intent, field) if intent is not None else base.kpi(kpi)
+    shown = _pct(value) if intent is not None else format_value(kpi, value)
+    return f" against {shown} with {base.label}"
 
 
 def _emotional_intents(v: _View, base: _View) -> Insight | None:
@@ -84,11 +94,11 @@ def _emotional_intents(v: _View, base: _View) -> Insight | None:
             worst, worst_share = intent, share
     if worst is None:
         return None
-    base_share = base.intent(worst, "left_frustrated")
-    failed = v.intent(worst, "bot_handled")
-    text = (f"{v.label}: {_pct(worst_share)} of {worst} customers leave frustrated (F ≥ 0.7), against "
-            f"{_pct(base_share)} with {base.label}. The bot handles {failed:.0f} of them a run and resolves "
-            f"{_pct(v.intent(worst, 'bot_resolution_rate'))}; the rest arrive upset and get more so.")
+    handled, offered = v.intent(worst, "bot_handled"), v.intent(worst, "offered")
+    text = (f"{v.label}: {_pct(worst_share)} of {worst} customers leave frustrated (F ≥ 0.7)"
+            f"{_against(v, base, '', worst, 'left_frustrated')}. The bot handles {handled:.0f} of the "
+            f"{offered:.0f} {worst} contacts a run and resolves {_pct(v.intent(worst, 'bot_resolution_rate'))} "
+            "of those; the rest reach a person upset, or leave.")
     weight = worst_share * v.intent(worst, "offered") / v.kpi("offered")
     return Insight(v.label, "emotional_intent", weight, text)
 
@@ -121,12 +131,12 @@ def _understaffed(v: _View, base: _View) -> Insight | None:
     occupancy = v.kpi("occupancy")
     if not (diff.significant and diff.mean > 0) and not occupancy > 0.85:
         return None
+    hours = "" if v.p == base.p else f" ({base.kpi('agent_hours'):.0f} with {base.label})"
     text = (f"{v.label}: {_pct(v.kpi('queue_abandonment_rate'))} of contacts that reach the queue give up "
-            f"waiting (against {_pct(base.kpi('queue_abandonment_rate'))} with {base.label}); answered ones wait "
+            f"waiting{_against(v, base, 'queue_abandonment_rate')}; answered ones wait "
             f"{format_value('asa_served', v.kpi('asa_served'))} on average and agents are "
-            f"{_pct(occupancy)} busy with {v.kpi('agent_hours'):.0f} agent hours "
-            f"(baseline {base.kpi('agent_hours'):.0f}). The queue gets {v.kpi('escalated'):.0f} escalations a "
-            f"run on top of direct contacts.")
+            f"{_pct(occupancy)} busy with {v.kpi('agent_hours'):.0f} agent hours{hours}. The queue gets "
+            f"{v.kpi('escalated'):.0f} escalations a run on top of direct contacts.")
     return Insight(v.label, "understaffed", max(diff.mean, 0.0), text)
 
 

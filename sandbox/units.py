@@ -38,6 +38,8 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, int | float):
         if value == 0:
             return 0.0
+        if isinstance(value, int) and abs(value) > 1e300:  # beyond any float: say so rather than overflow
+            raise ValueError("is far too large; write a number with a unit, such as 45s")
         if not math.isfinite(value):
             raise ValueError(f"{value} is not a duration; write a finite number with a unit, such as 45s")
         raise ValueError(f"{value:g} has no unit; write {value:g}s, {value:g}m or {value:g}h")
@@ -61,6 +63,8 @@ def parse_rate(value: Any) -> float:
     if isinstance(value, int | float):
         if value == 0:
             return 0.0
+        if isinstance(value, int) and abs(value) > 1e300:  # beyond any float: say so rather than overflow
+            raise ValueError("is far too large; write a number with a unit, such as 120/h")
         if not math.isfinite(value):
             raise ValueError(f"{value} is not a rate; write a finite number with a unit, such as 120/h")
         raise ValueError(f"{value:g} has no unit; write {value:g}/h or {value:g}/min")

@@ -15,11 +15,13 @@ import threading
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from sandbox import __version__, api, catalog, provenance
 from sandbox.cli.render import ProgressReporter, comparison_table, print_problems, table_text
@@ -57,6 +59,14 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a fiel
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the result to this file "
                                                  "(atomically), in --format; a table is written as plain text.")]
+def _flag(name: str, help: str) -> Any:
+    """An on/off option, shown in --help without a value placeholder."""
+    return typer.Option(name, metavar="", help=help)
+
+
+AllOpt = Annotated[bool, _flag("--all", "Show every KPI in the table.")]
+DocOutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file (atomically) "
+                                                    "instead of printing it.")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=limits.MAX_WORKERS,
                                                  help="Worker processes (default: "
                                                  "serial for small jobs, one per core for large ones).")]
@@ -115,10 +125,11 @@ def _run_and_emit(start: Callable[[ProgressReporter], Comparison], fmt: Format, 
 def _report_end(comparison: Comparison, terminated: list[bool]) -> None:
     """Lost workers, and why a run stopped early, on stderr; the exit code says how it ended."""
     for incident in comparison.incidents:
-        err.print(f"[yellow]warning:[/yellow] {printable(incident)}", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {escape(printable(incident))}", highlight=False, soft_wrap=True)
     finished = f"showing the {comparison.complete_replications()} complete replications that finished."
     if comparison.failure:
-        err.print(f"[red]error:[/red] {printable(comparison.failure)}; {finished}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(printable(comparison.failure))}; {finished}", highlight=False,
+                  soft_wrap=True)
         raise typer.Exit(1)
     if comparison.cancelled:
         err.print(f"[yellow]{'Terminated' if terminated else 'Interrupted'}:[/yellow] {finished}")
@@ -175,8 +186,8 @@ def _emit(comparison: Comparison, fmt: Format, output: Path | None, show_all: bo
 
 @app.callback(invoke_without_command=True)
 def main_callback(ctx: typer.Context,
-                  debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
-                  version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+                  debug: Annotated[bool, _flag("--debug", "Show tracebacks of internal errors.")] = False,
+                  version: Annotated[bool, _flag("--version", "Print the version.")] = False) -> None:
     """Without a command: open the workbench on the built-in default scenario (in a terminal), or print its
     comparison (when the output is not a terminal)."""
     _state["debug"] = debug
@@ -224,8 +235,8 @@ def compare(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt 
                                                          "(default: the first).")] = None,
             replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
             fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
-            all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False,
-            why: Annotated[bool, typer.Option("--why", help="After the table, the main drivers in plain words.")]
+            all_kpis: AllOpt = False,
+            why: Annotated[bool, _flag("--why", "After the table, the main drivers in plain words.")]
             = False) -> None:
     """Compare policies side by side on one scenario (same seeds: paired differences)."""
     _run_comparison(scenario, policy, baseline, replications, seed, days, set_, workers, fmt, output, all_kpis, why)
@@ -237,7 +248,7 @@ def run(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO,
         = catalog.DEFAULT_BASELINE,
         replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
         fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
-        all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False) -> None:
+        all_kpis: AllOpt = False) -> None:
     """Run one policy on a scenario and report its KPIs with confidence intervals."""
     _run_comparison(scenario, [policy], None, replications, seed, days, set_, workers, fmt, output, all_kpis)
 
@@ -246,7 +257,7 @@ def run(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO,
 def reproduce(file: Annotated[Path, typer.Argument(help="A result exported by compare, run or the workbench "
                                                    "(JSON, CSV, Markdown or a table written with -o).")],
               fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
-              all_kpis: Annotated[bool, typer.Option("--all", help="Show every KPI in the table.")] = False) -> None:
+              all_kpis: AllOpt = False) -> None:
     """Run again what an exported result records (inputs as they ran, seed, replications): the same numbers."""
     _run_and_emit(lambda progress: api.reproduce(file, workers=workers, on_result=progress.on_result,
                                                  observer=progress), fmt, output, all_kpis)
@@ -271,12 +282,13 @@ def validate(files: Annotated[list[str], typer.Argument(help="Scenario and polic
 
 @app.command()
 def schema(kind: Annotated[str, typer.Argument(help="scenario or policy")] = "scenario",
-           markdown: Annotated[bool, typer.Option("--markdown", help="Field reference in Markdown "
+           markdown: Annotated[bool, _flag("--markdown", "Field reference in Markdown "
                                                   "(docs/configuration.md) instead of JSON Schema.")] = False,
-           output: OutputOpt = None) -> None:
+           output: DocOutputOpt = None) -> None:
     """Print the JSON Schema of scenario or policy files (for editor completion and checks)."""
     if kind not in ("scenario", "policy"):
-        err.print(f"[red]error:[/red] kind must be 'scenario' or 'policy', not {kind!r}")
+        err.print(f"[red]error:[/red] kind must be 'scenario' or 'policy', not {escape(printable(repr(kind)))}",
+                  highlight=False)
         raise typer.Exit(2)
     if markdown:
         from sandbox.config.reference import markdown_reference
@@ -290,8 +302,8 @@ def schema(kind: Annotated[str, typer.Argument(help="scenario or policy")] = "sc
 
 
 @app.command()
-def kpis(markdown: Annotated[bool, typer.Option("--markdown", help="As Markdown (docs/kpis.md).")] = False,
-         output: OutputOpt = None) -> None:
+def kpis(markdown: Annotated[bool, _flag("--markdown", "As Markdown (docs/kpis.md).")] = False,
+         output: DocOutputOpt = None) -> None:
     """Explain every KPI: its unit, which direction is better, and its exact definition."""
     if markdown or output is not None:
         text = markdown_kpis()
@@ -310,12 +322,32 @@ def kpis(markdown: Annotated[bool, typer.Option("--markdown", help="As Markdown 
 def list_(
     cwd: Annotated[Path | None, typer.Option(hidden=True)] = None,
 ) -> None:
-    """List the scenarios and policies available here (./simulations, ./policies) and built in."""
-    for title, found in (("Scenarios", api.scenarios(cwd)), ("Policies", api.policies(cwd))):
-        out.print(f"[bold]{title}[/bold]")
-        for name, path in found.items():
-            builtin = catalog.builtin_dir("simulations" if title == "Scenarios" else "policies") in path.parents
-            out.print(f"  {name:24s} {'built-in' if builtin else str(path)}", highlight=False)
+    """List the scenarios and policies available here (./simulations, ./policies) and built in, with what each
+    says it is; a file with problems is flagged (run `validate` on it for all of them)."""
+    for title, kind in (("Scenarios", "simulations"), ("Policies", "policies")):
+        rows = []
+        for entry in api.catalogue(kind, cwd):  # type: ignore[arg-type]
+            where = "built-in" if entry.builtin else printable(str(entry.path))
+            if entry.problems:
+                first = entry.problems[0]
+                what = Text(f"✗ {len(entry.problems)} problem{'s' if len(entry.problems) != 1 else ''}: "
+                            f"{printable(first.key + ': ' if first.key else '')}{printable(first.message)}",
+                            style="red")
+            else:
+                what = Text(printable(entry.description))
+            rows.append((printable(entry.name), where, what))
+        # Names and places in full; the description gets one line of what is left (`validate` says more).
+        name_width = max((len(r[0]) for r in rows), default=0)
+        where_width = max((len(r[1]) for r in rows), default=0)
+        room = max(20, out.width - name_width - where_width - 7)
+        out.print(title, style="bold", highlight=False, markup=False)
+        for name, where, what in rows:
+            line = Text.assemble(f"  {name:{name_width}s}  ", (f"{where:{where_width}s}", "dim"), "  ", what)
+            if out.is_terminal:
+                what.truncate(room, overflow="ellipsis")
+                out.print(Text.assemble(line[:name_width + where_width + 6], what), highlight=False, no_wrap=True)
+            else:  # piped: whole lines, for grep
+                sys.stdout.write(line.plain + "\n")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from rich.text import Text
 from sandbox.config.limits import MAX_PROBLEMS_SHOWN
 from sandbox.errors import Problem, printable
 from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
+from sandbox.metrics.kpis import HEADLINE, KPIS, TONE_STYLE, format_difference, format_half_width, format_value
 
 PROGRESS_DELAY = 1.0  # seconds: quicker runs never flash a progress bar
 
@@ -45,8 +45,9 @@ def comparison_table(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -
     reps = comparison.complete_replications()
     base = printable(comparison.labels[comparison.baseline])
     single = len(comparison.labels) == 1
-    caption = "mean ±95% CI" if single else (f"mean ±95% CI; below: change vs {base} (shares in points), "
-                                              "▲▼ significant, ns not significant")
+    interval = "mean ±95% CI" if reps >= 2 else "mean (one replication: no intervals)"
+    caption = interval if single else (f"{interval}; below: change vs {base} (shares in points)"
+                                       + (", ▲▼ significant, ns not significant" if reps >= 2 else ""))
     table = Table(title=f"{printable(comparison.scenario)} · {reps} replication{'s' if reps != 1 else ''} · "
                         f"seed {comparison.seed}",
                   caption=caption,
@@ -72,17 +73,9 @@ def comparison_table(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -
 
 
 def delta_text(comparison: Comparison, policy: int, kpi: str) -> Text:
-    """'▲ +8.8 pp' coloured by whether the change is good, or dim '+0.3 pp n.s.'."""
-    diff = comparison.difference(policy, kpi)
-    if math.isnan(diff.mean) or (diff.mean == 0 and not diff.half_width):
-        return Text("")  # no difference at all in any replication: nothing to say
-    text = format_value(kpi, diff.mean, signed=True)
-    if not diff.significant:
-        return Text(f"{text} ns", style="dim")
-    better = KPIS[kpi].better
-    good = better is not None and (diff.mean < 0) == (better == "lower")
-    style = "green" if good else "red" if better else "yellow"
-    return Text(f"{'▲' if diff.mean > 0 else '▼'} {text}", style=style)
+    """'▲ +8.8' coloured by whether the change is good, or dim '+0.3 ns'."""
+    text, tone = format_difference(kpi, comparison.difference(policy, kpi))
+    return Text(text, style=TONE_STYLE[tone])
 
 
 def table_text(table: Table) -> str:

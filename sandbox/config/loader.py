@@ -44,6 +44,10 @@ class Document:
 
     def locate(self, path: Path_) -> tuple[str | None, int | None]:
         """File and line for a dotted path: an override names itself; else the nearest key with a line."""
+        if path and path not in self.lines:  # not in the file: an override that wrote under it made it
+            for written, text in self.overridden.items():
+                if written[:len(path)] == path:
+                    return text, None
         for n in range(len(path), -1, -1):
             if path[:n] in self.overridden:
                 return self.overridden[path[:n]], None
@@ -119,7 +123,8 @@ class _Walk:
             return float(node.value)  # YAML 1.1 reads a plain 1e12 as text; people (and YAML 1.2) mean a number
         try:
             return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:  # e.g. an int too long to convert
+        # e.g. an int too long to convert, or an explicit tag PyYAML cannot build ("!!bool x", a bare "!!int")
+        except (yaml.YAMLError, ValueError, OverflowError, IndexError, KeyError, TypeError) as exc:
             self.problems.append(Problem(self.file, line, dotted(path), f"cannot be read: {exc}"))
             return None
 
@@ -203,6 +208,10 @@ def read_yaml(path: Path) -> Document:
 
 def parse_override(text: str) -> tuple[Path_, Any]:
     """'escalation.max_bot_turns=3' → (('escalation', 'max_bot_turns'), 3); the value is read as YAML."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8 on the command line arrive as surrogates
+        raise ConfigError([Problem(f"--set {text}", None, "", "is not UTF-8 text")]) from None
     if "=" not in text:
         raise ConfigError([Problem("--set", None, text, "expected dotted.key=value")])
     key, _, raw = text.partition("=")
@@ -210,7 +219,8 @@ def parse_override(text: str) -> tuple[Path_, Any]:
     for piece in key.strip().split("."):
         if not piece:
             raise ConfigError([Problem("--set", None, key, "empty part in the dotted key")])
-        parts.append(int(piece) if piece.isdigit() else piece)
+        # A list index ("skills.0"); other digits ("³", a 5,000-digit number) stay names, for validation to judge.
+        parts.append(int(piece) if piece.isascii() and piece.isdigit() and len(piece) <= 9 else piece)
     return tuple(parts), _override_value(raw, f"--set {text}")
 
 
@@ -235,29 +245,68 @@ def _override_value(raw: str, where: str) -> Any:
     return value
 
 
-def apply_override(doc: Document, path: Path_, value: Any, text: str) -> None:
-    """Write one override into the raw data, creating mappings on the way (validation judges the result)."""
+def apply_override(doc: Document, path: Path_, value: Any, text: str, schema: type[BaseModel] | None = None) -> None:
+    """Write one override into the raw data (validation judges the result).
+
+    Missing sections are created on the way, but with ``schema`` (the document's model) a missing entry of a
+    collection of named sections (an intent, a channel, an agent group) is refused: a half-written entry would
+    only produce confusing problems, and a misspelled name deserves a did-you-mean. Nor may an override
+    replace a whole section by a single value, or write into a single value.
+    """
     node = doc.data
-    for i, part in enumerate(path[:-1]):
+    tp: Any = schema
+    written: list[str | int] = []
+    for i, part in enumerate(path):
+        last = i == len(path) - 1
         if isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
+            if last:
+                node[part] = value
+            else:
+                node = node[part]
+            written.append(part)
+            tp = _step(tp, part) if tp is not None else None
             continue
         if not isinstance(node, dict):
             raise ConfigError([Problem(text, None, dotted(path[:i]), "is not a mapping, so it has no keys to set")])
-        if node.get(part) is not None and not isinstance(node[part], dict | list):
-            raise ConfigError([Problem(text, None, dotted(path[:i + 1]),
-                                       f"is a single value, so it has no key {path[i + 1]!r} to set")])
-        if not isinstance(node.get(part), dict | list):
-            node[part] = {}
-        node = node[part]
-    last = path[-1]
-    if isinstance(node, list) and isinstance(last, int) and last < len(node):  # noqa: SIM114 (narrows the index)
-        node[last] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise ConfigError([Problem(text, None, dotted(path[:-1]), "is not a mapping, so it has no keys to set")])
-    doc.overridden[path] = text
+        key = str(part)  # every mapping of the language has text keys: '0' is a name, not an index
+        here = (*written, key)
+        if key not in node and tp is not None and _is_named_collection(tp) and node:
+            close = difflib.get_close_matches(key, [str(k) for k in node], n=1, cutoff=0.5)
+            raise ConfigError([Problem(text, None, dotted(tuple(written)), f"has no entry {key!r}",
+                                       f"did you mean {close[0]!r}?" if close else
+                                       f"it has {', '.join(map(str, node))}; add new entries in the file")])
+        if last:
+            target = _step(tp, key) if tp is not None else None
+            sections_only = target is not None and all(
+                (isinstance(c, type) and issubclass(c, BaseModel)) or typing.get_origin(c) is dict
+                for c in _candidates(target))
+            if isinstance(node.get(key), dict) and not isinstance(value, dict) and sections_only:
+                example = dotted((*here, next(iter(node[key]), "key")))
+                hint = f"set one of its keys, e.g. {example}=…" if node[key] else None
+                if here[:2] == ("agents", "groups") and len(here) == 3 and isinstance(value, int | float):
+                    hint = (f"to staff it with {value} agents: --set staffing.headcount.{key}={value}; "
+                            "every group at once: --set staffing.scale=1.2")
+                raise ConfigError([Problem(text, None, dotted(here), "is a section, not a single value", hint)])
+            node[key] = value
+        else:
+            if node.get(key) is not None and not isinstance(node[key], dict | list):
+                raise ConfigError([Problem(text, None, dotted(here),
+                                           f"is a single value, so it has no key {path[i + 1]!r} to set")])
+            if not isinstance(node.get(key), dict | list):
+                node[key] = {}
+            node = node[key]
+        written.append(key)
+        tp = _step(tp, key) if tp is not None else None
+    doc.overridden[tuple(written)] = text
+
+
+def _is_named_collection(tp: Any) -> bool:
+    """A mapping of user-chosen names to sections (intents, channels, groups), as opposed to a section."""
+    for cand in _candidates(tp):
+        if typing.get_origin(cand) is dict:
+            values = typing.get_args(cand)[1]
+            return any(isinstance(v, type) and issubclass(v, BaseModel) for v in _candidates(values))
+    return False
 
 
 # --- validation → problems -----------------------------------------------------------------------------
@@ -398,7 +447,8 @@ def _share_problems(doc: Document) -> list[Problem]:
         if not isinstance(entries, dict):
             continue
         shares = {k: v.get("share") for k, v in entries.items() if isinstance(v, dict)}
-        if shares and all(isinstance(v, int | float) and not isinstance(v, bool) for v in shares.values()):
+        if shares and all(isinstance(v, int | float) and not isinstance(v, bool) and abs(v) <= 1e300
+                          for v in shares.values()):  # an absurd share is refused on its own, not summed
             try:
                 check_shares(shares, "the")  # type: ignore[arg-type]
             except ValueError as exc:
@@ -452,10 +502,11 @@ def cross_check(scenario: Scenario, policy: Policy, doc: Document) -> list[Probl
     return problems
 
 
-def load_document(source: Path | dict[str, Any], overrides: list[tuple[Path_, Any, str]] = ()) -> Document:  # type: ignore[assignment]
+def load_document(source: Path | dict[str, Any], overrides: list[tuple[Path_, Any, str]] = (),  # type: ignore[assignment]
+                  schema: type[BaseModel] | None = None) -> Document:
     doc = read_yaml(source) if isinstance(source, Path) else Document(_copy(source), None)
     for path, value, text in overrides:
-        apply_override(doc, path, value, text)
+        apply_override(doc, path, value, text, schema)
     return doc
 
 
@@ -470,7 +521,7 @@ def _copy(data: Any) -> Any:
 def load(model: type[M], source: Path | dict[str, Any],
          overrides: list[tuple[Path_, Any, str]] = ()) -> tuple[M, Document]:  # type: ignore[assignment]
     """Load one file or dict as ``model``; raise ConfigError with every problem in it."""
-    doc = load_document(source, overrides)
+    doc = load_document(source, overrides, model)
     obj, problems = validate_document(doc, model)
     if problems:
         raise ConfigError(problems)

@@ -326,21 +326,27 @@ class AgentGroup(Strict):
         40.0, description="Fully loaded cost per agent hour on duty (≈$40: Iterum Connections 2025).",
     )
 
+    @field_validator("schedule")
+    @classmethod
+    def _clock_times(cls, schedule: dict[str, int] | None) -> dict[str, int] | None:
+        if schedule is None:
+            return None
+        if not schedule:
+            raise ValueError("schedule is empty")
+        seen: dict[float, str] = {}
+        for clock in schedule:
+            if not re.match(r"^\d{1,2}:\d{2}$", clock):
+                raise ValueError(f"schedule time {clock!r} is not HH:MM")
+            minute = parse_clock(clock)
+            if minute in seen:  # "8:00" and "08:00" are one time: keeping either silently loses the other
+                raise ValueError(f"schedule times {seen[minute]!r} and {clock!r} are the same time")
+            seen[minute] = clock
+        return schedule
+
     @model_validator(mode="after")
     def _one_staffing(self) -> Self:
         if (self.headcount is None) == (self.schedule is None):
             raise ValueError("give exactly one of headcount or schedule")
-        if self.schedule is not None:
-            if not self.schedule:
-                raise ValueError("schedule is empty")
-            seen: dict[float, str] = {}
-            for clock in self.schedule:
-                if not re.match(r"^\d{1,2}:\d{2}$", clock):
-                    raise ValueError(f"schedule time {clock!r} is not HH:MM")
-                minute = parse_clock(clock)
-                if minute in seen:  # "8:00" and "08:00" are one time: keeping either silently loses the other
-                    raise ValueError(f"schedule times {seen[minute]!r} and {clock!r} are the same time")
-                seen[minute] = clock
         return self
 
     def headcount_at(self, minute_of_day: float) -> int:

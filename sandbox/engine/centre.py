@@ -73,10 +73,12 @@ class Queue:
 
 
 class Agent:
-    __slots__ = ("leaving", "load", "team")
+    # serves_out: on duty when humans closed under at_closing "serve", so keeps taking the queue until it is
+    # empty; an agent whose shift ended earlier in the day only finishes what it holds.
+    __slots__ = ("leaving", "load", "serves_out", "team")
 
     def __init__(self, team: Team):
-        self.team, self.load, self.leaving = team, 0, False
+        self.team, self.load, self.leaving, self.serves_out = team, 0, False, False
 
 
 class Team:
@@ -169,8 +171,14 @@ class Centre:
         was_open, self.is_open = self.is_open, is_open
         if was_open and not is_open and self.closing != "serve":
             self._close_queues(now)
+        serve_out = was_open and not is_open and self.closing == "serve"
         for index, target in counts.items():
-            self._set_headcount(self.teams[index], target, now)
+            team = self.teams[index]
+            already_leaving = set(team.leaving) if serve_out else ()
+            self._set_headcount(team, target, now)
+            if serve_out:
+                for agent in team.leaving:
+                    agent.serves_out = agent not in already_leaving
 
     def _close_queues(self, now: float) -> None:
         for queue in self.queues:
@@ -194,7 +202,7 @@ class Centre:
         while team.present - len(team.leaving) < target:
             if team.leaving:  # keep someone who was about to leave rather than bring in a new agent
                 agent = team.leaving.popitem()[0]
-                agent.leaving = False
+                agent.leaving = agent.serves_out = False
             else:
                 agent = Agent(team)
                 team.present += 1
@@ -322,7 +330,7 @@ class Centre:
         team.unfile(agent)
         agent.load -= slots
         if agent.leaving:
-            if not self.is_open and self.closing == "serve":  # the last staff serve the queue after closing
+            if not self.is_open and agent.serves_out:  # the staff on duty at closing serve the queue out
                 self._pull(agent, now)
             if agent.load == 0:
                 self._dismiss(team, agent, now)

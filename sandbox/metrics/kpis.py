@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from sandbox.metrics.ledger import Totals
+from sandbox.metrics.monitors import interval_areas
 from sandbox.model.outcomes import Outcome
 
 if TYPE_CHECKING:
     from sandbox.engine.centre import Centre
     from sandbox.engine.plan import Plan
+    from sandbox.metrics.stats import Difference
 
 Better = Literal["lower", "higher"] | None
 
@@ -78,10 +80,13 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
     KPI("answered_within_t", "answered within T", "count", "higher", "S_T: served with a wait ≤ T."),
     KPI("abandoned_before_t", "abandoned before T", "count", None, "L_T: abandoned with a wait ≤ T."),
     KPI("abandoned_after_t", "abandoned after T", "count", "lower", "L_>T: abandoned with a wait > T."),
-    KPI("resolution_time_mean", "resolution time", "minutes", "lower",
-        "Arrival to resolution (bot resolved, or end of the agent's handling) over resolved contacts."),
-    KPI("resolution_time_p90", "resolution time p90", "minutes", "lower",
-        "90th percentile of the same (from a 1%-wide histogram)."),
+    # No better direction: averaged over resolved contacts only, a policy that resolves fewer (a dead-end bot
+    # resolving only the quick questions) would look fastest. Read it beside resolution and abandonment.
+    KPI("resolution_time_mean", "resolution time", "minutes", None,
+        "Arrival to resolution (bot resolved, or end of the agent's handling) over resolved contacts only; never "
+        "marked better or worse, since resolving fewer (only the quick cases) makes it shorter."),
+    KPI("resolution_time_p90", "resolution time p90", "minutes", None,
+        "90th percentile of the same (from a 1%-wide histogram); not marked better or worse, as above."),
     KPI("repeat_information", "repeated information", "count", "lower",
         "Times customers had to repeat themselves: cold handoffs and repeat contacts."),
     KPI("asked_human", "asked for a human", "count", None,
@@ -93,7 +98,11 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
     KPI("churn_risk", "churn risk", "share", "lower", "Mean churn probability of finished contacts."),
     KPI("value_at_risk", "value at risk", "money", "lower", "Σ churn probability × the segment's value at risk."),
     KPI("occupancy", "occupancy", "share", None,
-        "Busy agent slots / staffed slots, time-weighted (a voice call fills all of an agent's slots)."),
+        "Busy agent slots / staffed slots, time-weighted (a voice call fills all of an agent's slots), over "
+        "the whole horizon: it includes agents finishing, or serving the queue out, after closing."),
+    KPI("occupancy_open", "occupancy while open", "share", None,
+        "The same over reporting intervals that lie wholly within opening hours: the figure a workforce plan "
+        "states (intervals cut by opening or closing are left out)."),
     KPI("agent_hours", "agent hours", "count", None, "Agent hours on duty, including finishing after a shift."),
     KPI("bot_cost", "bot cost", "money", "lower",
         "bot conversations × cost_per_conversation + (contained + false_contained) × cost_per_resolution."),
@@ -122,6 +131,24 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
+def _open_intervals(plan: Plan) -> np.ndarray:
+    """Which reporting intervals lie wholly within opening hours (from the plan's open/close timeline)."""
+    starts, ends, opened = [], [], None
+    for t, is_open, _ in plan.timeline:
+        if is_open and opened is None:
+            opened = t
+        elif not is_open and opened is not None:
+            starts.append(opened)
+            ends.append(t)
+            opened = None
+    if opened is not None:
+        starts.append(opened)
+        ends.append(plan.end)
+    area = interval_areas(np.array(starts, dtype=float), np.array(ends, dtype=float), np.ones(len(starts)),
+                          plan.interval, plan.n_bins)
+    return area >= plan.interval * (1 - 1e-9)
+
+
 def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
     t, get = totals, totals.get
     by = t.outcome_by_intent.sum(axis=0)
@@ -130,6 +157,7 @@ def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
     bot_handled, queued, served, final = get("bot_handled"), get("queued"), n["served"], get("final")
     busy = t.series["busy_area"]
     staffed = np.array(centre.staffed.close())
+    open_bins = _open_intervals(plan)
     team_minutes = [sum(team.duty.close()) for team in centre.teams]
     agent_cost = sum(m / 60 * team.cost for m, team in zip(team_minutes, centre.teams, strict=True))
     bot = plan.scenario.bot
@@ -166,6 +194,7 @@ def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
         "csat": _ratio(get("csat"), final), "churn_risk": _ratio(get("churn"), final),
         "value_at_risk": get("value_at_risk"),
         "occupancy": _ratio(float(busy.sum()), float(staffed.sum())),
+        "occupancy_open": _ratio(float(busy[open_bins].sum()), float(staffed[open_bins].sum())),
         "agent_hours": sum(team_minutes) / 60, "bot_cost": bot_cost, "agent_cost": agent_cost,
         "total_cost": bot_cost + agent_cost, "resolved": resolved,
         "cost_per_resolved": _ratio(bot_cost + agent_cost, resolved),
@@ -224,12 +253,19 @@ def _money(value: float) -> str:
     return ("-" if value < 0 else "") + text
 
 
+_SHOWN_TO = {"share": (100, 1, ""), "minutes": (1, 1, " min"), "index": (1, 2, "")}  # scale, decimals, suffix
+
+
 def format_value(kpi: str, value: float | None, signed: bool = False) -> str:
     """A KPI value for people: 6.1%, 48 s, $1,204, 1,180. With ``signed``, a difference (shares in points)."""
     if value is None or math.isnan(value):
         return "–"
     unit = KPIS[kpi].unit
     sign = "+" if signed and value > 0 else ""
+    if signed and unit in _SHOWN_TO:  # a change below display precision shows one significant digit, never -0.0
+        scale, places, suffix = _SHOWN_TO[unit]
+        if value and round(abs(value) * scale, places) == 0:
+            return f"{sign}{value * scale:.1g}{suffix}"
     if unit == "share":
         return f"{sign}{value * 100:.1f}{'' if signed else '%'}"
     if unit == "seconds":
@@ -241,6 +277,25 @@ def format_value(kpi: str, value: float | None, signed: bool = False) -> str:
     if unit == "index":
         return f"{sign}{value:.2f}"
     return f"{sign}{value:,.0f}" if abs(value) >= 100 or value == int(value) else f"{sign}{value:.1f}"
+
+
+# How front ends colour a change's tone (Rich style names).
+TONE_STYLE = {"good": "green", "bad": "red", "changed": "yellow", "ns": "dim", "no interval": "dim", "": ""}
+
+
+def format_difference(kpi: str, diff: Difference) -> tuple[str, str]:
+    """A paired change for people, and its tone: ('▲ +8.8', 'good' | 'bad' | 'changed'), ('+0.3 ns', 'ns'),
+    ('+42.0', 'no interval') from one replication, or ('', '') when nothing differs in any replication."""
+    if math.isnan(diff.mean) or (diff.mean == 0 and not diff.half_width):
+        return "", ""
+    text = format_value(kpi, diff.mean, signed=True)
+    if diff.n < 2:
+        return text, "no interval"
+    if not diff.significant:
+        return f"{text} ns", "ns"
+    better = KPIS[kpi].better
+    tone = "changed" if better is None else "good" if (diff.mean < 0) == (better == "lower") else "bad"
+    return f"{'▲' if diff.mean > 0 else '▼'} {text}", tone
 
 
 def format_half_width(kpi: str, half: float | None) -> str:

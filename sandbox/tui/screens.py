@@ -18,7 +18,8 @@ from sandbox.errors import Problem
 INTRO = """\
 Compare support policies on the same simulated customers. Numbers are means over replications with a 95%
 confidence interval; the second line of each cell is the paired change against the **baseline** (always the
-first column): **▲/▼** marks a significant change (green = better, red = worse), *(n.s.)* one that is not."""
+first column): **▲/▼** marks a significant change (green = better, red = worse), *ns* one that is not; one
+replication gives no intervals."""
 
 KEYS = (
     ("r", "run the comparison now (also ctrl+r, or Enter in a knob)"),

@@ -18,7 +18,7 @@ from textual_plotext import PlotextPlot
 
 from sandbox.errors import Problem
 from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
+from sandbox.metrics.kpis import HEADLINE, KPIS, TONE_STYLE, format_difference, format_half_width, format_value
 from sandbox.tui.workbench import Knob
 
 # What a strategist reads first comes first, so it is on screen without scrolling even at 80x24; then the rest
@@ -158,15 +158,8 @@ class KpiTable(DataTable):
                 cell.append(f" {format_half_width(kpi, est.half_width)}", style="dim")
             cell.append("\n")
             if p != comparison.baseline:
-                diff = comparison.difference(p, kpi)
-                if not math.isnan(diff.mean) and not (diff.mean == 0 and not diff.half_width):
-                    text = format_value(kpi, diff.mean, signed=True)
-                    if diff.significant:
-                        good = better is not None and (diff.mean < 0) == (better == "lower")
-                        colour = "green" if good else "red" if better else "yellow"
-                        cell.append(f"{'▲' if diff.mean > 0 else '▼'} {text}", style=colour)
-                    else:
-                        cell.append(f"{text} (n.s.)", style="dim")
+                text, tone = format_difference(kpi, comparison.difference(p, kpi))
+                cell.append(text, style=TONE_STYLE[tone])
             cells.append(cell)
         return cells
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,7 +41,28 @@ def test_list(cli: Invoke) -> None:
     assert "Policies" in lines
     for name in (*api.scenarios(), *api.policies()):
         assert any(line.split()[0] == name for line in lines if line.startswith("  ")), name
-    assert any(line.split() == ["ecommerce", "built-in"] for line in lines)
+    ecommerce = next(line for line in lines if line.split()[:2] == ["ecommerce", "built-in"])
+    assert "An online shop's weekday" in ecommerce  # what it says it is
+
+
+def test_list_flags_a_broken_file_and_a_default_compare_leaves_it_out(cli: Invoke, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "broken.yaml").write_text("name: broken\nautomation: {share: 2}\n")
+    monkeypatch.chdir(tmp_path)
+    listed = cli("list")
+    assert listed.exit_code == 0
+    line = next(x for x in listed.stdout.splitlines() if x.split()[:1] == ["broken"])
+    assert "✗ 1 problem: automation.share" in line
+    compared = cli("compare", "-n", "1", "--days", "1", "--set", "demand.contacts_per_day=60")
+    assert compared.exit_code == 0, compared.output
+    assert "warning: left out" in compared.stderr
+    assert "broken.yaml:2" in compared.stderr
+    assert "warm-handoff" in compared.stdout
+    assert "broken" not in compared.stdout
+    named = cli("compare", "-p", "broken", "-n", "1")  # asked for by name: its problems stop the run
+    assert named.exit_code == 2
+    assert "automation.share" in named.stderr
 
 
 def test_kpis(cli: Invoke) -> None:

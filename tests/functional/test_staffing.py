@@ -55,3 +55,24 @@ def test_agents_on_duty_follow_hours_schedule_and_scale(start: str, second: str,
     late = sum(got for got, want in zip(on_duty, expected, strict=True) if want is None)
     assert result.kpis["agent_hours"] == pytest.approx(scheduled + late, rel=1e-12)
     assert result.kpis["agent_cost"] == pytest.approx(HOURLY_COST * result.kpis["agent_hours"], rel=1e-12)
+
+
+def test_at_closing_serve_keeps_only_the_staff_on_duty_at_closing():
+    """Five agents start 90-minute calls at 11:00; four of their shifts end at 11:15, while the calls last. At
+    12:00 humans close with at_closing: serve. When the calls end at 12:30 the one agent on duty at closing
+    serves the queue out; the four whose shifts had ended go home instead of taking new calls."""
+    s = {
+        "name": "closing", "horizon": {"days": 1, "interval": "60m"},
+        "hours": {"default": "08:00-12:00", "at_closing": "serve"},
+        "demand": {"contacts_per_day": 200},
+        "channels": {"voice": {"share": 1, "service_level_threshold": "20s"}},
+        "segments": {"all": {"share": 1, "patience": {"kind": "deterministic", "value": "2d"}}},
+        "intents": {"general": {"share": 1, "handle_time": {"kind": "deterministic", "value": "90m"}}},
+        "agents": {"groups": {"team": {"skills": ["general"], "channels": ["voice"],
+                                       "schedule": {"08:00": 5, "11:15": 1}}}},
+    }
+    on_duty = simulate(plan_of(s, NO_BOT), SEED, 0).series["agents_on_duty"]
+    assert on_duty[10] == pytest.approx(5)
+    assert 1 < on_duty[12] < 5  # all five finish the call in hand, which began soon after 11:00
+    assert on_duty[13] == pytest.approx(1)  # only the agent on duty at closing serves the queue out
+    assert on_duty[14] == pytest.approx(1)
