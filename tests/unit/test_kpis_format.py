@@ -86,3 +86,37 @@ def test_kpi_catalogue_is_consistent() -> None:
 
 def test_money_just_below_a_million() -> None:
     assert format_value(MONEY, 999_950.0) == "$1.0M"
+
+
+def _diff(mean: float, half: float, n: int):
+    from sandbox.metrics.stats import Difference
+    return Difference(mean, half, n)
+
+
+@pytest.mark.parametrize(("kpi", "mean", "half", "n", "text", "tone"), [
+    (SHARE, 0.088, 0.01, 5, "▲ +8.8", "good"),  # csat up: better
+    ("abandonment_rate", 0.088, 0.01, 5, "▲ +8.8", "bad"),
+    ("occupancy", 0.05, 0.01, 5, "▲ +5.0", "changed"),  # no better direction
+    (SHARE, 0.003, 0.01, 5, "+0.3 ns", "ns"),
+    (SHARE, -0.0004, 0.0001, 20, "▼ -0.04", "bad"),  # significant but below display precision: never -0.0
+    (MINUTES, 0.02, 0.01, 20, "▲ +0.02 min", "changed"),  # resolution time is never better or worse
+    (SHARE, 0.42, math.nan, 1, "+42.0", "no interval"),  # one replication
+    (SHARE, 0.0, 0.0, 5, "", ""),  # identical in every replication
+])
+def test_a_change_reads_as_its_significance_and_direction(kpi: str, mean: float, half: float, n: int, text: str,
+                                                         tone: str) -> None:
+    from sandbox.metrics.kpis import format_difference
+    assert format_difference(kpi, _diff(mean, half, n)) == (text, tone)
+
+
+def test_rate_intervals_stay_within_the_range_of_a_rate() -> None:
+    """Two replications of a service level near 1: the t-interval passes 1; the reported one stops there."""
+    from sandbox.metrics.stats import estimate
+    wide = estimate([0.99, 0.80])
+    assert wide.high > 1
+    assert wide.low < 0
+    bounded = wide.within(0.0, 1.0)
+    assert (bounded.low, bounded.high) == (0.0, 1.0)
+    assert bounded.to_dict()["high"] == 1.0
+    narrow = estimate([0.90, 0.91, 0.92]).within(0.0, 1.0)
+    assert (narrow.low, narrow.high) == (narrow.mean - narrow.half_width, narrow.mean + narrow.half_width)
