@@ -130,8 +130,6 @@ class Centre:
         self.env, self.plan, self.ledger, self.totals = env, plan, ledger, totals
         self.on_abandon = on_abandon
         self.frustration = plan.frustration
-        self.left_unresolved = plan.scenario.frustration.left_unresolved
-        self.per_minute = plan.scenario.frustration.per_minute_waiting
         self.callback = plan.policy.callback
         self.closing = plan.scenario.hours.at_closing
         self.capacity = plan.scenario.agents.queue_capacity
@@ -270,7 +268,7 @@ class Centre:
         self.callbacks.append((now, contact, contact.queue))
 
     def _refuse(self, contact: Contact, now: float, outcome: Outcome) -> None:
-        f = min(1.0, contact.f + self.left_unresolved)
+        f = self.frustration.after_leaving_unresolved(contact.f)
         self.ledger.add(contact.cohort, contact.index, outcome, now, False, math.nan, f)
 
     def _leave(self, contact: Contact, t: float, outcome: Outcome) -> None:
@@ -281,7 +279,7 @@ class Centre:
         wait = t - contact.enq
         f = self.frustration.after_wait(contact.f, wait)
         if outcome != Outcome.CALLBACK:
-            f = min(1.0, f + self.left_unresolved)
+            f = self.frustration.after_leaving_unresolved(f)
         self.ledger.add(contact.cohort, contact.index, outcome, t, True, wait, f)
 
     def _to_callback(self, contact: Contact, t: float) -> None:
@@ -315,10 +313,9 @@ class Centre:
             slots, handle = 1, contact.handle * (1.0 + team.slowdown * agent.load)
         agent.load += slots
         wait = now - contact.enq
-        f = contact.f + self.per_minute * wait
         busy = handle + team.acw
-        self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait, f if f < 1.0 else 1.0,
-                        handle, busy, slots)
+        self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait,
+                        self.frustration.after_wait(contact.f, wait), handle, busy, slots)
         Timeout(self.env, busy, (agent, slots)).callbacks.append(self._finished)
 
     def _finish(self, event: simpy.Event) -> None:

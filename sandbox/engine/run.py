@@ -25,10 +25,7 @@ from sandbox.engine.streams import Streams
 from sandbox.metrics.kpis import compute_kpis
 from sandbox.metrics.ledger import COLUMNS, Ledger, Totals
 from sandbox.model.conversation import converse
-from sandbox.model.outcomes import Outcome
-
-RETRY, RETURN = 1, 2  # origins of repeat contacts (0: a first contact): a retry after abandoning; back after a
-#                       wrong answer the customer believed
+from sandbox.model.outcomes import ENDED_IN_BOT, Origin, Outcome
 
 
 class Observer(Protocol):
@@ -60,6 +57,9 @@ def sample_by_group(group: np.ndarray, dists: list, rng: np.random.Generator, fi
         if dist is not None:
             out[order[bounds[g]:bounds[g + 1]]] = dist.sample(rng, int(bounds[g + 1] - bounds[g]))
     return out
+
+
+_ENDED_IN_BOT = frozenset(int(o) for o in ENDED_IN_BOT)  # for the per-contact path: a set of plain ints
 
 
 class Cohort:
@@ -133,7 +133,7 @@ class Simulation:
         rep = self.repeat
         if rep.after_abandonment > 0 or rep.after_false_containment > 0:
             rng = streams.day("repeats", day)
-            f0 = np.minimum(1.0, plan.f0[intent] + plan.scenario.frustration.repeat_information)
+            f0 = plan.frustration.on_coming_back(plan.f0[intent])
             first.next = Cohort(plan, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8), f0,
                                 rng.random((3, n)), rng, rng, rng)
             first.retry_delay = rep.abandonment_delay.sample(rng, n)
@@ -147,7 +147,7 @@ class Simulation:
         outcome = cohort.outcome[index]
         end = cohort.arrive[index] + cohort.duration[index]
         late = end >= plan.end  # still in the bot when the horizon ends
-        done = outcome <= Outcome.ABANDONED_BOT  # the bot's own outcomes are codes 0–3
+        done = np.isin(outcome, ENDED_IN_BOT)
         record = done | late
         if record.any():
             self.ledger.add_batch(cohort, index[record], np.where(late, int(Outcome.IN_SYSTEM), outcome)[record],
@@ -155,8 +155,8 @@ class Simulation:
         if cohort.next is not None:
             rep = self.repeat
             for which, p, delays, origin in (
-                (Outcome.FALSE_CONTAINED, rep.after_false_containment, cohort.return_delay, RETURN),
-                (Outcome.ABANDONED_BOT, rep.after_abandonment, cohort.retry_delay, RETRY),
+                (Outcome.FALSE_CONTAINED, rep.after_false_containment, cohort.return_delay, Origin.RETURN),
+                (Outcome.ABANDONED_BOT, rep.after_abandonment, cohort.retry_delay, Origin.RETRY),
             ):
                 hit = (outcome == which) & ~late & (cohort.u_repeat[index] < p)
                 for i, t in zip(index[hit].tolist(), (end + delays[index])[hit].tolist(), strict=True):
@@ -202,7 +202,7 @@ class Simulation:
         cohort.arrive[index] = t
         cohort.origin[index] = origin
         outcome, end = int(cohort.outcome[index]), t + float(cohort.duration[index])
-        if end >= plan.end or outcome <= Outcome.ABANDONED_BOT:
+        if end >= plan.end or outcome in _ENDED_IN_BOT:
             self.ledger.add(cohort, index, Outcome.IN_SYSTEM if end >= plan.end else outcome, min(end, plan.end),
                             False, math.nan, float(cohort.frustration[index]))
         else:
@@ -211,7 +211,7 @@ class Simulation:
     def _abandoned(self, contact: Contact, t: float) -> None:
         cohort = contact.cohort
         if cohort.next is not None and cohort.u_repeat[contact.index] < self.repeat.after_abandonment:
-            self._repeat(cohort.next, contact.index, t + float(cohort.retry_delay[contact.index]), RETRY)
+            self._repeat(cohort.next, contact.index, t + float(cohort.retry_delay[contact.index]), Origin.RETRY)
 
     # --- running ---------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from sandbox.metrics.ledger import Totals
 from sandbox.metrics.monitors import interval_areas
-from sandbox.model.outcomes import Outcome
+from sandbox.model.outcomes import FINAL_OUTCOMES, Outcome
 
 if TYPE_CHECKING:
     from sandbox.engine.centre import Centre
@@ -152,7 +152,7 @@ def _open_intervals(plan: Plan) -> np.ndarray:
 def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
     t, get = totals, totals.get
     by = t.outcome_by_intent.sum(axis=0)
-    n = {o.name.lower(): int(by[o]) for o in Outcome if o < Outcome.ESCALATED}
+    n = {o.name.lower(): int(by[o]) for o in FINAL_OUTCOMES}
     offered = int(by.sum())
     bot_handled, queued, served, final = get("bot_handled"), get("queued"), n["served"], get("final")
     busy = t.series["busy_area"]

@@ -17,7 +17,7 @@ import numpy as np
 from sandbox.config.scenario import Churn
 from sandbox.metrics.monitors import interval_areas
 from sandbox.model.frustration import churn_probability, satisfaction
-from sandbox.model.outcomes import N_OUTCOMES, Outcome
+from sandbox.model.outcomes import N_OUTCOMES, Origin, Outcome, Reason
 
 # Static columns come from the contact's cohort; dynamic ones from what happened to it.
 STATIC = ("channel", "segment", "intent", "origin", "arrive", "turns", "failed", "reason", "asked", "refused",
@@ -33,6 +33,13 @@ _HIST_EDGES = np.exp(np.arange(np.log(1 / 60), np.log(30 * 1440), np.log(1.01)))
 FLUSH_ROWS = 4096
 INTENT_SUMS = ("frustration", "final", "csat", "left_frustrated", "bot_handled", "escalated", "failed_turns",
                "handle", "returns", "value_at_risk")
+
+
+# Every scalar total a run accumulates (the ledger's sums, and what the engine adds at the end of a run).
+SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "churn", "value_at_risk",
+           "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
+           "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
+           "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon")
 
 
 @dataclass
@@ -58,10 +65,17 @@ class Totals:
         self.resolution_hist = np.zeros(len(_HIST_EDGES) + 1, dtype=np.int64)
 
     def add(self, name: str, value: float) -> None:
-        self.scalars[name] = self.scalars.get(name, 0.0) + float(value)
+        self.scalars[self._known(name)] = self.scalars.get(name, 0.0) + float(value)
 
     def get(self, name: str) -> float:
-        return self.scalars.get(name, 0.0)
+        return self.scalars.get(self._known(name), 0.0)
+
+    @staticmethod
+    def _known(name: str) -> str:
+        """A misspelt ingredient is a bug to hear about, not a zero that quietly skews a KPI."""
+        if name not in SCALARS:
+            raise KeyError(f"no total named {name!r}; the totals are {', '.join(SCALARS)}")
+        return name
 
     def resolution_quantile(self, q: float) -> float:
         """Quantile of resolution time (minutes) from the histogram; nan when nothing was resolved."""
@@ -154,13 +168,13 @@ class Ledger:
         np.add.at(t.outcome_by_intent, (intent, outcome), 1)
         final = outcome != Outcome.IN_SYSTEM
         f = b["frustration"]
-        after_repeat = (b["origin"] > 0) | (b["reason"] > 0)
+        after_repeat = (b["origin"] != Origin.FIRST) | (b["reason"] != Reason.NONE)
         csat = np.where(final, satisfaction(f, self._ceiling[channel]), 0.0)
         churn = np.where(final, churn_probability(f, outcome, after_repeat, self._churn), 0.0)
         lost = churn * self._value[b["segment"]]
         botted = b["turns"] > 0
         queued = b["queued"]
-        escalated = b["reason"] > 0
+        escalated = b["reason"] != Reason.NONE
         wait = np.where(queued, b["wait"], 0.0)
         served = outcome == Outcome.SERVED
         abandoned_q = outcome == Outcome.ABANDONED_QUEUE
@@ -173,8 +187,10 @@ class Ledger:
             ("final", final.sum()), ("bot_handled", botted.sum()), ("escalated", escalated.sum()),
             ("frustration", f[final].sum()), ("csat", csat.sum()), ("churn", churn.sum()),
             # Every repeat contact tells the story again, as does every cold handoff.
-            ("value_at_risk", lost.sum()), ("repeat_information", b["repeats"].sum() + (b["origin"] > 0).sum()),
-            ("retries", (b["origin"] == 1).sum()), ("returns", (b["origin"] == 2).sum()),
+            ("value_at_risk", lost.sum()),
+            ("repeat_information", b["repeats"].sum() + (b["origin"] != Origin.FIRST).sum()),
+            ("retries", (b["origin"] == Origin.RETRY).sum()),
+            ("returns", (b["origin"] == Origin.RETURN).sum()),
             ("asked_human", b["asked"].sum()), ("refused_requests", b["refused"].sum()),
             ("queued", queued.sum()), ("wait_all", wait.sum()), ("wait_served", wait[served].sum()),
             ("answered_within_t", (served & within).sum()), ("abandoned_before_t", (abandoned_q & within).sum()),
@@ -189,7 +205,7 @@ class Ledger:
         for name, weights in (
             ("frustration", np.where(final, f, 0.0)), ("final", final), ("csat", csat),
             ("left_frustrated", frustrated), ("bot_handled", botted), ("escalated", escalated),
-            ("failed_turns", b["failed"]), ("handle", b["handle"]), ("returns", b["origin"] == 2),
+            ("failed_turns", b["failed"]), ("handle", b["handle"]), ("returns", b["origin"] == Origin.RETURN),
             ("value_at_risk", lost),
         ):
             t.by_intent[name] += np.bincount(intent, weights=np.asarray(weights, float), minlength=t.n_intents)

@@ -80,7 +80,6 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
     """Run the bot stage for a batch; ``turn_time`` is the scenario's turn-time distribution."""
     n = len(intent)
     k_max = rules.give_up_after
-    params = rules.frustration.params
     u_solve = rng.random(n)
     need = rng.geometric(rules.p_turn[intent]) if n else np.zeros(0, dtype=np.int64)
     turn_times = turn_time.sample(rng, k_max * n).reshape(k_max, n)
@@ -117,7 +116,7 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
 
         fail = active & ~solvable
         failed[fail] += 1
-        f[fail] = np.minimum(1.0, f[fail] + params.failed_turn)
+        f[fail] = rules.frustration.after_failed_turn(f[fail])
         wrong = fail & (u[k - 1, 0] < wrong_p)
         end(wrong, Outcome.FALSE_CONTAINED)
         fail &= ~wrong
@@ -133,7 +132,7 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
         escalate(honoured, Reason.REQUEST)
         ignored = ask & ~honoured
         refused[ignored] += 1
-        f[ignored] = np.minimum(1.0, f[ignored] + params.ignored_request)
+        f[ignored] = rules.frustration.after_ignored_request(f[ignored])
         end(fail & active & (u[k - 1, 3] < rules.frustration.quit_probability(f)), Outcome.ABANDONED_BOT)
 
         if rules.max_turns is not None and k >= rules.max_turns:
@@ -145,10 +144,9 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
 
     repeats = np.zeros(n, dtype=np.int16)
     escalated = outcome == Outcome.ESCALATED
-    step = params.transfer + (params.repeat_information if rules.cold else 0.0)
-    f[escalated] = np.minimum(1.0, f[escalated] + step)
+    f[escalated] = rules.frustration.after_handover(f[escalated], rules.cold)
     if rules.cold:
         repeats[escalated] = 1
     gave_up = np.isin(outcome, (Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT))
-    f[gave_up] = np.minimum(1.0, f[gave_up] + params.left_unresolved)
+    f[gave_up] = rules.frustration.after_leaving_unresolved(f[gave_up])
     return Conversations(outcome.astype(np.int8), duration, f, turns, failed, reason, asked, refused, repeats)

@@ -16,19 +16,50 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from sandbox.config.scenario import Churn, Frustration
 from sandbox.model.outcomes import UNRESOLVED, Outcome
 
+F = TypeVar("F", float, np.ndarray)
+
+
+def _raised(f: F, step: float) -> F:
+    """F + step, capped at 1: element-wise for a batch (the bot stage), plain for one contact (the queue)."""
+    if isinstance(f, np.ndarray):
+        return np.minimum(1.0, f + step)
+    return min(1.0, f + step)
+
 
 @dataclass(frozen=True)
 class FrustrationModel:
-    """Scenario coefficients bound to the equations; scalar methods are for the per-contact queue path."""
+    """Scenario coefficients bound to the equations. Every change of F is one of the ``after_*`` steps below,
+    called by the bot stage (sandbox.model.conversation) and the engine; nothing else adds to F."""
 
     params: Frustration
     churn: Churn
+
+    def after_failed_turn(self, f: F) -> F:
+        """A bot turn that did not help."""
+        return _raised(f, self.params.failed_turn)
+
+    def after_ignored_request(self, f: F) -> F:
+        """Asked for a human and was refused."""
+        return _raised(f, self.params.ignored_request)
+
+    def after_handover(self, f: F, cold: bool) -> F:
+        """Handed from the bot to the human queue; a cold handoff also makes the customer repeat everything."""
+        return _raised(f, self.params.transfer + (self.params.repeat_information if cold else 0.0))
+
+    def after_leaving_unresolved(self, f: F) -> F:
+        """Gave up (on the bot or the queue), was refused or turned away: the issue is still open."""
+        return _raised(f, self.params.left_unresolved)
+
+    def on_coming_back(self, f: F) -> F:
+        """A repeat contact starts from the intent's load plus having to explain it all again."""
+        return _raised(f, self.params.repeat_information)
 
     def after_wait(self, f_entry: float, wait: float) -> float:
         """F after ``wait`` minutes in the queue."""

@@ -22,10 +22,22 @@ class Outcome(IntEnum):
     DIRECT = 11  # transient: routed straight to the queue (never a final outcome)
 
 
-FINAL_OUTCOMES = tuple(o for o in Outcome if o < Outcome.ESCALATED)
+# Named sets, never ranges of codes: adding an outcome cannot silently join or leave one.
+FINAL_OUTCOMES = (Outcome.CONTAINED, Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT,
+                  Outcome.BLOCKED, Outcome.TURNED_AWAY, Outcome.ABANDONED_QUEUE, Outcome.SERVED, Outcome.CALLBACK,
+                  Outcome.IN_SYSTEM)
 N_OUTCOMES = len(FINAL_OUTCOMES)
+ENDED_IN_BOT = (Outcome.CONTAINED, Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT)
 UNRESOLVED = (Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT, Outcome.BLOCKED,
               Outcome.TURNED_AWAY, Outcome.ABANDONED_QUEUE)
+
+
+class Origin(IntEnum):
+    """How a contact came about."""
+
+    FIRST = 0  # a first contact
+    RETRY = 1  # tried again after abandoning
+    RETURN = 2  # came back after a wrong answer the customer believed
 
 
 class Reason(IntEnum):
