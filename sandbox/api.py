@@ -121,14 +121,14 @@ def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[Po
         to_scenario.append((("horizon", "days"), days, f"--days {days}"))
     docs: list[Document | None] = []
     skipped: list[Problem] = []
-    unreadable: list[PolicyRef] = []
+    unreadable: list[int] = []  # positions in docs of policy files left out
     for ref, kind, ovr in [(scenario, "simulations", to_scenario)] + [(p, "policies", to_policy) for p in policies]:
         try:
             docs.append(_document(ref, kind, ovr, cwd))  # type: ignore[arg-type]
         except ConfigError as exc:
             if by_default and kind == "policies" and not any(p.file and p.file.startswith("--") for p in exc.problems):
                 skipped += exc.problems  # a broken file nobody asked for (not a --set that fails everywhere)
-                unreadable.append(ref)
+                unreadable.append(len(docs))
             else:
                 problems += exc.problems
             docs.append(None)
@@ -138,8 +138,8 @@ def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[Po
         problems += found
     policy_models: list[Policy | None] = []
     kept: list[PolicyRef] = []
-    for ref, doc in zip(policies, docs[1:], strict=True):
-        if any(ref is r for r in unreadable):
+    for position, (ref, doc) in enumerate(zip(policies, docs[1:], strict=True), start=1):
+        if position in unreadable:
             continue
         model, found = None, []
         if doc is not None:

@@ -13,10 +13,10 @@ import dataclasses
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -170,7 +170,11 @@ def execute(scenario: Scenario, policies: list[Policy], seed: int, replications:
     tasks = [Task((p, r), _run_task, (scenario, policies[p], r, seed),
                   f"replication {r + 1} of {policies[p].name}") for p, r in jobs]
     try:
-        used.run(tasks, lambda key, result: on_result(*key, result), should_stop)
+        def done(key: Hashable, result: RunResult) -> None:
+            p, r = cast(tuple[int, int], key)
+            on_result(p, r, result)
+
+        used.run(tasks, done, should_stop)
     finally:
         if incidents is not None:
             incidents.extend(used.incidents[seen:])

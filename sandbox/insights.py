@@ -69,10 +69,13 @@ def _repeated_information(v: _View, base: _View) -> Insight | None:
     if not repeats > 0:
         return None
     # Times, not customers: a customer handed off cold and then coming back repeats themselves twice.
+    again = round(v.kpi("repeat_contacts"))
+    cold = round(repeats) - again  # the rest were cold handoffs (rounded so that the parts add up)
+    where = " and ".join(part for part in (f"{cold} on cold handoffs" if cold > 0 else "",
+                                           f"{again} on repeat contacts" if again > 0 else "") if part)
     text = (f"{v.label}: customers had to repeat what they had already said {repeats:.0f} times a run "
-            f"({100 * repeats / offered:.0f} per 100 contacts), on cold handoffs and on repeat contacts; each "
-            f"repeat lengthens the agent's handling and adds frustration. CSAT "
-            f"{format_value('csat', v.kpi('csat'))}{_against(v, base, 'csat')}.")
+            f"({100 * repeats / offered:.0f} per 100 contacts): {where}; each repeat lengthens the handling and "
+            f"adds frustration. CSAT {format_value('csat', v.kpi('csat'))}{_against(v, base, 'csat')}.")
     return Insight(v.label, "repeated_information", repeats / offered, text)
 
 

@@ -204,7 +204,7 @@ class Pool:
                 except (OSError, ValueError):  # closed from another thread while waiting
                     continue
                 for ready in ready_ones:
-                    worker = conns.get(ready) or sentinels[ready]  # type: ignore[index]
+                    worker = conns[ready] if isinstance(ready, Connection) else sentinels[ready]  # type: ignore[index]
                     if worker not in self._workers:
                         continue
                     if ready is worker.conn:

@@ -21,6 +21,7 @@ from collections import deque
 from itertools import count
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import simpy
 from simpy.events import Timeout
 
@@ -130,9 +131,8 @@ class Centre:
         self.env, self.plan, self.ledger, self.totals = env, plan, ledger, totals
         self.on_abandon = on_abandon
         self.frustration = plan.frustration
-        self.callback = plan.policy.callback
-        self.closing = plan.scenario.hours.at_closing
-        self.capacity = plan.scenario.agents.queue_capacity
+        self.closing = plan.at_closing
+        self.capacity = plan.queue_capacity
         width = plan.interval
         self.staffed = Level(plan.start, plan.end, width)  # slots on duty
         self.on_duty = Level(plan.start, plan.end, width)  # agents on duty
@@ -142,7 +142,7 @@ class Centre:
         self.seq = count()
         self.callbacks: deque[tuple[float, Contact, Queue]] = deque()
         self._finished = self._finish  # one bound method, not a new one per service
-        channels = list(plan.scenario.channels)
+        channels = plan.channels
         self.teams = [Team(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
                            Level(plan.start, plan.end, width)) for g in plan.groups]
         # One queue per (skill, channel); queue_of[intent × channels + channel] finds a contact's queue.
@@ -241,7 +241,7 @@ class Centre:
         if self.capacity is not None and self.waiting >= self.capacity:
             self._refuse(contact, now, Outcome.BLOCKED)
             return
-        cb = self.callback
+        cb = contact.cohort.rules.callback  # the rules of the day the contact came
         if cb.predicted_wait is not None and contact.u_accept < cb.accept \
                 and self._predicted_wait(queue) > cb.predicted_wait:
             self._promise_callback(contact, now)
@@ -294,7 +294,7 @@ class Centre:
             if contact.state != WAITING:
                 continue
             if kind == OFFER:
-                if contact.u_accept < self.callback.accept:
+                if contact.u_accept < contact.cohort.rules.callback.accept:
                     self._to_callback(contact, t)
                 elif contact.deadline < math.inf:
                     heapq.heappush(deadlines, (contact.deadline, seq, contact, ABANDON))
@@ -389,3 +389,10 @@ class Centre:
                 self.ledger.add(contact.cohort, contact.index, Outcome.IN_SYSTEM, end, True, wait,
                                 self.frustration.after_wait(contact.f, wait))
         self.totals.add("callbacks_pending", len(self.callbacks))
+        # Staffing into the totals, so KPIs are computed from totals alone, never from the engine.
+        t = self.totals
+        t.series["staffed_area"] = np.array(self.staffed.close())
+        t.series["on_duty_area"] = np.array(self.on_duty.close())
+        minutes = [sum(team.duty.close()) for team in self.teams]
+        t.add("agent_minutes", sum(minutes))
+        t.add("agent_cost", sum(m / 60 * team.cost for m, team in zip(minutes, self.teams, strict=True)))

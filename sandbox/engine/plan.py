@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sandbox.config.distributions import Distribution
-from sandbox.config.policy import Policy
-from sandbox.config.scenario import WEEKDAYS, AgentGroup, Scenario
+from sandbox.config.policy import Callback, Handoff, Policy
+from sandbox.config.scenario import WEEKDAYS, AgentGroup, RepeatContacts, Scenario
 from sandbox.model.conversation import BotRules
 from sandbox.model.frustration import FrustrationModel
 
@@ -33,7 +33,22 @@ class GroupPlan:
 
 
 @dataclass(frozen=True)
+class DayRules:
+    """The rules in force on one day: what the bot can do and what the policy does with contacts. The same
+    every day today; multi-day dynamics (a bot that learns, customers who adapt) change them by day here."""
+
+    bot: BotRules
+    turn_time: Distribution  # of one bot turn
+    handoff: Handoff  # cold-handoff handle factor, priority and head start of escalated contacts
+    callback: Callback
+    repeat: RepeatContacts
+
+
+@dataclass(frozen=True)
 class Plan:
+    """A (scenario, policy) pair compiled for the engine, which reads nothing else: ``scenario`` and ``policy``
+    are kept for provenance and the plan's own methods."""
+
     scenario: Scenario
     policy: Policy
     start: float  # -warm-up
@@ -53,11 +68,22 @@ class Plan:
     value: np.ndarray  # by segment
     ceiling: np.ndarray  # by channel
     threshold: np.ndarray  # by channel: service-level T
-    rules: BotRules
     frustration: FrustrationModel
     groups: list[GroupPlan]
     timeline: list[tuple[float, bool, dict[int, int]]]  # (time, humans open after it, group → headcount)
     mean_handle: dict[tuple[str, str], float]  # (skill, channel) → mean handle time, for wait predictions
+    day_rules: DayRules
+    channels: list[str]
+    intents: list[str]
+    at_closing: str  # serve | clear | callback
+    queue_capacity: int | None
+    busyness_shape: float | None
+    bot_cost_per_conversation: float
+    bot_cost_per_resolution: float
+
+    def rules_on(self, day: int) -> DayRules:
+        """The rules in force on ``day`` (0 = the first day of the horizon; negative = warm-up)."""
+        return self.day_rules
 
     @property
     def first_day(self) -> int:
@@ -205,10 +231,17 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         value=np.array([scenario.segments[s].value_at_risk for s in segments]),
         ceiling=np.array([scenario.channels[c].csat_ceiling for c in channels]),  # type: ignore[index]
         threshold=np.array([scenario.channels[c].service_level_threshold for c in channels]),  # type: ignore[index]
-        rules=rules,
         frustration=frustration,
         groups=groups,
         timeline=_timeline(scenario, [g.spec for g in groups], start, end, first_day,
                            WEEKDAYS.index(horizon.start)),
         mean_handle={k: v[0] / v[1] for k, v in mean_handle.items() if v[1] > 0},
+        day_rules=DayRules(rules, bot.turn_time, policy.handoff, policy.callback, scenario.repeat_contacts),
+        channels=[str(c) for c in channels],
+        intents=intents,
+        at_closing=scenario.hours.at_closing,
+        queue_capacity=scenario.agents.queue_capacity,
+        busyness_shape=scenario.demand.busyness_shape,
+        bot_cost_per_conversation=bot.cost_per_conversation,
+        bot_cost_per_resolution=bot.cost_per_resolution,
     )

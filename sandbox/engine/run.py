@@ -20,7 +20,7 @@ import simpy
 from simpy.events import Timeout
 
 from sandbox.engine.centre import Centre, Contact
-from sandbox.engine.plan import DAY, Plan
+from sandbox.engine.plan import DAY, DayRules, Plan
 from sandbox.engine.streams import Streams
 from sandbox.metrics.kpis import compute_kpis
 from sandbox.metrics.ledger import COLUMNS, Ledger, Totals
@@ -68,7 +68,7 @@ class Cohort:
     The ledger reads the static columns (sandbox.metrics.ledger.STATIC) by row index.
     """
 
-    def __init__(self, plan: Plan, arrive: np.ndarray, channel: np.ndarray, segment: np.ndarray,
+    def __init__(self, plan: Plan, rules: DayRules, arrive: np.ndarray, channel: np.ndarray, segment: np.ndarray,
                  intent: np.ndarray, origin: np.ndarray, f0: np.ndarray, u: np.ndarray,
                  rng_patience: np.random.Generator, rng_handle: np.random.Generator, rng_bot: np.random.Generator):
         n = len(arrive)
@@ -81,13 +81,14 @@ class Cohort:
         self.queue = intent.astype(np.int64) * len(plan.channel_cum) + channel
         handle = sample_by_group(self.queue, [dist for by_channel in plan.handle for dist in by_channel], rng_handle,
                                  math.nan)
-        talk = converse(plan.rules, plan.scenario.bot.turn_time, intent, segment, channel, f0, u[0], rng_bot)
+        self.rules = rules
+        talk = converse(rules.bot, rules.turn_time, intent, segment, channel, f0, u[0], rng_bot)
         self.outcome, self.duration, self.frustration = talk.outcome, talk.duration, talk.frustration
         self.turns, self.failed, self.reason = talk.turns, talk.failed, talk.reason
         self.asked, self.refused, self.repeats = talk.asked, talk.refused, talk.repeats
         escalated = talk.outcome == Outcome.ESCALATED
-        handoff = plan.policy.handoff
-        if plan.rules.cold:
+        handoff = rules.handoff
+        if rules.bot.cold:
             handle = np.where(escalated, handle * handoff.cold_handle_factor, handle)
         self.budget, self.handle = budget, handle
         self.priority = plan.priority[segment] + np.where(escalated, handoff.priority, 0)
@@ -104,10 +105,9 @@ class Simulation:
         self.streams = Streams(seed, replication)
         self.env = simpy.Environment(initial_time=plan.start)
         self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval)
-        self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.scenario.churn,
+        self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.frustration.churn,
                              keep_records)
         self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)
-        self.repeat = plan.scenario.repeat_contacts
 
     # --- arrivals ----------------------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ class Simulation:
         plan, streams = self.plan, self.streams
         rng = streams.day("arrivals", day)
         mu = plan.expected_per_interval(day)
-        shape = plan.scenario.demand.busyness_shape
+        shape = plan.busyness_shape
         busyness = rng.gamma(shape, 1 / shape) if shape is not None else 1.0
         counts = rng.poisson(mu * busyness)
         starts = day * DAY + np.arange(len(mu)) * plan.interval
@@ -128,13 +128,14 @@ class Simulation:
         channel = np.searchsorted(plan.channel_cum, u[0], side="right").astype(np.int16)
         segment = np.searchsorted(plan.segment_cum, u[1], side="right").astype(np.int16)
         intent = np.searchsorted(plan.intent_cum, u[2], side="right").astype(np.int16)
-        first = Cohort(plan, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
+        rules = plan.rules_on(day)
+        first = Cohort(plan, rules, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
                        streams.day("patience", day), streams.day("handle", day), streams.day("bot", day))
-        rep = self.repeat
+        rep = rules.repeat
         if rep.after_abandonment > 0 or rep.after_false_containment > 0:
             rng = streams.day("repeats", day)
             f0 = plan.frustration.on_coming_back(plan.f0[intent])
-            first.next = Cohort(plan, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8), f0,
+            first.next = Cohort(plan, rules, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8), f0,
                                 rng.random((3, n)), rng, rng, rng)
             first.retry_delay = rep.abandonment_delay.sample(rng, n)
             first.return_delay = rep.false_containment_delay.sample(rng, n)
@@ -153,7 +154,7 @@ class Simulation:
             self.ledger.add_batch(cohort, index[record], np.where(late, int(Outcome.IN_SYSTEM), outcome)[record],
                                   np.minimum(end, plan.end)[record], cohort.frustration[index[record]])
         if cohort.next is not None:
-            rep = self.repeat
+            rep = cohort.rules.repeat
             for which, p, delays, origin in (
                 (Outcome.FALSE_CONTAINED, rep.after_false_containment, cohort.return_delay, Origin.RETURN),
                 (Outcome.ABANDONED_BOT, rep.after_abandonment, cohort.retry_delay, Origin.RETRY),
@@ -210,7 +211,7 @@ class Simulation:
 
     def _abandoned(self, contact: Contact, t: float) -> None:
         cohort = contact.cohort
-        if cohort.next is not None and cohort.u_repeat[contact.index] < self.repeat.after_abandonment:
+        if cohort.next is not None and cohort.u_repeat[contact.index] < cohort.rules.repeat.after_abandonment:
             self._repeat(cohort.next, contact.index, t + float(cohort.retry_delay[contact.index]), Origin.RETRY)
 
     # --- running ---------------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ class Simulation:
                 observer.on_progress((stop - plan.start) / span)
         centre.finish()
         self.ledger.flush()
-        result = compute_kpis(plan, self.totals, centre)
+        result = compute_kpis(plan, self.totals)
         records = None
         if self.ledger.keep_records and self.ledger.records:
             records = {k: np.concatenate([r[k] for r in self.ledger.records]) for k in COLUMNS}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
@@ -17,9 +17,27 @@ from sandbox.metrics.monitors import interval_areas
 from sandbox.model.outcomes import FINAL_OUTCOMES, Outcome
 
 if TYPE_CHECKING:
-    from sandbox.engine.centre import Centre
-    from sandbox.engine.plan import Plan
     from sandbox.metrics.stats import Difference
+
+
+class RunShape(Protocol):
+    """What the KPIs need to know of a run beyond its totals (the engine's compiled plan has all of it); a
+    protocol, so the metrics layer never imports the engine."""
+
+    @property
+    def end(self) -> float: ...
+    @property
+    def interval(self) -> float: ...
+    @property
+    def n_bins(self) -> int: ...
+    @property
+    def intents(self) -> list[str]: ...
+    @property
+    def timeline(self) -> list[tuple[float, bool, dict[int, int]]]: ...  # (time, humans open after, headcounts)
+    @property
+    def bot_cost_per_conversation(self) -> float: ...
+    @property
+    def bot_cost_per_resolution(self) -> float: ...
 
 Better = Literal["lower", "higher"] | None
 
@@ -131,7 +149,7 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else math.nan
 
 
-def _open_intervals(plan: Plan) -> np.ndarray:
+def _open_intervals(plan: RunShape) -> np.ndarray:
     """Which reporting intervals lie wholly within opening hours (from the plan's open/close timeline)."""
     starts, ends, opened = [], [], None
     for t, is_open, _ in plan.timeline:
@@ -149,20 +167,19 @@ def _open_intervals(plan: Plan) -> np.ndarray:
     return area >= plan.interval * (1 - 1e-9)
 
 
-def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
+def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
+    """Every KPI, series and per-intent figure of one run, from its totals and the plan's static costs."""
     t, get = totals, totals.get
     by = t.outcome_by_intent.sum(axis=0)
     n = {o.name.lower(): int(by[o]) for o in FINAL_OUTCOMES}
     offered = int(by.sum())
     bot_handled, queued, served, final = get("bot_handled"), get("queued"), n["served"], get("final")
     busy = t.series["busy_area"]
-    staffed = np.array(centre.staffed.close())
+    staffed = t.series["staffed_area"]
     open_bins = _open_intervals(plan)
-    team_minutes = [sum(team.duty.close()) for team in centre.teams]
-    agent_cost = sum(m / 60 * team.cost for m, team in zip(team_minutes, centre.teams, strict=True))
-    bot = plan.scenario.bot
-    bot_cost = bot_handled * bot.cost_per_conversation + (n["contained"] + n["false_contained"]) * \
-        bot.cost_per_resolution
+    agent_cost = get("agent_cost")
+    bot_cost = bot_handled * plan.bot_cost_per_conversation + (n["contained"] + n["false_contained"]) * \
+        plan.bot_cost_per_resolution
     resolved = n["contained"] + served + get("callbacks_done")
     early = get("abandoned_before_t")
     kpis = {
@@ -195,7 +212,7 @@ def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
         "value_at_risk": get("value_at_risk"),
         "occupancy": _ratio(float(busy.sum()), float(staffed.sum())),
         "occupancy_open": _ratio(float(busy[open_bins].sum()), float(staffed[open_bins].sum())),
-        "agent_hours": sum(team_minutes) / 60, "bot_cost": bot_cost, "agent_cost": agent_cost,
+        "agent_hours": get("agent_minutes") / 60, "bot_cost": bot_cost, "agent_cost": agent_cost,
         "total_cost": bot_cost + agent_cost, "resolved": resolved,
         "cost_per_resolved": _ratio(bot_cost + agent_cost, resolved),
     }
@@ -205,11 +222,11 @@ def compute_kpis(plan: Plan, totals: Totals, centre: Centre) -> Computed:
             "arrivals": t.series["arrivals"], "escalated": t.series["escalated"],
             "abandoned": t.series["abandoned"], "queue_length": t.series["queue_area"] / width,
             "occupancy": np.where(staffed > 0, busy / np.where(staffed > 0, staffed, 1), np.nan),
-            "agents_on_duty": np.array(centre.on_duty.close()) / width,
+            "agents_on_duty": t.series["on_duty_area"] / width,
         }
     by_intent = {}
     bi = t.by_intent
-    for i, name in enumerate(plan.scenario.intents):
+    for i, name in enumerate(plan.intents):
         row = t.outcome_by_intent[i]
         handled, fin = bi["bot_handled"][i], bi["final"][i]
         by_intent[name] = {

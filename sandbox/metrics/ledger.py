@@ -39,7 +39,7 @@ INTENT_SUMS = ("frustration", "final", "csat", "left_frustrated", "bot_handled",
 SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "churn", "value_at_risk",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
-           "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon")
+           "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon", "agent_minutes", "agent_cost")
 
 
 @dataclass
@@ -52,7 +52,8 @@ class Totals:
     scalars: dict[str, float] = field(default_factory=dict)
     outcome_by_intent: np.ndarray = field(init=False)  # [intent, outcome]
     by_intent: dict[str, np.ndarray] = field(init=False)
-    series: dict[str, np.ndarray] = field(init=False)  # counts and time-integrals per interval
+    # Counts and time-integrals per interval; the engine adds staffed_area and on_duty_area when a run ends.
+    series: dict[str, np.ndarray] = field(init=False)
     reasons: np.ndarray = field(init=False)
     resolution_hist: np.ndarray = field(init=False)
 

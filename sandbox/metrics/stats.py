@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class Estimate:
     def high(self) -> float:
         return min(self.mean + self.half_width, self.ceiling)
 
-    def within(self, floor: float, ceiling: float) -> Estimate:
+    def within(self, floor: float, ceiling: float) -> Self:
         return dataclasses.replace(self, floor=floor, ceiling=ceiling)
 
     def to_dict(self) -> dict[str, float]:

@@ -119,7 +119,7 @@ class SandboxApp(App[None]):
         Binding("p", "problems", "Problems", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("f", "toggle_sidebar", "Full width", show=False),
-        Binding("question_mark", "help", "Help"),
+        Binding("question_mark,f1", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
     auto: reactive[bool] = reactive(False)
@@ -765,7 +765,7 @@ class SandboxApp(App[None]):
             ("Toggle dark/light theme", "t", self.action_toggle_theme),
             ("Toggle the side panel", "f · full width for the views", self.action_toggle_sidebar),
             ("Show problems in your files", "p", self.action_problems),
-            ("Keys", "? · every key", self.action_help),
+            ("Help", "? or F1 · every key, and how to read the numbers", self.action_help),
         ]
         for i, (view, title) in enumerate(zip(VIEWS, VIEW_TITLES, strict=True)):
             commands.insert(3 + i, (f"View: {title}", f"{i + 1}", partial(self.action_view, view)))

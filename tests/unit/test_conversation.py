@@ -304,7 +304,7 @@ def test_empty_batch() -> None:
 
 def test_compiled_rules_from_the_small_scenario() -> None:
     scenario, policy = Scenario.model_validate(SMALL_SCENARIO), Policy.model_validate(BOT_POLICY)
-    r = compile_plan(scenario, policy).rules
+    r = compile_plan(scenario, policy).rules_on(0).bot
     np.testing.assert_allclose(r.share, [0.4, 0.8])  # voice, chat
     np.testing.assert_allclose(r.resolve, [0.8, 0.17, 0.45])  # CRM on
     np.testing.assert_allclose(r.wrong, [0.03, 0.08, 0.03])
@@ -312,7 +312,7 @@ def test_compiled_rules_from_the_small_scenario() -> None:
     assert (r.max_turns, r.threshold, r.honour, r.cold) == (3, 0.6, "always", False)
 
     no_crm = compile_plan(scenario, Policy.model_validate({**BOT_POLICY, "integration": {"crm": False}}))
-    np.testing.assert_allclose(no_crm.rules.resolve, [0.2, 0.17, 0.45])
+    np.testing.assert_allclose(no_crm.rules_on(0).bot.resolve, [0.2, 0.17, 0.45])
 
     rng = np.random.default_rng(SEED)
     intent = rng.integers(0, 3, N)

@@ -51,3 +51,10 @@ def test_a_policy_without_a_bot_has_no_bot_insights() -> None:
     modes = {i.mode for i in explain(c)}
     assert not modes & {"dead_end", "emotional_intent", "wrong_answers", "flattering_containment"}
     assert "cost" not in modes  # identical policies: no significant difference to explain
+
+
+def test_cold_handoffs_are_named_only_where_the_handoff_is_cold(with_dead_end_baseline: api.Comparison) -> None:
+    texts = {i.policy: i.text for i in explain(with_dead_end_baseline) if i.mode == "repeated_information"}
+    assert "on cold handoffs" in texts["cold-handoff"]
+    for warm in ("no-bot", "dead-end"):
+        assert "cold" not in texts.get(warm, ""), texts[warm]

@@ -319,7 +319,7 @@ def test_scenario_helper_is_what_the_cases_assume() -> None:
     assert plan.patience[0].kind == "exponential"
     assert plan.patience[0].mean() == 5.0
     assert plan.threshold[0] == pytest.approx(T_MIN)
-    assert plan.rules.share.tolist() == [0.0]
+    assert plan.rules_on(0).bot.share.tolist() == [0.0]
 
 
 def test_chat_slots_are_servers() -> None:
