@@ -14,7 +14,7 @@ import numpy as np
 
 from sandbox.metrics.ledger import Totals
 from sandbox.metrics.monitors import interval_areas
-from sandbox.model.outcomes import FINAL_OUTCOMES, Outcome
+from sandbox.model.outcomes import FINAL_OUTCOMES, Outcome, Reason
 
 if TYPE_CHECKING:
     from sandbox.metrics.stats import Difference
@@ -60,6 +60,15 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
     KPI("dead_ended", "dead ends", "count", "lower",
         "Bot conversations where the bot gave up and the policy had no path to a human."),
     KPI("escalated", "escalated to humans", "count", None, "Bot conversations handed to the human queue."),
+    # Why they were handed over (Reason): the four add up to `escalated`.
+    KPI("escalated_max_turns", "  at the turn limit", "count", None,
+        "Escalations because the policy's max_bot_turns was reached."),
+    KPI("escalated_frustration", "  on frustration", "count", None,
+        "Escalations because frustration reached the policy's threshold."),
+    KPI("escalated_request", "  on request", "count", None,
+        "Escalations because the customer asked for a human and the policy honoured it."),
+    KPI("escalated_low_confidence", "  on low confidence", "count", None,
+        "Escalations because the bot noticed it could not help (low-confidence detection)."),
     KPI("abandoned_bot", "abandoned in bot", "count", "lower", "Customers who gave up on the bot."),
     KPI("blocked", "blocked", "count", "lower", "Contacts refused because the queue was at its cap."),
     KPI("turned_away", "turned away", "count", "lower",
@@ -185,6 +194,10 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
     kpis = {
         "offered": offered, "bot_handled": bot_handled, "contained": n["contained"],
         "false_contained": n["false_contained"], "dead_ended": n["dead_ended"], "escalated": get("escalated"),
+        "escalated_max_turns": int(t.reasons[Reason.MAX_TURNS]),
+        "escalated_frustration": int(t.reasons[Reason.FRUSTRATION]),
+        "escalated_request": int(t.reasons[Reason.REQUEST]),
+        "escalated_low_confidence": int(t.reasons[Reason.LOW_CONFIDENCE]),
         "abandoned_bot": n["abandoned_bot"], "blocked": n["blocked"], "turned_away": n["turned_away"],
         "abandoned_queue": n["abandoned_queue"], "served": served, "callbacks": n["callback"],
         "callbacks_done": get("callbacks_done"), "in_system": n["in_system"],

@@ -130,3 +130,15 @@ def test_kpis_count_only_what_happened_before_the_end() -> None:
     assert not rec["asked"][unturned].any()
     assert rec["refused"][unturned].sum() == 0
     assert rec["repeats"][unturned].sum() == 0
+
+
+def test_escalation_reasons_add_up_to_the_escalations() -> None:
+    """Every escalation has exactly one reason; with requests honoured, a threshold, a turn limit and
+    low-confidence detection all four appear."""
+    policy = {**BOT_POLICY, "escalation": {"max_bot_turns": 3, "frustration_threshold": 0.5,
+                                          "honour_requests": "always", "on_low_confidence": True}}
+    for replication in range(3):
+        k = simulate(plan_of(SMALL_SCENARIO, policy), SEED, replication).kpis
+        parts = [k[f"escalated_{why}"] for why in ("max_turns", "frustration", "request", "low_confidence")]
+        assert sum(parts) == k["escalated"]
+        assert all(p > 0 for p in parts), parts
