@@ -67,6 +67,14 @@ class Comparison:
         return sum(all(self.results[p][r] is not None for p in range(len(self.labels)))
                    for r in range(self.replications))
 
+    def keep_complete(self) -> None:
+        """After a stop: only replications every policy finished, so that every view (means, paired changes,
+        per intent, the Why) is computed over the same customers and the numbers agree with each other."""
+        for r in range(self.replications):
+            if not all(self.results[p][r] is not None for p in range(len(self.labels))):
+                for runs in self.results:
+                    runs[r] = None
+
     def values(self, policy: int, kpi: str) -> list[float]:
         return [r.kpis[kpi] for r in self.finished(policy)]
 
@@ -213,5 +221,7 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], basel
     except WorkerLost as exc:
         comparison.cancelled = True
         comparison.failure = str(exc)
+    if comparison.cancelled:
+        comparison.keep_complete()
     comparison.wall_seconds = time.perf_counter() - started
     return comparison

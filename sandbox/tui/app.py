@@ -243,8 +243,11 @@ class SandboxApp(App[None]):
     def _show_knobs(self, keep: KnobRow | None = None) -> None:
         """Every knob's value for the highlighted policy, except the one being typed into."""
         wb = self.workbench
+        # Never the focused field either: a redraw of the policy list can re-highlight mid-typing, and writing
+        # the last valid value back would swallow what is being typed ("0." on the way to "0.65").
+        typing = _knob_row(self.focused) if isinstance(self.focused, Input) else None
         for row in self.main.query(KnobRow):
-            if row is not keep and self.current:
+            if row is not keep and row is not typing and self.current:
                 row.show(wb.shown(row.knob, self.current), wb.problem(row.knob, self.current))
         lines = [f"⚠ {p.key}: {p.message}" + (f" ({p.hint})" if p.hint else "")
                  for (_, label), (p, _) in wb.invalid.items() if label in ("", self.current)]
@@ -347,6 +350,7 @@ class SandboxApp(App[None]):
         self._update_titles()
         self._render_all()
         self._show_knobs()
+        self._show_sweep()
         self.notify(f"Opened {self.workbench.scenario.name}")
         if problems:
             self.push_screen(ProblemsScreen("These policies do not fit the new scenario and were left out",
@@ -636,7 +640,12 @@ class SandboxApp(App[None]):
 
     def _show_sweep(self) -> None:
         """The sweep's curves with their 95% bands, and where the highlighted policy stands now."""
-        if self.sweep is None or self.sweeping:
+        if self.sweeping:
+            return
+        if self.sweep is None:  # nothing swept on these inputs (or the scenario changed): no old curves
+            self.main.query_one("#sweep-title", Static).update("No sweep yet: w sweeps the highlighted policy")
+            for chart_id in ("sweep-abandon", "sweep-cost", "sweep-csat"):
+                self.main.query_one(f"#{chart_id}", Chart).clear()
             return
         label, policy_json, c = self.sweep
         wb = self.workbench
@@ -649,6 +658,8 @@ class SandboxApp(App[None]):
             marker = (now, f"now {now:.0f}%")
             if _without_share(entry.run_model()) != policy_json:
                 note = " · ⚠ other knobs of this policy changed since: w re-runs"
+        if c.scenario_model is not None and c.scenario_model != wb.run_scenario():
+            note = " · ⚠ the scenario changed since: w re-runs"
         title = (f"Bot share of {label} on every channel, 0 to 100% · {c.complete_replications()} replications a "
                  f"point · dotted: 95% interval · │ its share of contacts now{note}")
         if label != self.current:

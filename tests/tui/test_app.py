@@ -379,6 +379,14 @@ async def test_sweep_draws_bands_and_the_current_setting():
         assert "now 10%" in rendered(app.query_one("#sweep-abandon", Chart))  # the marker follows the knob
         await type_into(app, pilot, "escalation.max_bot_turns", "2")
         assert "changed since" in str(app.query_one("#sweep-title").render())
+        await type_into(app, pilot, "escalation.max_bot_turns", "4")
+        await type_into(app, pilot, "demand.contacts_per_day", "900")
+        assert "the scenario changed since" in str(app.query_one("#sweep-title").render())
+        await app.switch_scenario("bank-priority")  # another scenario: the old curves go
+        await pilot.pause()
+        assert app.sweep is None
+        assert "No sweep yet" in str(app.query_one("#sweep-title").render())
+        assert "now" not in rendered(app.query_one("#sweep-abandon", Chart))
 
 
 async def test_baseline_and_auto_rerun():

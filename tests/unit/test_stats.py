@@ -123,3 +123,21 @@ def test_estimate_is_frozen() -> None:
     e = Estimate(1.0, 0.1, 3)
     with pytest.raises(AttributeError):
         e.mean = 2.0  # type: ignore[misc]
+
+
+def test_a_stopped_comparison_keeps_only_replications_every_policy_finished() -> None:
+    """After a stop, means, paired changes and per-intent figures are over the same replications."""
+    from sandbox import api
+
+    seen: list[int] = []
+
+    def stop() -> bool:
+        return len(seen) >= 5  # an odd number of results: one policy is a replication ahead
+
+    def count(c: api.Comparison) -> None:
+        seen[:] = [1] * sum(r is not None for runs in c.results for r in runs)
+
+    c = api.compare(policies=["no-bot", "warm-handoff"], replications=6, days=1, workers=1,
+                    overrides=["demand.contacts_per_day=200"], on_result=count, should_stop=stop)
+    assert c.cancelled
+    assert len(c.finished(0)) == len(c.finished(1)) == c.complete_replications() == 2
