@@ -141,16 +141,16 @@ def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[Po
     for position, (ref, doc) in enumerate(zip(policies, docs[1:], strict=True), start=1):
         if position in unreadable:
             continue
-        model, found = None, []
+        model, found, misfit = None, [], []
         if doc is not None:
             model, found = _validate_as(doc, Policy)
             if model is not None and scenario_model is not None:
-                found += cross_check(scenario_model, model, doc)
-        own_file_broken = found and all(p.file == doc.file for p in found) if doc is not None else False
-        if by_default and own_file_broken:
+                misfit = cross_check(scenario_model, model, doc)  # a valid file that does not fit this scenario
+        # Left out: a file broken in itself (not by a --set, which would break every policy alike).
+        if by_default and found and doc is not None and all(p.file == doc.file for p in found):
             skipped += found
         else:
-            problems += found
+            problems += found + misfit
             policy_models.append(model)
             kept.append(ref)
     if problems:
@@ -265,14 +265,23 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     """
     loaded = load(scenario, policies, overrides, days)
     if not loaded.policies:
-        raise ConfigError([Problem(None, None, "", "no policies to compare", "name at least one policy")])
+        raise ConfigError(loaded.skipped or [Problem(None, None, "", "no policies to compare",
+                                                     "name at least one policy")])
     names = list(labels) if labels is not None else loaded.labels
+    if isinstance(baseline, str) and baseline not in names and loaded.skipped:
+        left_out = [p for p in loaded.skipped if p.file and Path(p.file).stem == baseline]
+        if left_out:
+            raise ConfigError(left_out)  # the baseline asked for is a file with problems: say which
     base = _baseline_index(baseline, names)
     comparison = _compare(loaded.scenario, loaded.policies, names, base, seed, replications, workers,
                           on_result, should_stop, observer, pool)
-    comparison.incidents[:0] = [f"left out {p.location()}, which has problems: {p.key + ': ' if p.key else ''}"
-                                f"{p.message} (support-sandbox validate lists them all)" for p in
-                                {p.file: p for p in reversed(loaded.skipped)}.values()]
+    by_file: dict[str | None, list[Problem]] = {}
+    for problem in loaded.skipped:
+        by_file.setdefault(problem.file, []).append(problem)
+    comparison.incidents[:0] = [
+        f"left out {found[0].location()}: {found[0].key + ': ' if found[0].key else ''}{found[0].message}"
+        + (f" (and {len(found) - 1} more)" if len(found) > 1 else "") + f"; `support-sandbox validate {file}` "
+        "lists every problem" for file, found in by_file.items()]
     return comparison
 
 

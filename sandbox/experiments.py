@@ -10,6 +10,7 @@ identical comparisons.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 import warnings
@@ -79,8 +80,8 @@ class Comparison:
         return [r.kpis[kpi] for r in self.finished(policy)]
 
     def estimate(self, policy: int, kpi: str) -> Estimate:
-        found = estimate(self.values(policy, kpi))
-        return found.within(0.0, 1.0) if KPIS[kpi].unit == "share" else found
+        found = estimate(self.values(policy, kpi))  # every KPI is a count, time, cost or rate: never below 0
+        return found.within(0.0, 1.0 if KPIS[kpi].unit == "share" else math.inf)
 
     def difference(self, policy: int, kpi: str) -> Difference:
         """Policy − baseline over replications both have finished."""
@@ -165,6 +166,7 @@ def execute(scenario: Scenario, policies: list[Policy], seed: int, replications:
     on a pool made for this call. Lost workers are described in ``incidents``.
     """
     jobs = [(p, r) for r in range(replications) for p in range(len(policies))]
+    workers = useful_workers(workers, len(jobs))
     if workers <= 1 and pool is None:
         plans = [compile_plan(scenario, policy) for policy in policies]
         for p, r in jobs:
@@ -173,7 +175,7 @@ def execute(scenario: Scenario, policies: list[Policy], seed: int, replications:
             on_result(p, r, simulate(plans[p], seed, r, observer))
         return
     own = pool is None
-    used = Pool(useful_workers(workers, len(jobs))) if pool is None else pool
+    used = Pool(workers) if pool is None else pool
     seen = len(used.incidents)
     tasks = [Task((p, r), _run_task, (scenario, policies[p], r, seed),
                   f"replication {r + 1} of {policies[p].name}") for p, r in jobs]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 import time
@@ -61,11 +62,16 @@ class Task:
     args: tuple[Any, ...]
     what: str = ""
 
+    def __post_init__(self) -> None:
+        if not self.what:
+            object.__setattr__(self, "what", f"task {self.key!r}")
+
 
 def _worker_main(conn: Connection, parent: int) -> None:
-    """A worker's life: run tasks from the pipe until it closes; beat while alive; leave with the parent."""
+    """A worker's life: run tasks from the pipe until it closes; beat while busy; leave with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
     sending = threading.Lock()
+    busy = threading.Event()  # idle workers stay silent: nobody reads their pipe between runs
 
     def send(message: tuple[Any, ...]) -> None:
         with sending:
@@ -76,32 +82,40 @@ def _worker_main(conn: Connection, parent: int) -> None:
             time.sleep(HEARTBEAT_SECONDS)
             if os.getppid() != parent:  # the main process is gone (even by SIGKILL): so are we
                 os._exit(0)
-            try:
-                send(("beat",))
-            except (OSError, ValueError):
-                os._exit(0)
+            if busy.is_set():
+                try:
+                    send(("beat",))
+                except (OSError, ValueError):
+                    os._exit(0)
 
     threading.Thread(target=beat, daemon=True, name="sandbox-heartbeat").start()
     while True:
         try:
-            message = conn.recv()
+            raw = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        if message is None:
-            return
-        task_id, function, args = message
+        busy.set()
+        task_id = None
         try:
-            reply: tuple[Any, ...] = ("done", task_id, function(*args))
-        except BaseException as exc:
-            reply = ("failed", task_id, f"{type(exc).__name__}: {exc}", traceback.format_exc())
-        try:
-            send(reply)
-        except (OSError, ValueError):
+            message = pickle.loads(raw)
+            if message is None:
+                return
+            task_id, function, args = message
+            send(("done", task_id, function(*args)))
+        except (EOFError, OSError):
             return
+        except BaseException as exc:  # a bug in the task, or a result that cannot be pickled: the caller decides
+            try:
+                send(("failed", task_id, f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            except (OSError, ValueError):
+                return
+        finally:
+            busy.clear()
 
 
 def _ready() -> None:
-    """The first task of every worker, so its imports happen before the first real one."""
+    """The first task of every worker: the simulation's imports, done before the first replication arrives."""
+    import sandbox.experiments  # noqa: F401 - imported for its side effect: numpy, simpy, pydantic, the engine
 
 
 @dataclass(eq=False)
@@ -109,8 +123,13 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
     last_heard: float
-    task: tuple[int, Task] | None = None  # (attempt id, task) while busy
+    task: tuple[int, Task] | None = None  # (attempt id, task) while it has one (the warm-up included)
     ready: bool = False  # False until the warm-up task returns
+
+    @property
+    def busy(self) -> bool:
+        """Running a caller's task (not just warming up)."""
+        return self.task is not None and self.task[1].key is not None
 
     def kill(self) -> None:
         with contextlib.suppress(OSError, ValueError):
@@ -132,7 +151,11 @@ def _describe_end(process: multiprocessing.process.BaseProcess) -> str:
 
 @dataclass(eq=False)
 class Pool:
-    """``size`` supervised worker processes, started at once and reused by every ``run`` on them."""
+    """``size`` supervised worker processes, started at once and reused by every ``run`` on them.
+
+    One run at a time: a second ``run`` (a new comparison superseding one being stopped, a sweep asked for
+    during a comparison) waits for the first to leave, polling its own ``should_stop`` meanwhile.
+    """
 
     size: int
     watchdog: float = WATCHDOG_SECONDS
@@ -142,31 +165,49 @@ class Pool:
         self._context = multiprocessing.get_context("spawn")  # fork is unsafe with threads and on macOS
         self._workers: list[_Worker] = []
         self._closed = threading.Event()
-        self._lock = threading.Lock()  # close() may come from another thread while run() supervises
+        self._lock = threading.Lock()  # guards _workers: close() may come from another thread
+        self._running = threading.Lock()  # held for the whole of a run
         self._ids = 0
-        for _ in range(self.size):
-            self._start_worker()
+        try:
+            for _ in range(self.size):
+                self._start_worker()
+        except BaseException:
+            self.close()
+            raise
 
     def _start_worker(self) -> None:
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(target=_worker_main, args=(theirs, os.getpid()), daemon=True,
                                         name="sandbox-worker")
-        process.start()
+        # Ctrl-C during the seconds a new interpreter imports would print a traceback from each: the child
+        # starts with SIGINT blocked (the mask is inherited) and ignores it once running.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         theirs.close()
         worker = _Worker(process, ours, time.monotonic())
         self._workers.append(worker)
-        self._send(worker, Task(None, _ready, ()))
+        self._send(worker, Task(None, _ready, (), "starting"))
 
     def _send(self, worker: _Worker, task: Task) -> None:
         self._ids += 1
         worker.task = (self._ids, task)
+        worker.last_heard = time.monotonic()
         with contextlib.suppress(OSError, ValueError):  # a dead worker is noticed by the supervisor's next look
             worker.conn.send((self._ids, task.function, task.args))
 
     def _retire(self, worker: _Worker) -> None:
         worker.kill()
+        worker.process.join(0.2)  # reaped, so no zombie holds its sentinel
         if worker in self._workers:
             self._workers.remove(worker)
+
+    def _top_up(self) -> None:
+        with self._lock:
+            while len(self._workers) < self.size and not self._closed.is_set():
+                self._start_worker()
 
     @property
     def pids(self) -> list[int]:
@@ -179,19 +220,28 @@ class Pool:
         """Run every task, calling ``on_result(key, value)`` as each finishes (in this thread).
 
         Raises RunCancelled when ``should_stop`` says so or the pool is closed, WorkerLost when one task
-        loses two workers, WorkerFailed when a task raises; busy workers are killed and replaced in every case.
+        loses two workers, WorkerFailed when a task raises; busy workers are then killed (their work is not
+        wanted), and replaced at the next run.
         """
-        queue = deque(tasks)
+        while not self._running.acquire(timeout=_POLL_SECONDS):
+            if self._closed.is_set() or should_stop():
+                raise RunCancelled
+        try:
+            self._run(deque(tasks), on_result, should_stop)
+        finally:
+            self._running.release()
+
+    def _run(self, queue: deque[Task], on_result: Callable[[Hashable, Any], None],
+             should_stop: Callable[[], bool]) -> None:
         losses: dict[Hashable, int] = {}
         finished = False
-        with self._lock:
-            for worker in self._workers:  # heartbeats piled up while nobody listened
-                worker.last_heard = time.monotonic()
+        self._top_up()
+        looked = time.monotonic()
         try:
             while True:
                 if self._closed.is_set() or should_stop():
                     raise RunCancelled
-                if not queue and not any(w.task is not None and w.task[1].key is not None for w in self._workers):
+                if not queue and not any(w.busy for w in self._workers):
                     break
                 with self._lock:
                     for worker in self._workers:
@@ -205,51 +255,62 @@ class Pool:
                     continue
                 for ready in ready_ones:
                     worker = conns[ready] if isinstance(ready, Connection) else sentinels[ready]  # type: ignore[index]
-                    if worker not in self._workers:
-                        continue
-                    if ready is worker.conn:
+                    if worker in self._workers:
                         self._receive(worker, on_result)
                 now = time.monotonic()
+                if now - looked > 4 * HEARTBEAT_SECONDS:
+                    # This loop was away (a slow on_result, the whole process stopped by Ctrl-Z): the silence
+                    # is ours, not the workers'.
+                    for worker in self._workers:
+                        worker.last_heard = now
+                looked = now
                 for worker in list(self._workers):
-                    if not worker.process.is_alive() or now - worker.last_heard > self.watchdog:
+                    if self._closed.is_set():
+                        raise RunCancelled
+                    # A worker still importing gets three watchdog periods: a loaded machine starts slowly.
+                    allowed = self.watchdog * (1 if worker.ready else 3)
+                    if not worker.process.is_alive() or (worker.task is not None
+                                                         and now - worker.last_heard > allowed):
+                        self._receive(worker, on_result)  # what it said before it went
                         self._lost(worker, queue, losses)
             finished = True
         finally:
             if not finished:
-                self._reset_busy()
+                self._drop_busy()
 
     def _receive(self, worker: _Worker, on_result: Callable[[Hashable, Any], None]) -> None:
         try:
             while worker.conn.poll():
                 message = worker.conn.recv()
                 worker.last_heard = time.monotonic()
-                if message[0] == "beat":
+                if message[0] == "beat" or worker.task is None:
                     continue
-                current, worker.task = worker.task, None
-                if current is None or current[0] != message[1]:
-                    continue  # the answer to a task given up on
-                task = current[1]
+                attempt, task = worker.task
+                if message[1] not in (attempt, None):  # None: the task could not even be unpickled
+                    continue
+                worker.task = None
                 if message[0] == "failed":
-                    raise WorkerFailed(f"{task.what or 'a task'} failed in a worker: {message[2]}", message[3])
+                    raise WorkerFailed(f"{task.what} failed in a worker: {message[2]}", message[3])
                 worker.ready = True
                 if task.key is not None:
                     on_result(task.key, message[2])
         except (EOFError, OSError):
-            pass  # it died: the liveness check below sees the exit code
+            pass  # it died: the liveness check sees the exit code
 
     def _lost(self, worker: _Worker, queue: deque[Task], losses: dict[Hashable, int]) -> None:
         alive = worker.process.is_alive()
-        worker.kill()
-        worker.process.join(1.0)
-        end = f"stopped answering for {self.watchdog:g} s and was killed" if alive else _describe_end(worker.process)
         task = worker.task[1] if worker.task is not None else None
         with self._lock:
             self._retire(worker)
-            if not self._closed.is_set():
-                self._start_worker()
+            if self._closed.is_set():
+                raise RunCancelled  # killed by close(), not lost
+            self._start_worker()
+        end = f"stopped answering for {self.watchdog:g} s and was killed" if alive else _describe_end(worker.process)
         if task is None or task.key is None:
-            state = "idle" if worker.ready else "starting"
-            self.incidents.append(f"a worker process (pid {worker.process.pid}) {end} while {state}; it was replaced")
+            self.incidents.append(f"a worker process (pid {worker.process.pid}) {end} while "
+                                  f"{'idle' if task is None else 'starting'}; it was replaced")
+            if task is not None and sum(1 for i in self.incidents[-3:] if "while starting" in i) == 3:
+                raise WorkerLost("three worker processes in a row ended while starting; the run stopped")
             return
         losses[task.key] = losses.get(task.key, 0) + 1
         if losses[task.key] > 1:
@@ -259,13 +320,11 @@ class Pool:
                               "it was run again on a new worker")
         queue.appendleft(task)
 
-    def _reset_busy(self) -> None:
-        """After a stopped or failed run: busy workers are killed (their work is not wanted) and replaced."""
+    def _drop_busy(self) -> None:
+        """After a stopped or failed run: busy workers are killed; the next run starts new ones."""
         with self._lock:
-            for worker in [w for w in self._workers if w.task is not None and w.task[1].key is not None]:
+            for worker in [w for w in self._workers if w.busy]:
                 self._retire(worker)
-                if not self._closed.is_set():
-                    self._start_worker()
 
     def close(self) -> None:
         """End every worker now: idle ones are told to leave, busy ones killed; waits at most about a second."""
@@ -273,7 +332,7 @@ class Pool:
         with self._lock:
             workers, self._workers = self._workers, []
         for worker in workers:
-            if worker.task is not None and worker.task[1].key is not None:
+            if worker.busy:
                 worker.kill()
             else:
                 try:
@@ -283,7 +342,9 @@ class Pool:
         deadline = time.monotonic() + 1.0
         for worker in workers:
             worker.process.join(max(0.0, deadline - time.monotonic()))
+        for worker in workers:
             if worker.process.is_alive():
                 worker.kill()
-                worker.process.join(0.2)
+        for worker in workers:
+            worker.process.join(0.2)
             worker.conn.close()

@@ -31,6 +31,7 @@ from sandbox.experiments import Comparison
 from sandbox.export import OutputError, partial_path, to_csv, to_json, write_atomic
 from sandbox.insights import explain
 from sandbox.metrics.kpis import HEADLINE, KPIS, markdown_kpis
+from sandbox.workers import WorkerFailed
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
                   pretty_exceptions_enable=False,
@@ -80,6 +81,8 @@ def _fail(exc: BaseException) -> None:
         err.print(f"[red]error:[/red] {printable(str(exc))}", highlight=False)
         raise typer.Exit(2)
     if _state["debug"]:
+        if isinstance(exc, WorkerFailed):  # the frames that matter are in the worker
+            err.print(exc.remote_traceback, markup=False, highlight=False)
         raise exc
     err.print(f"[red]error:[/red] {exc}" if isinstance(exc, SandboxError) else
               f"[red]internal error:[/red] {type(exc).__name__}: {exc}\nRerun with --debug for the traceback "
@@ -103,6 +106,9 @@ def _run_and_emit(start: Callable[[ProgressReporter], Comparison], fmt: Format, 
     try:
         with _terminate_as_interrupt() as terminated:
             comparison = start(progress)
+    except KeyboardInterrupt:  # before any replication ran (loading, starting workers): nothing to show
+        progress.close()
+        raise typer.Exit(143 if terminated else 130) from None
     except Exception as exc:
         progress.close()
         _fail(exc)

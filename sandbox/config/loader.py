@@ -283,7 +283,8 @@ def apply_override(doc: Document, path: Path_, value: Any, text: str, schema: ty
             if isinstance(node.get(key), dict) and not isinstance(value, dict) and sections_only:
                 example = dotted((*here, next(iter(node[key]), "key")))
                 hint = f"set one of its keys, e.g. {example}=…" if node[key] else None
-                if here[:2] == ("agents", "groups") and len(here) == 3 and isinstance(value, int | float):
+                if here[:2] == ("agents", "groups") and len(here) == 3 and isinstance(value, int | float) \
+                        and not isinstance(value, bool):
                     hint = (f"to staff it with {value} agents: --set staffing.headcount.{key}={value}; "
                             "every group at once: --set staffing.scale=1.2")
                 raise ConfigError([Problem(text, None, dotted(here), "is a section, not a single value", hint)])

@@ -171,12 +171,7 @@ class Centre:
             self._close_queues(now)
         serve_out = was_open and not is_open and self.closing == "serve"
         for index, target in counts.items():
-            team = self.teams[index]
-            already_leaving = set(team.leaving) if serve_out else ()
-            self._set_headcount(team, target, now)
-            if serve_out:
-                for agent in team.leaving:
-                    agent.serves_out = agent not in already_leaving
+            self._set_headcount(self.teams[index], target, now, serve_out)
 
     def _close_queues(self, now: float) -> None:
         for queue in self.queues:
@@ -187,7 +182,9 @@ class Centre:
                 else:
                     self._leave(contact, now, Outcome.TURNED_AWAY)
 
-    def _set_headcount(self, team: Team, target: int, now: float) -> None:
+    def _set_headcount(self, team: Team, target: int, now: float, serve_out: bool = False) -> None:
+        """Send agents home (busy ones after what they hold; with ``serve_out``, after the queue) or bring
+        them in."""
         while team.present - len(team.leaving) > target:
             agent = team.pick_to_send_home()
             if agent is None:
@@ -195,7 +192,7 @@ class Centre:
             if agent.load == 0:
                 self._dismiss(team, agent, now)
             else:  # finishes what they hold first
-                agent.leaving = True
+                agent.leaving, agent.serves_out = True, serve_out
                 team.leaving[agent] = None
         while team.present - len(team.leaving) < target:
             if team.leaving:  # keep someone who was about to leave rather than bring in a new agent

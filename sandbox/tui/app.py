@@ -415,9 +415,14 @@ class SandboxApp(App[None]):
                 self._render_timer = None
             self.running = False
             elapsed = self.clock() - self.started
-            what = "cancelled after" if message.comparison.cancelled else "done:"
+            c = message.comparison
+            what = "stopped after" if c.failure else "cancelled after" if c.cancelled else "done:"
             self._status(f"{what} {done} replications in {elapsed:.1f} s · "
-                         f"{message.comparison.complete_replications()} complete per policy")
+                         f"{c.complete_replications()} complete per policy")
+            if c.failure:
+                self.notify(c.failure, title="The run stopped", severity="error", timeout=15)
+            for incident in c.incidents:  # lost workers: the numbers are whole, but say what happened
+                self.notify(incident, severity="warning", timeout=10)
             self._render_all()
             self._show_stale()
         elif self.clock() - self._last_render >= RENDER_EVERY:
@@ -625,7 +630,9 @@ class SandboxApp(App[None]):
         except Exception as exc:  # shown, never a crash
             self.post_message(SweepFailed(exc))
             return
-        if not stop.is_set():
+        if result.failure:  # a worker lost twice: part of a sweep is not a sweep
+            self.post_message(SweepFailed(RuntimeError(result.failure)))
+        elif not stop.is_set():
             self.post_message(SweepFinished(label, _without_share(policy), result))
 
     def on_sweep_finished(self, message: SweepFinished) -> None:

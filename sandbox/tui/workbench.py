@@ -405,7 +405,7 @@ class Workbench:
         doc = Document(copy.deepcopy(self.scenario_data), self.scenario_ref)
         try:
             for path, (value, where) in edits.items():
-                apply_override(doc, path, value, where)
+                apply_override(doc, path, value, where, Scenario)
         except ConfigError as exc:
             return exc.problems
         model, problems = validate_document(doc, Scenario)
@@ -422,7 +422,7 @@ class Workbench:
         doc = Document(copy.deepcopy(entry.data), str(entry.path))
         try:
             for path, (value, where) in edits.items():
-                apply_override(doc, path, value, where)
+                apply_override(doc, path, value, where, Policy)
         except ConfigError as exc:
             return exc.problems
         model, problems = validate_document(doc, Policy)

@@ -63,6 +63,20 @@ def test_list_flags_a_broken_file_and_a_default_compare_leaves_it_out(cli: Invok
     named = cli("compare", "-p", "broken", "-n", "1")  # asked for by name: its problems stop the run
     assert named.exit_code == 2
     assert "automation.share" in named.stderr
+    as_baseline = cli("compare", "-b", "broken", "-n", "1")  # as the baseline: its own problem, not "no such"
+    assert as_baseline.exit_code == 2
+    assert "broken.yaml:2" in as_baseline.stderr
+
+
+def test_a_valid_policy_that_does_not_fit_the_scenario_is_not_left_out_quietly(
+        cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "mine.yaml").write_text("name: mine\nautomation: {share: 0.5, bypass_intents: [nope]}\n")
+    monkeypatch.chdir(tmp_path)
+    result = cli("compare", "-n", "1", "--days", "1")
+    assert result.exit_code == 2
+    assert "mine.yaml" in result.stderr
+    assert "nope" in result.stderr
 
 
 def test_kpis(cli: Invoke) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from sandbox import api
 from sandbox.errors import RunCancelled
-from sandbox.workers import Pool, Task, WorkerLost
+from sandbox.workers import Pool, Task, WorkerFailed, WorkerLost
 
 from .conftest import Outcome, assert_clean, start_cli
 
@@ -91,8 +91,52 @@ def test_cancelling_kills_busy_workers_and_keeps_idle_ones(pool: Pool):
                  should_stop=lambda: time.monotonic() - started > 0.5)
     assert time.monotonic() - started < 2
     after = set(pool.pids)
-    assert len(after) == 2
-    assert len(after & before) == 1
+    assert len(after) == 1  # the busy one was killed, the idle one kept
+    assert after < before
+    results: dict = {}
+    pool.run([Task(i, pow, (i, 2)) for i in range(4)], results.__setitem__)  # the next run tops the pool up
+    assert results == {i: i * i for i in range(4)}
+    assert len(pool.pids) == 2
+
+
+def test_runs_on_one_pool_take_turns_and_keep_their_own_results(pool: Pool):
+    """A second run (a sweep asked for during a comparison) waits for the first instead of mixing with it."""
+    first: dict = {}
+    second: dict = {}
+    running = threading.Thread(target=pool.run, args=([Task(("a", i), time.sleep, (0.2,)) for i in range(6)],
+                                                      first.__setitem__), daemon=True)
+    running.start()
+    time.sleep(0.1)
+    pool.run([Task(("b", i), pow, (i, 3)) for i in range(4)], second.__setitem__)
+    running.join(10)
+    assert set(first) == {("a", i) for i in range(6)}
+    assert second == {("b", i): i ** 3 for i in range(4)}
+    assert pool.incidents == []
+
+
+def test_a_slow_caller_is_not_taken_for_a_stopped_worker(pool: Pool):
+    """The watchdog measures the workers' silence, not the supervisor's: a callback that blocks for longer
+    than the watchdog (a terminal paused with Ctrl-S) kills nobody."""
+    results: dict = {}
+
+    def slow(key, value):
+        results[key] = value
+        if key == 0:
+            time.sleep(4)  # longer than the fixture's 3 s watchdog
+
+    pool.run([Task(i, time.sleep, (0.5,)) for i in range(4)], slow)
+    assert set(results) == set(range(4))
+    assert pool.incidents == []
+
+
+def _unpicklable() -> object:
+    return lambda: None  # a lambda cannot be pickled back to the parent
+
+
+def test_a_result_that_cannot_be_sent_back_is_a_failure_not_a_lost_worker(pool: Pool):
+    with pytest.raises(WorkerFailed, match=r"the bad task failed in a worker: (Pickling|Attribute)Error"):
+        pool.run([Task("bad", _unpicklable, (), "the bad task")], lambda key, value: None)
+    assert pool.incidents == []
 
 
 def test_close_ends_busy_workers_at_once():
