@@ -22,7 +22,8 @@ from sandbox import __version__, catalog, provenance
 from sandbox.config.policy import Policy
 from sandbox.errors import SandboxError, printable
 from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
+from sandbox.metrics.kpis import HEADLINE, KPIS
+from sandbox.presentation import format_half_width, format_value
 
 
 def _clean(value: Any) -> Any:

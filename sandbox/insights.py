@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import format_value
+from sandbox.presentation import format_value
 
 FRUSTRATED_SHARE = 0.25  # an intent where a quarter or more of customers leave frustrated is worth naming
 

@@ -30,7 +30,8 @@ from sandbox.errors import ConfigError, SandboxError, printable
 from sandbox.experiments import Comparison
 from sandbox.export import OutputError, partial_path, to_csv, to_json, write_atomic
 from sandbox.insights import explain
-from sandbox.metrics.kpis import HEADLINE, KPIS, markdown_kpis
+from sandbox.metrics.kpis import HEADLINE, KPIS
+from sandbox.presentation import markdown_kpis
 from sandbox.workers import WorkerFailed
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",

@@ -15,7 +15,8 @@ from rich.text import Text
 from sandbox.config.limits import MAX_PROBLEMS_SHOWN
 from sandbox.errors import Problem, printable
 from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS, TONE_STYLE, format_difference, format_half_width, format_value
+from sandbox.metrics.kpis import HEADLINE, KPIS
+from sandbox.presentation import TONE_STYLE, format_difference, format_half_width, format_value
 
 PROGRESS_DELAY = 1.0  # seconds: quicker runs never flash a progress bar
 

@@ -18,7 +18,8 @@ from textual_plotext import PlotextPlot
 
 from sandbox.errors import Problem
 from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS, TONE_STYLE, format_difference, format_half_width, format_value
+from sandbox.metrics.kpis import HEADLINE, KPIS
+from sandbox.presentation import TONE_STYLE, format_difference, format_half_width, format_value
 from sandbox.tui.workbench import Knob
 
 # What a strategist reads first comes first, so it is on screen without scrolling even at 80x24; then the rest

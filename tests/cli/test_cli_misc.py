@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from sandbox import __version__, api, experiments
-from sandbox.metrics.kpis import KPIS, markdown_kpis
+from sandbox.metrics.kpis import KPIS
+from sandbox.presentation import markdown_kpis
 
 from .conftest import Invoke
 from .helpers import QUICK, without_wall_time

@@ -1,4 +1,4 @@
-"""sandbox.metrics.kpis: how KPI values and interval half-widths are written for people, by unit."""
+"""sandbox.presentation: how KPI values and interval half-widths are written for people, by unit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from sandbox.metrics.kpis import HEADLINE, KPIS, format_half_width, format_value
+from sandbox.metrics.kpis import HEADLINE, KPIS
+from sandbox.presentation import format_half_width, format_value
 
 # one KPI of each unit
 SHARE, SECONDS, MINUTES, MONEY, COUNT, INDEX = ("csat", "asa_served", "resolution_time_mean", "total_cost",
@@ -105,7 +106,7 @@ def _diff(mean: float, half: float, n: int):
 ])
 def test_a_change_reads_as_its_significance_and_direction(kpi: str, mean: float, half: float, n: int, text: str,
                                                          tone: str) -> None:
-    from sandbox.metrics.kpis import format_difference
+    from sandbox.presentation import format_difference
     assert format_difference(kpi, _diff(mean, half, n)) == (text, tone)
 
 
