@@ -119,16 +119,24 @@ def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[Po
     to_scenario, to_policy, problems = split_overrides(overrides)
     if days is not None:
         to_scenario.append((("horizon", "days"), days, f"--days {days}"))
-    docs: list[Document | None] = []
     skipped: list[Problem] = []
-    unreadable: list[int] = []  # positions in docs of policy files left out
+
+    def left_out(found: list[Problem]) -> bool:
+        """A policy file broken in itself, not by a --set (which would break every policy alike), that
+        nobody asked for: it is left out of a default comparison instead of blocking it."""
+        if by_default and found and all(p.file and not p.file.startswith("--") for p in found):
+            skipped.extend(found)
+            return True
+        return False
+
+    docs: list[Document | None] = []
+    unreadable: set[int] = set()  # positions in docs of policy files left out before they could be read
     for ref, kind, ovr in [(scenario, "simulations", to_scenario)] + [(p, "policies", to_policy) for p in policies]:
         try:
             docs.append(_document(ref, kind, ovr, cwd))  # type: ignore[arg-type]
         except ConfigError as exc:
-            if by_default and kind == "policies" and not any(p.file and p.file.startswith("--") for p in exc.problems):
-                skipped += exc.problems  # a broken file nobody asked for (not a --set that fails everywhere)
-                unreadable.append(len(docs))
+            if kind == "policies" and left_out(exc.problems):
+                unreadable.add(len(docs))
             else:
                 problems += exc.problems
             docs.append(None)
@@ -146,13 +154,11 @@ def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[Po
             model, found = _validate_as(doc, Policy)
             if model is not None and scenario_model is not None:
                 misfit = cross_check(scenario_model, model, doc)  # a valid file that does not fit this scenario
-        # Left out: a file broken in itself (not by a --set, which would break every policy alike).
-        if by_default and found and doc is not None and all(p.file == doc.file for p in found):
-            skipped += found
-        else:
-            problems += found + misfit
-            policy_models.append(model)
-            kept.append(ref)
+            if left_out(found):
+                continue
+        problems += found + misfit
+        policy_models.append(model)
+        kept.append(ref)
     if problems:
         raise ConfigError(problems)
     assert scenario_model is not None

@@ -75,17 +75,14 @@ def _repeated_information(v: _View, base: _View) -> Insight | None:
                                            f"{again} on repeat contacts" if again > 0 else "") if part)
     text = (f"{v.label}: customers had to repeat what they had already said {repeats:.0f} times a run "
             f"({100 * repeats / offered:.0f} per 100 contacts): {where}; each repeat lengthens the handling and "
-            f"adds frustration. CSAT {format_value('csat', v.kpi('csat'))}{_against(v, base, 'csat')}.")
+            f"adds frustration. CSAT {format_value('csat', v.kpi('csat'))}"
+            f"{_against(v, base, format_value('csat', base.kpi('csat')))}.")
     return Insight(v.label, "repeated_information", repeats / offered, text)
 
 
-def _against(v: _View, base: _View, kpi: str, intent: str | None = None, field: str = "") -> str:
-    """' against X for the baseline', or nothing when v is the baseline (it is not compared with itself)."""
-    if v.p == base.p:
-        return ""
-    value = base.intent(intent, field) if intent is not None else base.kpi(kpi)
-    shown = _pct(value) if intent is not None else format_value(kpi, value)
-    return f" against {shown} with {base.label}"
+def _against(v: _View, base: _View, shown: str) -> str:
+    """' against X with the baseline', or nothing when v is the baseline (it is not compared with itself)."""
+    return "" if v.p == base.p else f" against {shown} with {base.label}"
 
 
 def _emotional_intents(v: _View, base: _View) -> Insight | None:
@@ -99,7 +96,7 @@ def _emotional_intents(v: _View, base: _View) -> Insight | None:
         return None
     handled, offered = v.intent(worst, "bot_handled"), v.intent(worst, "offered")
     text = (f"{v.label}: {_pct(worst_share)} of {worst} customers leave frustrated (F ≥ 0.7)"
-            f"{_against(v, base, '', worst, 'left_frustrated')}. The bot handles {handled:.0f} of the "
+            f"{_against(v, base, _pct(base.intent(worst, 'left_frustrated')))}. The bot handles {handled:.0f} of the "
             f"{offered:.0f} {worst} contacts a run and resolves {_pct(v.intent(worst, 'bot_resolution_rate'))} "
             "of those; the rest reach a person upset, or leave.")
     weight = worst_share * v.intent(worst, "offered") / v.kpi("offered")
@@ -136,7 +133,7 @@ def _understaffed(v: _View, base: _View) -> Insight | None:
         return None
     hours = "" if v.p == base.p else f" ({base.kpi('agent_hours'):.0f} with {base.label})"
     text = (f"{v.label}: {_pct(v.kpi('queue_abandonment_rate'))} of contacts that reach the queue give up "
-            f"waiting{_against(v, base, 'queue_abandonment_rate')}; answered ones wait "
+            f"waiting{_against(v, base, _pct(base.kpi('queue_abandonment_rate')))}; answered ones wait "
             f"{format_value('asa_served', v.kpi('asa_served'))} on average and agents are "
             f"{_pct(occupancy)} busy with {v.kpi('agent_hours'):.0f} agent hours{hours}. The queue gets "
             f"{v.kpi('escalated'):.0f} escalations a run on top of direct contacts.")

@@ -168,6 +168,7 @@ class Pool:
         self._lock = threading.Lock()  # guards _workers: close() may come from another thread
         self._running = threading.Lock()  # held for the whole of a run
         self._ids = 0
+        self._failed_starts = 0  # workers lost in a row before they were ready
         try:
             for _ in range(self.size):
                 self._start_worker()
@@ -309,9 +310,11 @@ class Pool:
         if task is None or task.key is None:
             self.incidents.append(f"a worker process (pid {worker.process.pid}) {end} while "
                                   f"{'idle' if task is None else 'starting'}; it was replaced")
-            if task is not None and sum(1 for i in self.incidents[-3:] if "while starting" in i) == 3:
+            self._failed_starts = self._failed_starts + 1 if task is not None else 0
+            if self._failed_starts >= 3:
                 raise WorkerLost("three worker processes in a row ended while starting; the run stopped")
             return
+        self._failed_starts = 0
         losses[task.key] = losses.get(task.key, 0) + 1
         if losses[task.key] > 1:
             raise WorkerLost(f"a worker process (pid {worker.process.pid}) {end} while running {task.what}, "
