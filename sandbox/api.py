@@ -30,9 +30,8 @@ from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
 from sandbox.engine.run import Observer
 from sandbox.errors import ConfigError, Problem, printable
-from sandbox.experiments import Comparison
+from sandbox.experiments import Comparison, Executor, Pool
 from sandbox.experiments import compare as _compare
-from sandbox.workers import Pool
 
 ScenarioRef = str | Path | Scenario | dict[str, Any]
 PolicyRef = str | Path | Policy | dict[str, Any]
@@ -261,14 +260,17 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
             days: int | None = None, overrides: Iterable[str] = (), workers: int | None = None,
             on_result: Callable[[Comparison], None] | None = None,
             should_stop: Callable[[], bool] = lambda: False, observer: Observer | None = None,
-            labels: Sequence[str] | None = None, pool: Pool | None = None) -> Comparison:
+            labels: Sequence[str] | None = None, pool: Pool | None = None,
+            executor: Executor | None = None) -> Comparison:
     """Run every policy on the same seeds and compare them with a baseline (default: the first policy).
 
     ``on_result`` is called with the growing Comparison after each finished replication; ``should_stop``
     is polled between replications; Ctrl-C or a stop returns what finished, marked ``cancelled``.
     ``labels`` names the policies (default: file stems, or names of policies given as models). A ``pool``
-    (``Pool(workers)``, started once, reused) runs the replications in its worker processes.
+    (``Pool(workers)``, started once, reused) runs the replications in its worker processes; any other
+    ``executor`` (sandbox.experiments.Executor) may be given instead.
     """
+    overrides = list(overrides)
     loaded = load(scenario, policies, overrides, days)
     if not loaded.policies:
         raise ConfigError(loaded.skipped or [Problem(None, None, "", "no policies to compare",
@@ -279,8 +281,10 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
         if left_out:
             raise ConfigError(left_out)  # the baseline asked for is a file with problems: say which
     base = _baseline_index(baseline, names)
-    comparison = _compare(loaded.scenario, loaded.policies, names, base, seed, replications, workers,
-                          on_result, should_stop, observer, pool)
+    comparison = _compare(loaded.scenario, loaded.policies, names, baseline=base, seed=seed,
+                          replications=replications, workers=workers, executor=executor, on_result=on_result,
+                          should_stop=should_stop, observer=observer, pool=pool,
+                          overrides=overrides + ([f"horizon.days={days}"] if days is not None else []))
     by_file: dict[str | None, list[Problem]] = {}
     for problem in loaded.skipped:
         by_file.setdefault(problem.file, []).append(problem)
@@ -321,7 +325,8 @@ def sweep_automation(scenario: ScenarioRef, policy: PolicyRef, shares: Sequence[
     variants = [base.model_copy(update={"automation": base.automation.model_copy(update={"share": float(s)})})
                 for s in shares]
     labels = [f"{round(100 * s)}%" for s in shares]
-    return _compare(loaded.scenario, variants, labels, 0, seed, replications, 1, None, should_stop, pool=pool)
+    return _compare(loaded.scenario, variants, labels, seed=seed, replications=replications, workers=1,
+                    should_stop=should_stop, pool=pool, overrides=list(overrides))
 
 
 def reproduce(path: str | Path, workers: int | None = None,

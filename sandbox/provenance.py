@@ -43,6 +43,7 @@ def record(comparison: Comparison) -> dict[str, Any]:
         "tool": "support-sandbox", "version": __version__, "created": comparison.created,
         "seed": comparison.seed, "replications": comparison.replications,
         "complete_replications": comparison.complete_replications(), "baseline": comparison.labels[comparison.baseline],
+        "overrides": list(comparison.overrides),  # informative: the YAML below already has them applied
     }
     if comparison.scenario_model is not None:
         text = model_yaml(comparison.scenario_model)

@@ -32,7 +32,6 @@ from sandbox.export import OutputError, partial_path, to_csv, to_json, write_ato
 from sandbox.insights import explain
 from sandbox.metrics.kpis import HEADLINE, KPIS
 from sandbox.presentation import markdown_kpis
-from sandbox.workers import WorkerFailed
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
                   pretty_exceptions_enable=False,
@@ -82,8 +81,6 @@ def _fail(exc: BaseException) -> None:
         err.print(f"[red]error:[/red] {printable(str(exc))}", highlight=False)
         raise typer.Exit(2)
     if _state["debug"]:
-        if isinstance(exc, WorkerFailed):  # the frames that matter are in the worker
-            err.print(exc.remote_traceback, markup=False, highlight=False)
         raise exc
     err.print(f"[red]error:[/red] {exc}" if isinstance(exc, SandboxError) else
               f"[red]internal error:[/red] {type(exc).__name__}: {exc}\nRerun with --debug for the traceback "
@@ -134,6 +131,14 @@ def _report_end(comparison: Comparison, terminated: list[bool]) -> None:
     for incident in comparison.incidents:
         err.print(f"[yellow]warning:[/yellow] {escape(printable(incident))}", highlight=False, soft_wrap=True)
     finished = f"showing the {comparison.complete_replications()} complete replications that finished."
+    for error in comparison.errors:  # a bug in the model, met by one replication: the others still ran
+        if _state["debug"] and error.traceback:
+            err.print(error.traceback, markup=False, highlight=False)
+        err.print(f"[red]error:[/red] {escape(printable(error.error or ''))}", highlight=False, soft_wrap=True)
+    if comparison.errors:
+        err.print(f"{len(comparison.errors)} replication{'s' if len(comparison.errors) > 1 else ''} failed; "
+                  f"{finished} Rerun with --debug for the traceback and report it.", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     if comparison.failure:
         err.print(f"[red]error:[/red] {escape(printable(comparison.failure))}; {finished}", highlight=False,
                   soft_wrap=True)

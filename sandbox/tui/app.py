@@ -421,6 +421,8 @@ class SandboxApp(App[None]):
                          f"{c.complete_replications()} complete per policy")
             if c.failure:
                 self.notify(c.failure, title="The run stopped", severity="error", timeout=15)
+            for error in c.errors[:3]:  # a bug met by a replication: the others ran; say which and why
+                self.notify(error.error or "", title="A replication failed", severity="error", timeout=15)
             for incident in c.incidents:  # lost workers: the numbers are whole, but say what happened
                 self.notify(incident, severity="warning", timeout=10)
             self._render_all()
@@ -630,8 +632,8 @@ class SandboxApp(App[None]):
         except Exception as exc:  # shown, never a crash
             self.post_message(SweepFailed(exc))
             return
-        if result.failure:  # a worker lost twice: part of a sweep is not a sweep
-            self.post_message(SweepFailed(RuntimeError(result.failure)))
+        if result.failure or result.errors:  # part of a sweep is not a sweep
+            self.post_message(SweepFailed(RuntimeError(result.failure or result.errors[0].error)))
         elif not stop.is_set():
             self.post_message(SweepFinished(label, _without_share(policy), result))
 

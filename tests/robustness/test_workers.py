@@ -19,7 +19,7 @@ import pytest
 
 from sandbox import api
 from sandbox.errors import RunCancelled
-from sandbox.workers import Pool, Task, WorkerFailed, WorkerLost
+from sandbox.experiments.pool import Pool, Task, WorkerFailed, WorkerLost
 
 from .conftest import Outcome, assert_clean, start_cli
 

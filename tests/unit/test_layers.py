@@ -20,7 +20,7 @@ LAYERS = (  # (module prefix, layer), most specific first
     ("sandbox.model", 2),
     ("sandbox.metrics", 3),
     ("sandbox.engine", 4),
-    ("sandbox.workers", 5), ("sandbox.provenance", 5), ("sandbox.experiments", 5),
+    ("sandbox.provenance", 5), ("sandbox.experiments", 5),
     ("sandbox.export", 6), ("sandbox.insights", 6), ("sandbox.presentation", 6),
     ("sandbox.api", 7),
     ("sandbox.cli", 8), ("sandbox.tui", 8), ("sandbox.__main__", 8),

@@ -7,8 +7,9 @@ what the executor cannot: one killed worker breaks an executor and discards ever
 
 - keeps every finished result (the caller stores them as they arrive),
 - runs a lost worker's task again once, on a fresh worker, and reports the loss (``Pool.incidents``),
-- gives up with ``WorkerLost`` if the same task loses a second worker, so a task that kills its process
-  (out of memory, say) cannot loop,
+- gives up on a task that loses a second worker, so a task that kills its process (out of memory, say)
+  cannot loop: with an ``on_failure`` callback that task is reported and the run goes on, without one the
+  run stops with ``WorkerLost``,
 - kills a worker whose heartbeat stops for ``watchdog`` seconds (a stopped or wedged process) and treats it
   as lost,
 - kills busy workers when a run is cancelled (a replication can take minutes and gigabytes; finishing it
@@ -169,6 +170,7 @@ class Pool:
         self._running = threading.Lock()  # held for the whole of a run
         self._ids = 0
         self._failed_starts = 0  # workers lost in a row before they were ready
+        self._on_failure: Callable[[Hashable, str, str], None] | None = None  # the current run's
         try:
             for _ in range(self.size):
                 self._start_worker()
@@ -217,20 +219,29 @@ class Pool:
             return [w.process.pid for w in self._workers if w.process.pid is not None]
 
     def run(self, tasks: Iterable[Task], on_result: Callable[[Hashable, Any], None],
-            should_stop: Callable[[], bool] = lambda: False) -> None:
+            should_stop: Callable[[], bool] = lambda: False,
+            on_failure: Callable[[Hashable, str, str], None] | None = None) -> None:
         """Run every task, calling ``on_result(key, value)`` as each finishes (in this thread).
 
-        Raises RunCancelled when ``should_stop`` says so or the pool is closed, WorkerLost when one task
-        loses two workers, WorkerFailed when a task raises; busy workers are then killed (their work is not
-        wanted), and replaced at the next run.
+        A task that raises, or loses two workers, is passed to ``on_failure(key, message, traceback)`` and
+        the others go on; without ``on_failure`` it stops the run with WorkerFailed or WorkerLost. Raises
+        RunCancelled when ``should_stop`` says so or the pool is closed. Busy workers of a run that stops
+        early are killed (their work is not wanted), and replaced at the next run.
         """
         while not self._running.acquire(timeout=_POLL_SECONDS):
             if self._closed.is_set() or should_stop():
                 raise RunCancelled
+        self._on_failure = on_failure
         try:
             self._run(deque(tasks), on_result, should_stop)
         finally:
+            self._on_failure = None
             self._running.release()
+
+    def _failed(self, task: Task, message: str, remote_traceback: str, error: type[Exception]) -> None:
+        if self._on_failure is None:
+            raise (WorkerFailed(message, remote_traceback) if error is WorkerFailed else WorkerLost(message))
+        self._on_failure(task.key, message, remote_traceback)
 
     def _run(self, queue: deque[Task], on_result: Callable[[Hashable, Any], None],
              should_stop: Callable[[], bool]) -> None:
@@ -290,9 +301,10 @@ class Pool:
                 if message[1] not in (attempt, None):  # None: the task could not even be unpickled
                     continue
                 worker.task = None
+                worker.ready = True  # a task that raised leaves its worker alive and ready for the next
                 if message[0] == "failed":
-                    raise WorkerFailed(f"{task.what} failed in a worker: {message[2]}", message[3])
-                worker.ready = True
+                    self._failed(task, f"{task.what} failed in a worker: {message[2]}", message[3], WorkerFailed)
+                    continue
                 if task.key is not None:
                     on_result(task.key, message[2])
         except (EOFError, OSError):
@@ -317,8 +329,10 @@ class Pool:
         self._failed_starts = 0
         losses[task.key] = losses.get(task.key, 0) + 1
         if losses[task.key] > 1:
-            raise WorkerLost(f"a worker process (pid {worker.process.pid}) {end} while running {task.what}, "
-                             "the second worker lost on it; the run stopped there")
+            self._failed(task, f"a worker process (pid {worker.process.pid}) {end} while running {task.what}, "
+                         "the second worker lost on it" + ("; the run stopped there" if self._on_failure is None
+                                                            else ""), "", WorkerLost)
+            return
         self.incidents.append(f"a worker process (pid {worker.process.pid}) {end} while running {task.what}; "
                               "it was run again on a new worker")
         queue.appendleft(task)

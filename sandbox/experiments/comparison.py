@@ -14,7 +14,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -24,12 +24,13 @@ import numpy as np
 from sandbox import provenance
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
-from sandbox.engine.plan import Plan, compile_plan
-from sandbox.engine.run import Observer, RunResult, simulate
+from sandbox.engine.run import Observer, RunResult
 from sandbox.errors import RunCancelled
+from sandbox.experiments.executors import Executor, PoolExecutor, SerialExecutor
+from sandbox.experiments.pool import Pool, WorkerLost
+from sandbox.experiments.tasks import RunTask, TaskResult
 from sandbox.metrics.kpis import KPIS
 from sandbox.metrics.stats import Difference, Estimate, estimate, paired
-from sandbox.workers import Pool, Task, WorkerLost
 
 # Below this much expected work, starting worker processes costs more than it saves.
 PARALLEL_MIN_CONTACTS = 400_000
@@ -55,24 +56,37 @@ class Comparison:
     created: str = ""
     incidents: list[str] = field(default_factory=list)  # in words: policy files left out, worker processes lost
     failure: str = ""  # why the run stopped before the end when nobody stopped it (cancelled is then True)
+    errors: list[TaskResult] = field(default_factory=list)  # replications that raised, in the order they did
+    overrides: list[str] = field(default_factory=list)  # the --set texts the inputs were loaded with
 
     def snapshot(self) -> Comparison:
         """A copy whose result lists no longer change (for handing to another thread)."""
-        return dataclasses.replace(self, results=[list(runs) for runs in self.results])
+        return dataclasses.replace(self, results=[list(runs) for runs in self.results], errors=list(self.errors),
+                                   incidents=list(self.incidents))
 
     def finished(self, policy: int) -> list[RunResult]:
         return [r for r in self.results[policy] if r is not None]
 
+    def _counted(self) -> list[int]:
+        """The policies whose replications must all finish for one to count: all but a policy that failed in
+        every replication (its column stays empty; it must not empty the others' too)."""
+        failed = [0] * len(self.labels)
+        for error in self.errors:
+            failed[cast(tuple[int, int], error.task.key)[0]] += 1
+        return [p for p in range(len(self.labels)) if failed[p] < self.replications]
+
     def complete_replications(self) -> int:
         """Replications finished for every policy (the ones paired differences use)."""
-        return sum(all(self.results[p][r] is not None for p in range(len(self.labels)))
+        counted = self._counted()
+        return sum(bool(counted) and all(self.results[p][r] is not None for p in counted)
                    for r in range(self.replications))
 
     def keep_complete(self) -> None:
-        """After a stop: only replications every policy finished, so that every view (means, paired changes,
-        per intent, the Why) is computed over the same customers and the numbers agree with each other."""
+        """After a stop or an error: only replications every policy finished, so that every view (means,
+        paired changes, per intent, the Why) is computed over the same customers and the numbers agree."""
+        counted = self._counted()
         for r in range(self.replications):
-            if not all(self.results[p][r] is not None for p in range(len(self.labels))):
+            if not all(self.results[p][r] is not None for p in counted):
                 for runs in self.results:
                     runs[r] = None
 
@@ -109,6 +123,11 @@ class Comparison:
             "baseline": self.labels[self.baseline], "cancelled": self.cancelled,
             "complete_replications": self.complete_replications(), "wall_seconds": self.wall_seconds,
             "incidents": self.incidents, "failure": self.failure or None, "provenance": provenance.record(self),
+            "errors": [{"policy": self.labels[cast(tuple[int, int], e.task.key)[0]],
+                        "replication": e.task.replication, "seed": e.task.seed, "error": e.error} for e in self.errors],
+            "runs": [{"policy": label, "replication": run.replication, "seed": run.seed,
+                      "wall_seconds": run.wall_seconds} for label, runs in zip(self.labels, self.results, strict=True)
+                     for run in runs if run is not None],
             "policies": {},
         }
         for p, label in enumerate(self.labels):
@@ -125,21 +144,7 @@ class Comparison:
         return out
 
 
-# --- executors ------------------------------------------------------------------------------------------
-
-_worker_plans: dict[str, Plan] = {}
-
-
-def _run_task(scenario: Scenario, policy: Policy, replication: int, seed: int) -> RunResult:
-    """One replication in a worker process; compiled plans are cached per process by their inputs."""
-    key = scenario.model_dump_json() + policy.model_dump_json()
-    plan = _worker_plans.get(key)
-    if plan is None:
-        if len(_worker_plans) > 64:  # edits in a long TUI session would otherwise pile up
-            _worker_plans.clear()
-        plan = _worker_plans[key] = compile_plan(scenario, policy)
-    return simulate(plan, seed, replication)
-
+# --- running ----------------------------------------------------------------------------------------------
 
 def default_workers(scenario: Scenario, runs: int) -> int:
     """Serial for small jobs; one process per core when the expected work outweighs process start-up."""
@@ -155,75 +160,61 @@ def useful_workers(asked: int, jobs: int) -> int:
     return max(1, min(asked, jobs, 2 * (os.cpu_count() or 1)))
 
 
-def execute(scenario: Scenario, policies: list[Policy], seed: int, replications: int, workers: int,
-            on_result: Callable[[int, int, RunResult], None], should_stop: Callable[[], bool] = lambda: False,
-            observer: Observer | None = None, pool: Pool | None = None,
-            incidents: list[str] | None = None) -> None:
-    """Run every (policy, replication) job; report each result as it finishes; raise RunCancelled if stopped.
-
-    Serial in this process when ``workers`` is 1 and no ``pool`` is given (``observer`` then receives
-    within-run progress and may raise RunCancelled to stop mid-run); otherwise on the pool's processes, or
-    on a pool made for this call. Lost workers are described in ``incidents``.
-    """
-    jobs = [(p, r) for r in range(replications) for p in range(len(policies))]
-    workers = useful_workers(workers, len(jobs))
-    if workers <= 1 and pool is None:
-        plans = [compile_plan(scenario, policy) for policy in policies]
-        for p, r in jobs:
-            if should_stop():
-                raise RunCancelled
-            on_result(p, r, simulate(plans[p], seed, r, observer))
-        return
-    own = pool is None
-    used = Pool(workers) if pool is None else pool
-    seen = len(used.incidents)
-    tasks = [Task((p, r), _run_task, (scenario, policies[p], r, seed),
-                  f"replication {r + 1} of {policies[p].name}") for p, r in jobs]
-    try:
-        def done(key: Hashable, result: RunResult) -> None:
-            p, r = cast(tuple[int, int], key)
-            on_result(p, r, result)
-
-        used.run(tasks, done, should_stop)
-    finally:
-        if incidents is not None:
-            incidents.extend(used.incidents[seen:])
-        if own:
-            used.close()
+def executor_for(workers: int, jobs: int, observer: Observer | None = None, pool: Pool | None = None) -> Executor:
+    """The warm ``pool`` if given; else serial in this process for one worker (``observer`` then sees
+    within-run progress), or a pool started for the run."""
+    if pool is not None:
+        return PoolExecutor(pool=pool)
+    n = useful_workers(workers, jobs)
+    return SerialExecutor(observer) if n <= 1 else PoolExecutor(n)
 
 
-def compare(scenario: Scenario, policies: list[Policy], labels: list[str], baseline: int = 0, seed: int = 0,
-            replications: int | None = None, workers: int | None = None,
+def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, baseline: int = 0, seed: int = 0,
+            replications: int | None = None, workers: int | None = None, executor: Executor | None = None,
             on_result: Callable[[Comparison], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
-            observer: Observer | None = None, pool: Pool | None = None) -> Comparison:
+            observer: Observer | None = None, pool: Pool | None = None, overrides: Sequence[str] = ()) -> Comparison:
     """Replicate every policy on common random numbers; Ctrl-C or a stop keeps what finished.
 
-    ``on_result`` gets the comparison once before the first run and again after every finished run.
+    ``on_result`` gets the comparison once before the first run and again after every finished run. Runs on
+    ``executor`` if given, else on one chosen from ``workers``/``pool`` (see ``executor_for``). A replication
+    that fails is an error row (``Comparison.errors``); the others finish, and only replications every
+    policy finished are kept. ``overrides`` (the ``--set`` texts) are recorded in the provenance.
     """
     reps = replications or scenario.horizon.replications
     comparison = Comparison(scenario.name, labels, [p.name for p in policies], baseline, seed, reps,
                             [[None] * reps for _ in policies], intents=list(scenario.intents),
                             scenario_model=scenario, policy_models=list(policies),
-                            created=datetime.now(UTC).isoformat(timespec="seconds"))
+                            created=datetime.now(UTC).isoformat(timespec="seconds"), overrides=list(overrides))
     started = time.perf_counter()
+    # Replication-major: every policy's first replication, then the second, so pairs complete early.
+    tasks = [RunTask((p, r), scenario, policies[p], seed, r) for r in range(reps) for p in range(len(policies))]
 
-    def store(p: int, r: int, result: RunResult) -> None:
-        comparison.results[p][r] = result
+    def store(done: TaskResult) -> None:
+        p, r = cast(tuple[int, int], done.task.key)
+        if done.result is None:
+            comparison.errors.append(done)
+        else:
+            comparison.results[p][r] = done.result
         comparison.wall_seconds = time.perf_counter() - started
         if on_result is not None:
             on_result(comparison)
 
-    n_workers = workers if workers is not None else default_workers(scenario, reps * len(policies))
+    if executor is None:
+        n_workers = workers if workers is not None else default_workers(scenario, len(tasks))
+        executor = executor_for(n_workers, len(tasks), observer, pool)
+    seen = len(executor.incidents)
     if on_result is not None:
         on_result(comparison)  # the empty comparison: sizes are known before the first result
     try:
-        execute(scenario, policies, seed, reps, n_workers, store, should_stop, observer, pool, comparison.incidents)
+        executor.run(tasks, store, should_stop)
     except (RunCancelled, KeyboardInterrupt):
         comparison.cancelled = True
     except WorkerLost as exc:
         comparison.cancelled = True
         comparison.failure = str(exc)
-    if comparison.cancelled:
+    finally:
+        comparison.incidents.extend(executor.incidents[seen:])
+    if comparison.cancelled or comparison.errors:
         comparison.keep_complete()
     comparison.wall_seconds = time.perf_counter() - started
     return comparison
