@@ -7,7 +7,8 @@ values from it. Counts are per replication; times are in minutes unless the unit
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
@@ -41,99 +42,153 @@ Better = Literal["lower", "higher"] | None
 
 @dataclass(frozen=True)
 class KPI:
+    """A KPI and its computation together: adding one is one entry in KPIS (docs/kpis.md is generated)."""
+
     name: str
     label: str
     unit: str  # "count", "share", "seconds", "minutes", "money", "index"
     better: Better
     definition: str
+    compute: Callable[[Ingredients], float] = field(repr=False, compare=False)
 
 
 KPIS: dict[str, KPI] = {k.name: k for k in (
-    KPI("offered", "contacts offered", "count", None, "Contacts that arrived in the horizon, repeats included."),
-    KPI("bot_handled", "bot conversations", "count", None, "Contacts that talked to the bot."),
-    KPI("contained", "contained (resolved)", "count", "higher", "Bot conversations that resolved the issue."),
+    KPI("offered", "contacts offered", "count", None, "Contacts that arrived in the horizon, repeats included.",
+        lambda x: x.offered),
+    KPI("bot_handled", "bot conversations", "count", None, "Contacts that talked to the bot.",
+        lambda x: x.get("bot_handled")),
+    KPI("contained", "contained (resolved)", "count", "higher", "Bot conversations that resolved the issue.",
+        lambda x: x.n["contained"]),
     KPI("false_contained", "false containment", "count", "lower",
-        "Bot conversations that ended with a wrong answer the customer believed."),
+        "Bot conversations that ended with a wrong answer the customer believed.",
+        lambda x: x.n["false_contained"]),
     KPI("dead_ended", "dead ends", "count", "lower",
-        "Bot conversations where the bot gave up and the policy had no path to a human."),
-    KPI("escalated", "escalated to humans", "count", None, "Bot conversations handed to the human queue."),
+        "Bot conversations where the bot gave up and the policy had no path to a human.",
+        lambda x: x.n["dead_ended"]),
+    KPI("escalated", "escalated to humans", "count", None, "Bot conversations handed to the human queue.",
+        lambda x: x.get("escalated")),
     # Why they were handed over (Reason): the four add up to `escalated`.
     KPI("escalated_max_turns", "  at the turn limit", "count", None,
-        "Escalations because the policy's max_bot_turns was reached."),
+        "Escalations because the policy's max_bot_turns was reached.",
+        lambda x: x.reasons[Reason.MAX_TURNS]),
     KPI("escalated_frustration", "  on frustration", "count", None,
-        "Escalations because frustration reached the policy's threshold."),
+        "Escalations because frustration reached the policy's threshold.",
+        lambda x: x.reasons[Reason.FRUSTRATION]),
     KPI("escalated_request", "  on request", "count", None,
-        "Escalations because the customer asked for a human and the policy honoured it."),
+        "Escalations because the customer asked for a human and the policy honoured it.",
+        lambda x: x.reasons[Reason.REQUEST]),
     KPI("escalated_low_confidence", "  on low confidence", "count", None,
-        "Escalations because the bot noticed it could not help (low-confidence detection)."),
-    KPI("abandoned_bot", "abandoned in bot", "count", "lower", "Customers who gave up on the bot."),
-    KPI("blocked", "blocked", "count", "lower", "Contacts refused because the queue was at its cap."),
+        "Escalations because the bot noticed it could not help (low-confidence detection).",
+        lambda x: x.reasons[Reason.LOW_CONFIDENCE]),
+    KPI("abandoned_bot", "abandoned in bot", "count", "lower", "Customers who gave up on the bot.",
+        lambda x: x.n["abandoned_bot"]),
+    KPI("blocked", "blocked", "count", "lower", "Contacts refused because the queue was at its cap.",
+        lambda x: x.n["blocked"]),
     KPI("turned_away", "turned away", "count", "lower",
-        "Needed a human while humans were closed, or were in the queue when it was cleared at closing."),
-    KPI("abandoned_queue", "abandoned in queue", "count", "lower", "Customers who gave up waiting for an agent."),
-    KPI("served", "served by agents", "count", None, "Contacts answered by an agent (counted at answer)."),
+        "Needed a human while humans were closed, or were in the queue when it was cleared at closing.",
+        lambda x: x.n["turned_away"]),
+    KPI("abandoned_queue", "abandoned in queue", "count", "lower", "Customers who gave up waiting for an agent.",
+        lambda x: x.n["abandoned_queue"]),
+    KPI("served", "served by agents", "count", None, "Contacts answered by an agent (counted at answer).",
+        lambda x: x.n["served"]),
     KPI("callbacks", "callbacks", "count", None,
-        "Contacts that left the live queue with a promised callback (offer accepted, or queue sent to callbacks)."),
-    KPI("callbacks_done", "callbacks made", "count", None, "Callbacks completed within the horizon."),
-    KPI("in_system", "still in system", "count", None, "In the bot or the queue when the horizon ended."),
+        "Contacts that left the live queue with a promised callback (offer accepted, or queue sent to callbacks).",
+        lambda x: x.n["callback"]),
+    KPI("callbacks_done", "callbacks made", "count", None, "Callbacks completed within the horizon.",
+        lambda x: x.get("callbacks_done")),
+    KPI("in_system", "still in system", "count", None, "In the bot or the queue when the horizon ended.",
+        lambda x: x.n["in_system"]),
     KPI("repeat_contacts", "repeat contacts", "count", "lower",
-        "Contacts that were retries after abandoning or returns after a believed wrong answer."),
+        "Contacts that were retries after abandoning or returns after a believed wrong answer.",
+        lambda x: x.get("retries") + x.get("returns")),
     KPI("abandonment_rate", "abandonment", "share", "lower",
-        "(abandoned_bot + abandoned_queue) / offered: every customer who gave up, bot or queue."),
+        "(abandoned_bot + abandoned_queue) / offered: every customer who gave up, bot or queue.",
+        lambda x: _ratio(x.n["abandoned_bot"] + x.n["abandoned_queue"], x.offered)),
     KPI("queue_abandonment_rate", "queue abandonment", "share", "lower",
         "abandoned_queue / contacts that joined the human queue: Erlang A's P(Ab). Exits in the bot are not "
-        "offered to the queue."),
+        "offered to the queue.",
+        lambda x: _ratio(x.n["abandoned_queue"], x.get("queued"))),
     KPI("containment_rate", "containment (industry)", "share", None,
         "Bot conversations ended without a transfer / bot conversations. The flattering industry "
-        "definition: dead ends, abandons and wrong answers count as contained."),
+        "definition: dead ends, abandons and wrong answers count as contained.",
+        lambda x: _ratio(x.n["contained"] + x.n["false_contained"] + x.n["dead_ended"] + x.n["abandoned_bot"],
+                         x.get('bot_handled'))),
     KPI("bot_resolution_rate", "bot resolution", "share", "higher",
-        "contained / bot conversations: verified resolutions only."),
-    KPI("false_containment_rate", "false containment", "share", "lower", "false_contained / bot conversations."),
-    KPI("escalation_rate", "escalation", "share", None, "escalated / bot conversations."),
+        "contained / bot conversations: verified resolutions only.",
+        lambda x: _ratio(x.n["contained"], x.get("bot_handled"))),
+    KPI("false_containment_rate", "false containment", "share", "lower", "false_contained / bot conversations.",
+        lambda x: _ratio(x.n["false_contained"], x.get("bot_handled"))),
+    KPI("escalation_rate", "escalation", "share", None, "escalated / bot conversations.",
+        lambda x: _ratio(x.get("escalated"), x.get("bot_handled"))),
     KPI("asa_served", "ASA (served)", "seconds", "lower",
-        "Mean wait in queue of contacts answered by an agent (the industry 'ASA', E[W | served])."),
+        "Mean wait in queue of contacts answered by an agent (the industry 'ASA', E[W | served]).",
+        lambda x: _ratio(x.get("wait_served"), x.n["served"]) * 60),
     KPI("asa_all", "ASA (all)", "seconds", "lower",
         "Mean wait in queue over every contact that joined it; abandoners count their time until leaving "
-        "(E[W_all] = E[Q]/λ)."),
+        "(E[W_all] = E[Q]/λ).",
+        lambda x: _ratio(x.get("wait_all"), x.get("queued")) * 60),
     KPI("service_level", "service level", "share", "higher",
         "SL_all: answered within T / contacts that joined the queue; abandons count as misses. T per channel "
-        "(scenario channels.*.service_level_threshold)."),
-    KPI("service_level_served", "SL (served only)", "share", "higher", "SL_served: answered within T / served."),
+        "(scenario channels.*.service_level_threshold).",
+        lambda x: _ratio(x.get("answered_within_t"), x.get("queued"))),
+    KPI("service_level_served", "SL (served only)", "share", "higher", "SL_served: answered within T / served.",
+        lambda x: _ratio(x.get("answered_within_t"), x.n["served"])),
     KPI("service_level_excl_early", "SL (early abandons excl.)", "share", "higher",
-        "answered within T / (joined − abandoned before T): abandons before T ignored."),
-    KPI("answered_within_t", "answered within T", "count", "higher", "S_T: served with a wait ≤ T."),
-    KPI("abandoned_before_t", "abandoned before T", "count", None, "L_T: abandoned with a wait ≤ T."),
-    KPI("abandoned_after_t", "abandoned after T", "count", "lower", "L_>T: abandoned with a wait > T."),
+        "answered within T / (joined − abandoned before T): abandons before T ignored.",
+        lambda x: _ratio(x.get("answered_within_t"), x.get("queued") - x.get("abandoned_before_t"))),
+    KPI("answered_within_t", "answered within T", "count", "higher", "S_T: served with a wait ≤ T.",
+        lambda x: x.get("answered_within_t")),
+    KPI("abandoned_before_t", "abandoned before T", "count", None, "L_T: abandoned with a wait ≤ T.",
+        lambda x: x.get("abandoned_before_t")),
+    KPI("abandoned_after_t", "abandoned after T", "count", "lower", "L_>T: abandoned with a wait > T.",
+        lambda x: x.get("abandoned_after_t")),
     # No better direction: averaged over resolved contacts only, a policy that resolves fewer (a dead-end bot
     # resolving only the quick questions) would look fastest. Read it beside resolution and abandonment.
     KPI("resolution_time_mean", "resolution time", "minutes", None,
         "Arrival to resolution (bot resolved, or end of the agent's handling) over resolved contacts only; never "
-        "marked better or worse, since resolving fewer (only the quick cases) makes it shorter."),
+        "marked better or worse, since resolving fewer (only the quick cases) makes it shorter.",
+        lambda x: _ratio(x.get("resolution_time"), x.get("resolved"))),
     KPI("resolution_time_p90", "resolution time p90", "minutes", None,
-        "90th percentile of the same (from a 1%-wide histogram); not marked better or worse, as above."),
+        "90th percentile of the same (from a 1%-wide histogram); not marked better or worse, as above.",
+        lambda x: x.totals.resolution_quantile(0.9)),
     KPI("repeat_information", "repeated information", "count", "lower",
-        "Times customers had to repeat themselves: cold handoffs and repeat contacts."),
+        "Times customers had to repeat themselves: cold handoffs and repeat contacts.",
+        lambda x: x.get("repeat_information")),
     KPI("asked_human", "asked for a human", "count", None,
-        "Bot conversations in which the customer asked for a human."),
-    KPI("refused_requests", "refused requests", "count", "lower", "Requests for a human the policy refused."),
-    KPI("frustration_mean", "frustration", "index", "lower", "Mean final frustration F (0–1) of finished contacts."),
+        "Bot conversations in which the customer asked for a human.",
+        lambda x: x.get("asked_human")),
+    KPI("refused_requests", "refused requests", "count", "lower", "Requests for a human the policy refused.",
+        lambda x: x.get("refused_requests")),
+    KPI("frustration_mean", "frustration", "index", "lower", "Mean final frustration F (0–1) of finished contacts.",
+        lambda x: _ratio(x.get("frustration"), x.get("final"))),
     KPI("csat", "CSAT", "share", "higher",
-        "Mean probability of a satisfied (top-2-box) rating: channel CSAT × (1 − F), over finished contacts."),
-    KPI("churn_risk", "churn risk", "share", "lower", "Mean churn probability of finished contacts."),
-    KPI("value_at_risk", "value at risk", "money", "lower", "Σ churn probability × the segment's value at risk."),
+        "Mean probability of a satisfied (top-2-box) rating: channel CSAT × (1 − F), over finished contacts.",
+        lambda x: _ratio(x.get("csat"), x.get("final"))),
+    KPI("churn_risk", "churn risk", "share", "lower", "Mean churn probability of finished contacts.",
+        lambda x: _ratio(x.get("churn"), x.get("final"))),
+    KPI("value_at_risk", "value at risk", "money", "lower", "Σ churn probability × the segment's value at risk.",
+        lambda x: x.get("value_at_risk")),
     KPI("occupancy", "occupancy", "share", None,
         "Busy agent slots / staffed slots, time-weighted (a voice call fills all of an agent's slots), over "
-        "the whole horizon: it includes agents finishing, or serving the queue out, after closing."),
+        "the whole horizon: it includes agents finishing, or serving the queue out, after closing.",
+        lambda x: _ratio(float(x.busy.sum()), float(x.staffed.sum()))),
     KPI("occupancy_open", "occupancy while open", "share", None,
         "The same over reporting intervals that lie wholly within opening hours: the figure a workforce plan "
-        "states (intervals cut by opening or closing are left out)."),
-    KPI("agent_hours", "agent hours", "count", None, "Agent hours on duty, including finishing after a shift."),
+        "states (intervals cut by opening or closing are left out).",
+        lambda x: _ratio(float(x.busy[x.open_bins].sum()), float(x.staffed[x.open_bins].sum()))),
+    KPI("agent_hours", "agent hours", "count", None, "Agent hours on duty, including finishing after a shift.",
+        lambda x: x.get("agent_minutes") / 60),
     KPI("bot_cost", "bot cost", "money", "lower",
-        "bot conversations × cost_per_conversation + (contained + false_contained) × cost_per_resolution."),
-    KPI("agent_cost", "agent cost", "money", "lower", "Σ agent hours on duty × the group's hourly cost."),
-    KPI("total_cost", "total cost", "money", "lower", "bot_cost + agent_cost."),
-    KPI("resolved", "resolved", "count", "higher", "contained + served + callbacks_done."),
-    KPI("cost_per_resolved", "cost / resolved", "money", "lower", "total_cost / resolved."),
+        "bot conversations × cost_per_conversation + (contained + false_contained) × cost_per_resolution.",
+        lambda x: x.bot_cost),
+    KPI("agent_cost", "agent cost", "money", "lower", "Σ agent hours on duty × the group's hourly cost.",
+        lambda x: x.get("agent_cost")),
+    KPI("total_cost", "total cost", "money", "lower", "bot_cost + agent_cost.",
+        lambda x: x.bot_cost + x.get("agent_cost")),
+    KPI("resolved", "resolved", "count", "higher", "contained + served + callbacks_done.",
+        lambda x: x.resolved),
+    KPI("cost_per_resolved", "cost / resolved", "money", "lower", "total_cost / resolved.",
+        lambda x: _ratio(x.bot_cost + x.get("agent_cost"), x.resolved)),
 )}
 
 SERIES = ("arrivals", "escalated", "abandoned", "queue_length", "occupancy", "agents_on_duty")
@@ -173,59 +228,41 @@ def _open_intervals(plan: RunShape) -> np.ndarray:
     return area >= plan.interval * (1 - 1e-9)
 
 
+class Ingredients:
+    """What the KPI formulas read: one run's totals, its final outcomes by name, and the plan's static costs."""
+
+    totals: Totals
+    get: Callable[[str], float]
+    reasons: np.ndarray
+    n: dict[str, int]
+    offered: int
+    busy: np.ndarray
+    staffed: np.ndarray
+    open_bins: np.ndarray
+    bot_cost: float
+    resolved: float
+
+    def __init__(self, plan: RunShape, totals: Totals):
+        self.totals = totals
+        self.get = totals.get  # a named total (misspelt: KeyError)
+        self.reasons = totals.reasons
+        by = totals.outcome_by_intent.sum(axis=0)
+        self.n = {o.name.lower(): int(by[o]) for o in FINAL_OUTCOMES}  # contacts by final outcome
+        self.offered = int(by.sum())
+        self.busy = totals.series["busy_area"]
+        self.staffed = totals.series["staffed_area"]
+        self.open_bins = _open_intervals(plan)
+        self.bot_cost = self.get("bot_handled") * plan.bot_cost_per_conversation + \
+            (self.n["contained"] + self.n["false_contained"]) * plan.bot_cost_per_resolution
+        self.resolved = self.n["contained"] + self.n["served"] + self.get("callbacks_done")
+
+
 def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
     """Every KPI, series and per-intent figure of one run, from its totals and the plan's static costs."""
     t, get = totals, totals.get
-    by = t.outcome_by_intent.sum(axis=0)
-    n = {o.name.lower(): int(by[o]) for o in FINAL_OUTCOMES}
-    offered = int(by.sum())
-    bot_handled, queued, served, final = get("bot_handled"), get("queued"), n["served"], get("final")
-    busy = t.series["busy_area"]
-    staffed = t.series["staffed_area"]
-    open_bins = _open_intervals(plan)
-    agent_cost = get("agent_cost")
-    bot_cost = bot_handled * plan.bot_cost_per_conversation + (n["contained"] + n["false_contained"]) * \
-        plan.bot_cost_per_resolution
-    resolved = n["contained"] + served + get("callbacks_done")
-    early = get("abandoned_before_t")
-    kpis = {
-        "offered": offered, "bot_handled": bot_handled, "contained": n["contained"],
-        "false_contained": n["false_contained"], "dead_ended": n["dead_ended"], "escalated": get("escalated"),
-        "escalated_max_turns": int(t.reasons[Reason.MAX_TURNS]),
-        "escalated_frustration": int(t.reasons[Reason.FRUSTRATION]),
-        "escalated_request": int(t.reasons[Reason.REQUEST]),
-        "escalated_low_confidence": int(t.reasons[Reason.LOW_CONFIDENCE]),
-        "abandoned_bot": n["abandoned_bot"], "blocked": n["blocked"], "turned_away": n["turned_away"],
-        "abandoned_queue": n["abandoned_queue"], "served": served, "callbacks": n["callback"],
-        "callbacks_done": get("callbacks_done"), "in_system": n["in_system"],
-        "repeat_contacts": get("retries") + get("returns"),
-        "abandonment_rate": _ratio(n["abandoned_bot"] + n["abandoned_queue"], offered),
-        "queue_abandonment_rate": _ratio(n["abandoned_queue"], queued),
-        "containment_rate": _ratio(n["contained"] + n["false_contained"] + n["dead_ended"] + n["abandoned_bot"],
-                                   bot_handled),
-        "bot_resolution_rate": _ratio(n["contained"], bot_handled),
-        "false_containment_rate": _ratio(n["false_contained"], bot_handled),
-        "escalation_rate": _ratio(get("escalated"), bot_handled),
-        "asa_served": _ratio(get("wait_served"), served) * 60,
-        "asa_all": _ratio(get("wait_all"), queued) * 60,
-        "service_level": _ratio(get("answered_within_t"), queued),
-        "service_level_served": _ratio(get("answered_within_t"), served),
-        "service_level_excl_early": _ratio(get("answered_within_t"), queued - early),
-        "answered_within_t": get("answered_within_t"), "abandoned_before_t": early,
-        "abandoned_after_t": get("abandoned_after_t"),
-        "resolution_time_mean": _ratio(get("resolution_time"), get("resolved")),
-        "resolution_time_p90": t.resolution_quantile(0.9),
-        "repeat_information": get("repeat_information"), "asked_human": get("asked_human"),
-        "refused_requests": get("refused_requests"),
-        "frustration_mean": _ratio(get("frustration"), final),
-        "csat": _ratio(get("csat"), final), "churn_risk": _ratio(get("churn"), final),
-        "value_at_risk": get("value_at_risk"),
-        "occupancy": _ratio(float(busy.sum()), float(staffed.sum())),
-        "occupancy_open": _ratio(float(busy[open_bins].sum()), float(staffed[open_bins].sum())),
-        "agent_hours": get("agent_minutes") / 60, "bot_cost": bot_cost, "agent_cost": agent_cost,
-        "total_cost": bot_cost + agent_cost, "resolved": resolved,
-        "cost_per_resolved": _ratio(bot_cost + agent_cost, resolved),
-    }
+    ingredients = Ingredients(plan, totals)
+    kpis = {name: float(kpi.compute(ingredients)) for name, kpi in KPIS.items()}
+    busy, staffed, queued = ingredients.busy, ingredients.staffed, get("queued")
     width = plan.interval
     with np.errstate(invalid="ignore", divide="ignore"):
         series = {
@@ -257,7 +294,7 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
         }
     counts = {"queued": int(queued), "callbacks_pending": int(get("callbacks_pending")),
               "repeats_after_horizon": int(get("repeats_after_horizon"))}
-    return Computed({k: float(v) for k, v in kpis.items()}, {k: [float(x) for x in v] for k, v in series.items()},
+    return Computed(kpis, {k: [float(x) for x in v] for k, v in series.items()},
                     by_intent, counts)
 
 

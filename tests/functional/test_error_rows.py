@@ -34,7 +34,8 @@ def test_a_policy_that_raises_in_every_replication_leaves_the_others_whole(worke
     scenario, policies = models()
     c = compare(scenario, [policies[0], broken(policies[1]), policies[1]], ["a", "bad", "b"], seed=SEED,
                 replications=REPLICATIONS, workers=workers)
-    assert not c.cancelled and not c.failure
+    assert not c.cancelled
+    assert not c.failure
     assert sorted(e.task.replication for e in c.errors) == list(range(REPLICATIONS))
     assert all(e.task.key[0] == 1 and "AttributeError" in (e.error or "") for e in c.errors)
     assert all(e.traceback for e in c.errors)  # for --debug
@@ -58,7 +59,8 @@ def test_one_failed_replication_drops_that_replication_for_every_policy(monkeypa
     seen: list[TaskResult] = []
     c = compare(scenario, policies, ["a", "b"], seed=SEED, replications=REPLICATIONS,
                 executor=SerialExecutor(), on_result=lambda c: seen.extend(c.errors[len(seen):]))
-    assert [e.task.key for e in c.errors] == [(0, 1)] and "RuntimeError: injected" in (c.errors[0].error or "")
+    assert [e.task.key for e in c.errors] == [(0, 1)]
+    assert "RuntimeError: injected" in (c.errors[0].error or "")
     assert len(seen) == 1  # streamed as it happened
     assert c.complete_replications() == REPLICATIONS - 1
     assert [r.replication for r in c.finished(0)] == [r.replication for r in c.finished(1)] == [0, 2]
@@ -73,9 +75,13 @@ def test_json_of_run_and_compare_carries_provenance() -> None:
                     replications=2, seed=SEED, overrides=["demand.contacts_per_day=300"], days=1)
     data = json.loads(to_json(c))
     record = data["provenance"]
-    assert record["version"] == __version__ and record["seed"] == SEED and record["replications"] == 2
+    assert record["version"] == __version__
+    assert record["seed"] == SEED
+    assert record["replications"] == 2
     assert record["overrides"] == ["demand.contacts_per_day=300", "horizon.days=1"]
-    assert "contacts_per_day: 300" in record["scenario"]["yaml"] and len(record["scenario"]["sha256"]) == 64
+    assert "contacts_per_day: 300" in record["scenario"]["yaml"]
+    assert len(record["scenario"]["sha256"]) == 64
     assert [p["label"] for p in record["policies"]] == list(data["policies"])
     assert all(len(p["sha256"]) == 64 for p in record["policies"])
-    assert all(r["wall_seconds"] > 0 and r["seed"] == SEED for r in data["runs"]) and len(data["runs"]) == 4
+    assert all(r["wall_seconds"] > 0 and r["seed"] == SEED for r in data["runs"])
+    assert len(data["runs"]) == 4
