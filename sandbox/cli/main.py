@@ -23,14 +23,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sandbox import __version__, api, catalog, provenance
+from sandbox import __version__, api
 from sandbox.cli.render import ProgressReporter, comparison_table, print_problems, table_text
-from sandbox.config import limits
 from sandbox.errors import ConfigError, SandboxError, printable
-from sandbox.experiments import Comparison
-from sandbox.export import OutputError, partial_path, to_csv, to_json, write_atomic
-from sandbox.insights import explain
-from sandbox.metrics.kpis import HEADLINE, KPIS
 from sandbox.presentation import markdown_kpis
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
@@ -50,11 +45,11 @@ class Format(StrEnum):
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario name (see `list`) or YAML path.")]
 PolicyOpt = Annotated[list[str] | None, typer.Option("--policy", "-p", help="Policy name or YAML path; repeat "
                                                       "for several. Default: every available policy.")]
-RepsOpt = Annotated[int | None, typer.Option("--replications", "-n", min=1, max=limits.MAX_REPLICATIONS,
+RepsOpt = Annotated[int | None, typer.Option("--replications", "-n", min=1, max=api.limits.MAX_REPLICATIONS,
                                               help="Replications per policy "
                                               "(default: the scenario's horizon.replications).")]
 SeedOpt = Annotated[int, typer.Option("--seed", min=0, help="Base seed; same seed, same numbers.")]
-DaysOpt = Annotated[int | None, typer.Option("--days", min=1, max=limits.MAX_DAYS, help="Override horizon.days.")]
+DaysOpt = Annotated[int | None, typer.Option("--days", min=1, max=api.limits.MAX_DAYS, help="Override horizon.days.")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a field: dotted.key=value (the dotted "
                                                    "keys errors print). Prefix scenario. or policy. if needed.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
@@ -68,7 +63,7 @@ def _flag(name: str, help: str) -> Any:
 AllOpt = Annotated[bool, _flag("--all", "Show every KPI in the table.")]
 DocOutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file (atomically) "
                                                     "instead of printing it.")]
-WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=limits.MAX_WORKERS,
+WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=api.limits.MAX_WORKERS,
                                                  help="Worker processes (default: "
                                                  "serial for small jobs, one per core for large ones).")]
 
@@ -77,7 +72,7 @@ def _fail(exc: BaseException) -> None:
     if isinstance(exc, ConfigError):
         print_problems(err, exc.problems)
         raise typer.Exit(2)
-    if isinstance(exc, OutputError):
+    if isinstance(exc, api.OutputError):
         err.print(f"[red]error:[/red] {printable(str(exc))}", highlight=False)
         raise typer.Exit(2)
     if _state["debug"]:
@@ -97,7 +92,7 @@ def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | N
         fmt, output, show_all, why)
 
 
-def _run_and_emit(start: Callable[[ProgressReporter], Comparison], fmt: Format, output: Path | None,
+def _run_and_emit(start: Callable[[ProgressReporter], api.Comparison], fmt: Format, output: Path | None,
                   show_all: bool, why: bool = False) -> None:
     """Run with progress on stderr; print (and write) what finished, even after Ctrl-C or SIGTERM."""
     progress = ProgressReporter(err)
@@ -121,12 +116,12 @@ def _run_and_emit(start: Callable[[ProgressReporter], Comparison], fmt: Format, 
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     if why and fmt is Format.table:
-        for insight in explain(comparison):
+        for insight in api.explain(comparison):
             out.print(f"• {insight.text}", highlight=False)
     _report_end(comparison, terminated)
 
 
-def _report_end(comparison: Comparison, terminated: list[bool]) -> None:
+def _report_end(comparison: api.Comparison, terminated: list[bool]) -> None:
     """Lost workers, and why a run stopped early, on stderr; the exit code says how it ended."""
     for incident in comparison.incidents:
         err.print(f"[yellow]warning:[/yellow] {escape(printable(incident))}", highlight=False, soft_wrap=True)
@@ -169,28 +164,28 @@ def _terminate_as_interrupt() -> Iterator[list[bool]]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _emit(comparison: Comparison, fmt: Format, output: Path | None, show_all: bool) -> None:
+def _emit(comparison: api.Comparison, fmt: Format, output: Path | None, show_all: bool) -> None:
     if fmt is Format.json:
-        text = to_json(comparison) + "\n"
+        text = api.to_json(comparison) + "\n"
         sys.stdout.write(text)
     elif fmt is Format.csv:
-        text = to_csv(comparison)
+        text = api.to_csv(comparison)
         sys.stdout.write(text)
     else:
-        table = comparison_table(comparison, tuple(KPIS) if show_all else HEADLINE)
-        text = table_text(table) + printable(provenance.footer(comparison)) + "\n"
+        table = comparison_table(comparison, tuple(api.KPIS) if show_all else api.HEADLINE)
+        text = table_text(table) + printable(api.footer(comparison)) + "\n"
         if out.is_terminal:
             out.print(table)
-            out.print(printable(provenance.footer(comparison)), style="dim", highlight=False)
+            out.print(printable(api.footer(comparison)), style="dim", highlight=False)
         else:  # piped: plain text at its natural width, never wrapped at 80 columns
             sys.stdout.write(text)
-        text += provenance.commented(comparison)  # the file can be reproduced from
+        text += api.commented(comparison)  # the file can be reproduced from
     if output is not None:
         # An interrupted run never replaces a complete result: it goes beside it, named as partial.
-        target = partial_path(output) if comparison.cancelled else output
+        target = api.partial_path(output) if comparison.cancelled else output
         try:
-            write_atomic(target, text)
-        except OutputError as exc:
+            api.write_atomic(target, text)
+        except api.OutputError as exc:
             _fail(exc)
         if comparison.cancelled:
             err.print(f"[yellow]Partial result written to[/yellow] {printable(str(target))}", highlight=False)
@@ -208,9 +203,9 @@ def main_callback(ctx: typer.Context,
         raise typer.Exit
     if ctx.invoked_subcommand is None:
         if sys.stdout.isatty() and sys.stdin.isatty():
-            _open_tui(catalog.DEFAULT_SCENARIO, None, 0)
+            _open_tui(api.DEFAULT_SCENARIO, None, 0)
         else:
-            _run_comparison(catalog.DEFAULT_SCENARIO, None, None, None, 0, None, None, None, Format.table, None,
+            _run_comparison(api.DEFAULT_SCENARIO, None, None, None, 0, None, None, None, Format.table, None,
                             False)
 
 
@@ -233,7 +228,7 @@ def _open_tui(scenario: str, policies: list[str] | None, seed: int, replications
 
 
 @app.command()
-def tui(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt = None,
+def tui(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = None,
         baseline: Annotated[str | None, typer.Option("--baseline", "-b", help="Policy to compare against "
                                                      "(default: the first).")] = None,
         replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None) -> None:
@@ -242,7 +237,7 @@ def tui(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt = No
 
 
 @app.command()
-def compare(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt = None,
+def compare(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = None,
             baseline: Annotated[str | None, typer.Option("--baseline", "-b", help="Policy to compare against "
                                                          "(default: the first).")] = None,
             replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
@@ -255,9 +250,9 @@ def compare(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO, policy: PolicyOpt 
 
 
 @app.command()
-def run(scenario: ScenarioArg = catalog.DEFAULT_SCENARIO,
+def run(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         policy: Annotated[str, typer.Option("--policy", "-p", help="Policy name or YAML path.")]
-        = catalog.DEFAULT_BASELINE,
+        = api.DEFAULT_BASELINE,
         replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
         fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
         all_kpis: AllOpt = False) -> None:
@@ -302,13 +297,9 @@ def schema(kind: Annotated[str, typer.Argument(help="scenario or policy")] = "sc
         err.print(f"[red]error:[/red] kind must be 'scenario' or 'policy', not {escape(printable(repr(kind)))}",
                   highlight=False)
         raise typer.Exit(2)
-    if markdown:
-        from sandbox.config.reference import markdown_reference
-        text = markdown_reference()
-    else:
-        text = json.dumps(api.schema(kind), indent=2) + "\n"
+    text = api.configuration_reference() if markdown else json.dumps(api.schema(kind), indent=2) + "\n"
     if output is not None:
-        write_atomic(output, text)
+        api.write_atomic(output, text)
     else:
         sys.stdout.write(text)
 
@@ -320,12 +311,12 @@ def kpis(markdown: Annotated[bool, _flag("--markdown", "As Markdown (docs/kpis.m
     if markdown or output is not None:
         text = markdown_kpis()
         if output is not None:
-            write_atomic(output, text)
+            api.write_atomic(output, text)
         else:
             sys.stdout.write(text)
         return
     table = Table("KPI", "unit", "definition", show_lines=False)
-    for k in KPIS.values():
+    for k in api.KPIS.values():
         table.add_row(k.name, k.unit, k.definition)
     out.print(table)
 

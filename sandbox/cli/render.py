@@ -12,10 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sandbox.config.limits import MAX_PROBLEMS_SHOWN
+from sandbox import api
 from sandbox.errors import Problem, printable
-from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS
 from sandbox.presentation import TONE_STYLE, format_difference, format_half_width, format_value
 
 PROGRESS_DELAY = 1.0  # seconds: quicker runs never flash a progress bar
@@ -27,22 +25,22 @@ def print_problems(console: Console, problems: list[Problem]) -> None:
     Identical problems are shown once: a mistyped ``--set`` is applied to every policy but is one mistake.
     """
     problems = list(dict.fromkeys(problems))
-    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+    for problem in problems[:api.limits.MAX_PROBLEMS_SHOWN]:
         where = Text(problem.location(), style="bold")
         line = Text.assemble(where, ": ", (printable(problem.key) + ": " if problem.key else "", "cyan"),
                              printable(problem.message))
         if problem.hint:
             line.append(f" ({printable(problem.hint)})", style="green")
         console.print(line, highlight=False, soft_wrap=True)
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        console.print(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more", highlight=False)
+    if len(problems) > api.limits.MAX_PROBLEMS_SHOWN:
+        console.print(f"… and {len(problems) - api.limits.MAX_PROBLEMS_SHOWN} more", highlight=False)
     files = {p.file for p in problems}
     noun = "problem" if len(problems) == 1 else "problems"
     console.print(f"[red]{len(problems)} {noun}[/red] in {len(files)} "
                   f"{'input' if len(files) == 1 else 'inputs'}; nothing was run.", highlight=False)
 
 
-def comparison_table(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -> Table:
+def comparison_table(comparison: api.Comparison, kpis: tuple[str, ...] = api.HEADLINE) -> Table:
     reps = comparison.complete_replications()
     base = printable(comparison.labels[comparison.baseline])
     single = len(comparison.labels) == 1
@@ -58,7 +56,7 @@ def comparison_table(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -
         header = printable(label) + (" (base)" if p == comparison.baseline and not single else "")
         table.add_column(header, justify="right", overflow="fold")
     for kpi in kpis:
-        row: list[Text | str] = [KPIS[kpi].label]
+        row: list[Text | str] = [api.KPIS[kpi].label]
         for p in range(len(comparison.labels)):
             est = comparison.estimate(p, kpi)
             cell = Text(format_value(kpi, est.mean))
@@ -73,7 +71,7 @@ def comparison_table(comparison: Comparison, kpis: tuple[str, ...] = HEADLINE) -
     return table
 
 
-def delta_text(comparison: Comparison, policy: int, kpi: str) -> Text:
+def delta_text(comparison: api.Comparison, policy: int, kpi: str) -> Text:
     """'▲ +8.8' coloured by whether the change is good, or dim '+0.3 ns'."""
     text, tone = format_difference(kpi, comparison.difference(policy, kpi))
     return Text(text, style=TONE_STYLE[tone])
@@ -99,7 +97,7 @@ class ProgressReporter:
         self.progress: Progress | None = None
         self.task: Any = None
 
-    def on_result(self, comparison: Comparison) -> None:
+    def on_result(self, comparison: api.Comparison) -> None:
         self.total = comparison.replications * len(comparison.labels)
         self.description = comparison.scenario
         self.done = sum(r is not None for runs in comparison.results for r in runs)

@@ -39,12 +39,8 @@ from textual.widgets import (
 )
 from textual.widgets.selection_list import Selection
 
-from sandbox import api, catalog
-from sandbox.catalog import DEFAULT_SCENARIO
+from sandbox import api
 from sandbox.errors import ConfigError, Problem
-from sandbox.experiments import Comparison
-from sandbox.export import to_csv, to_json, to_markdown, write_atomic
-from sandbox.insights import explain
 from sandbox.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, ProblemsScreen, SaveScreen, ScenarioScreen
 from sandbox.tui.widgets import Chart, Choice, IntentTable, KnobRow, KpiTable, legend
 from sandbox.tui.workbench import RunInputs, Workbench, contact_share
@@ -57,7 +53,7 @@ SWEEP_REPLICATIONS = 5  # a point's 95% band is drawn: with fewer, t's tail make
 
 
 class RunProgressed(Message):
-    def __init__(self, run: int, comparison: Comparison):
+    def __init__(self, run: int, comparison: api.Comparison):
         super().__init__()
         self.run, self.comparison = run, comparison
 
@@ -73,7 +69,7 @@ class RunFailed(Message):
 
 
 class SweepFinished(Message):
-    def __init__(self, label: str, policy_json: str, comparison: Comparison):
+    def __init__(self, label: str, policy_json: str, comparison: api.Comparison):
         super().__init__()
         self.label, self.policy_json, self.comparison = label, policy_json, comparison
 
@@ -129,10 +125,10 @@ class SandboxApp(App[None]):
         self.workbench = workbench
         self.autorun = autorun
         self.current = workbench.baseline if workbench.policies else ""
-        self.comparison: Comparison | None = None
+        self.comparison: api.Comparison | None = None
         self.shown: RunInputs | None = None  # what the comparison on screen was run with
         self._pending: RunInputs | None = None  # what the latest run was started with
-        self.sweep: tuple[str, str, Comparison] | None = None  # label, policy as swept, result
+        self.sweep: tuple[str, str, api.Comparison] | None = None  # label, policy as swept, result
         self.run_id = 0
         self.running = False
         self.sweeping = False
@@ -322,7 +318,7 @@ class SandboxApp(App[None]):
 
     def action_open_scenario(self) -> None:
         found = api.scenarios(self.workbench.cwd)
-        builtin = catalog.builtin_dir("simulations")
+        builtin = api.builtin_dir("simulations")
         where = {name: "built-in" if builtin in path.parents else str(path) for name, path in found.items()}
         current = Path(self.workbench.scenario_ref).stem
 
@@ -556,7 +552,7 @@ class SandboxApp(App[None]):
             return
         lines = [f"Baseline: **{c.labels[c.baseline]}** · {c.complete_replications()} replications", ""]
         last = None
-        for insight in explain(c):
+        for insight in api.explain(c):
             if insight.policy != last:
                 lines += [f"### {insight.policy}", ""]
                 last = insight.policy
@@ -734,9 +730,9 @@ class SandboxApp(App[None]):
                         severity="warning")
 
         def export(fmt: str, path: Path) -> None:
-            text = {"csv": to_csv, "json": to_json, "md": to_markdown}[fmt](comparison)
+            text = {"csv": api.to_csv, "json": api.to_json, "md": api.to_markdown}[fmt](comparison)
             try:
-                write_atomic(path, text)
+                api.write_atomic(path, text)
             except OSError as exc:
                 self.notify(f"Cannot write {path}: {exc.strerror}", severity="error")
                 return
@@ -807,6 +803,6 @@ def make_app(scenario: str | None = None, policies: list[str] | None = None, cwd
              baseline: str | None = None) -> SandboxApp:
     """The app on a scenario (default: the built-in one) and policies (default: all available); shared by the
     CLI and the tests. Raises ConfigError for inputs the caller named that are wrong."""
-    workbench = Workbench.open(scenario or DEFAULT_SCENARIO, policies, cwd, seed, overrides, days, replications,
+    workbench = Workbench.open(scenario or api.DEFAULT_SCENARIO, policies, cwd, seed, overrides, days, replications,
                                baseline)
     return SandboxApp(workbench, autorun)

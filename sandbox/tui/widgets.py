@@ -16,16 +16,15 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Label, Static
 from textual_plotext import PlotextPlot
 
+from sandbox import api
 from sandbox.errors import Problem
-from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS
 from sandbox.presentation import TONE_STYLE, format_difference, format_half_width, format_value
 from sandbox.tui.workbench import Knob
 
 # What a strategist reads first comes first, so it is on screen without scrolling even at 80x24; then the rest
 # of the headline KPIs in their usual order.
 FIRST = ("abandonment_rate", "csat", "cost_per_resolved", "value_at_risk", "frustration_mean")
-TABLE_KPIS = (*FIRST, *(k for k in HEADLINE if k not in FIRST))
+TABLE_KPIS = (*FIRST, *(k for k in api.HEADLINE if k not in FIRST))
 
 INTENT_COLUMNS = (
     ("offered", "offered", "count"), ("bot_handled", "to bot", "count"),
@@ -127,7 +126,7 @@ class KpiTable(DataTable):
         self.zebra_stripes = True
         self.fixed_columns = 2
 
-    def show(self, comparison: Comparison | None, kpis: tuple[str, ...] = TABLE_KPIS) -> None:
+    def show(self, comparison: api.Comparison | None, kpis: tuple[str, ...] = TABLE_KPIS) -> None:
         if comparison is None:
             self.clear(columns=True)
             return
@@ -141,13 +140,13 @@ class KpiTable(DataTable):
         rows = []
         for kpi in kpis:
             cells = self._cells(comparison, kpi)
-            rows.append([Text(KPIS[kpi].label), *(cells[p] for p in order)])
+            rows.append([Text(api.KPIS[kpi].label), *(cells[p] for p in order)])
         fill(self, headers, rows, height=2)
 
     @staticmethod
-    def _cells(comparison: Comparison, kpi: str) -> list[Text]:
+    def _cells(comparison: api.Comparison, kpi: str) -> list[Text]:
         means = [comparison.estimate(p, kpi).mean for p in range(len(comparison.labels))]
-        better = KPIS[kpi].better
+        better = api.KPIS[kpi].better
         finite = [m for m in means if not math.isnan(m)]
         best = (min(finite) if better == "lower" else max(finite)) if better and len(set(finite)) > 1 else None
         cells = []
@@ -172,7 +171,7 @@ class IntentTable(DataTable):
         self.cursor_type = "row"
         self.zebra_stripes = True
 
-    def show(self, comparison: Comparison | None, p: int | None) -> None:
+    def show(self, comparison: api.Comparison | None, p: int | None) -> None:
         """The intents of the comparison's policy ``p`` (None: not in the comparison)."""
         if comparison is None or p is None or not comparison.finished(p):
             self.clear(columns=True)

@@ -15,12 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from sandbox import api, catalog
-from sandbox.config.loader import Document, Path_, apply_override, cross_check, validate_document
-from sandbox.config.policy import Policy
-from sandbox.config.scenario import Horizon, Scenario
+from sandbox import api
 from sandbox.errors import ConfigError, Problem
-from sandbox.export import policy_yaml, write_atomic
 
 Target = Literal["policy", "scenario", "run"]
 NONE_WORDS = ("none", "off", "null", "no", "-", "")
@@ -72,7 +68,7 @@ def channel_knob(channel: str) -> Knob:
                 help=f"share of {channel} contacts offered to the bot (0–1)")
 
 
-def contact_share(policy: Policy, scenario: Scenario) -> float:
+def contact_share(policy: api.Policy, scenario: api.Scenario) -> float:
     """The share of all contacts offered to the bot: per-channel shares weighted by the channels' volumes."""
     weights = {name: spec.share for name, spec in scenario.channels.items()}
     total = sum(weights.values()) or 1.0
@@ -117,8 +113,8 @@ class PolicyEntry:
     label: str
     path: Path | None
     data: dict[str, Any]  # as loaded, before knob edits
-    original: Policy  # as loaded
-    model: Policy  # with knob edits
+    original: api.Policy  # as loaded
+    model: api.Policy  # with knob edits
 
     @property
     def edited(self) -> bool:
@@ -129,7 +125,7 @@ class PolicyEntry:
         """The column name in runs and exports: an edited policy is not the file's policy."""
         return self.label + "*" if self.edited else self.label
 
-    def run_model(self) -> Policy:
+    def run_model(self) -> api.Policy:
         return _marked(self.model, self.original, changes(self.original, self.model)) if self.edited else self.model
 
 
@@ -137,8 +133,8 @@ class PolicyEntry:
 class RunInputs:
     """Exactly what a run gets (and so what its exports describe)."""
 
-    scenario: Scenario
-    policies: list[Policy]
+    scenario: api.Scenario
+    policies: list[api.Policy]
     labels: list[str]  # column names (edited policies marked)
     entries: list[str]  # the workbench's labels, in the same order
     baseline: int
@@ -165,8 +161,8 @@ class Workbench:
 
     scenario_ref: str
     scenario_data: dict[str, Any]
-    original: Scenario  # as loaded
-    scenario: Scenario  # with knob edits
+    original: api.Scenario  # as loaded
+    scenario: api.Scenario  # with knob edits
     policies: list[PolicyEntry]
     problems: list[Problem] = field(default_factory=list)  # files that could not be loaded
     selected: list[str] = field(default_factory=list)
@@ -175,14 +171,14 @@ class Workbench:
     replications_set: bool = False  # chosen by the user, so kept when the scenario changes
     seed: int = 0
     cwd: Path | None = None
-    scenario_edits: dict[Path_, tuple[Any, str]] = field(default_factory=dict)  # path → (value, where)
-    policy_edits: dict[str, dict[Path_, tuple[Any, str]]] = field(default_factory=dict)
+    scenario_edits: dict[api.Path_, tuple[Any, str]] = field(default_factory=dict)  # path → (value, where)
+    policy_edits: dict[str, dict[api.Path_, tuple[Any, str]]] = field(default_factory=dict)
     invalid: dict[tuple[str, str], tuple[Problem, str]] = field(default_factory=dict)  # (knob, label) → why, text
 
     # --- loading ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, scenario: str = catalog.DEFAULT_SCENARIO, policies: list[str] | None = None,
+    def open(cls, scenario: str = api.DEFAULT_SCENARIO, policies: list[str] | None = None,
              cwd: Path | None = None, seed: int = 0, overrides: list[str] | tuple[str, ...] = (),
              days: int | None = None, replications: int | None = None, baseline: str | None = None) -> Workbench:
         """Load a scenario and policies.
@@ -190,12 +186,12 @@ class Workbench:
         Policies found in ./policies that are broken become problems shown in the app, not failures; what the
         caller named (scenario, ``policies``, ``overrides``, ``baseline``) must be right, or ConfigError.
         """
-        path = catalog.resolve(scenario, "simulations", cwd)
+        path = api.resolve(scenario, "simulations", cwd)
         loaded = api.load(path, [], cwd=cwd)
         data = api.load_document_data(path)
         to_scenario, to_policy, errors = api.split_overrides(overrides)
         named = policies is not None
-        refs = policies if policies is not None else catalog.default_policies(cwd)
+        refs = policies if policies is not None else api.default_policies(cwd)
         entries: list[PolicyEntry] = []
         problems: list[Problem] = []
         for ref in refs:
@@ -242,12 +238,12 @@ class Workbench:
     def switch_scenario(self, ref: str) -> list[Problem]:
         """Open another scenario for the same policies, keeping policy edits and run settings.
 
-        Scenario knob edits belong to the old scenario and are dropped (the number of days is kept). Policies
+        api.Scenario knob edits belong to the old scenario and are dropped (the number of days is kept). Policies
         that do not fit the new scenario (an intent it lacks) are left out and returned as problems; a broken
         scenario changes nothing and is returned as problems.
         """
         try:
-            path = catalog.resolve(ref, "simulations", self.cwd)
+            path = api.resolve(ref, "simulations", self.cwd)
             loaded = api.load(path, [], cwd=self.cwd)
             data = api.load_document_data(path)
         except ConfigError as exc:
@@ -264,7 +260,7 @@ class Workbench:
         problems = self._revalidate_scenario({("horizon", "days"): days}) if days is not None else []
         kept = []
         for entry in self.policies:
-            found = cross_check(self.scenario, entry.model, Document(entry.data, str(entry.path)))
+            found = api.cross_check(self.scenario, entry.model, api.Document(entry.data, str(entry.path)))
             if found:
                 problems += found
                 self.policy_edits.pop(entry.label, None)
@@ -375,13 +371,13 @@ class Workbench:
             self.seed = value
             return []
         # Replications are checked against the scenario's own limits for horizon.replications.
-        doc = Document({"replications": value}, KNOB, overridden={("replications",): KNOB})
-        _, problems = validate_document(doc, Horizon)
+        doc = api.Document({"replications": value}, KNOB, overridden={("replications",): KNOB})
+        _, problems = api.validate_document(doc, api.Horizon)
         if not problems:
             self.replications, self.replications_set = value, True
         return problems
 
-    def _scenario_override(self, knob: Knob, value: Any) -> dict[Path_, tuple[Any, str]]:
+    def _scenario_override(self, knob: Knob, value: Any) -> dict[api.Path_, tuple[Any, str]]:
         path = tuple(knob.name.split("."))
         if not knob.name.startswith("agents.groups."):
             return {path: (value, KNOB)}
@@ -392,7 +388,7 @@ class Workbench:
         peak = max(base.schedule.values()) or 1
         return {(*path, "schedule"): ({t: round(n * value / peak) for t, n in base.schedule.items()}, KNOB)}
 
-    def _policy_override(self, knob: Knob, label: str, value: Any) -> dict[Path_, tuple[Any, str]]:
+    def _policy_override(self, knob: Knob, label: str, value: Any) -> dict[api.Path_, tuple[Any, str]]:
         if knob.name.startswith(SHARE + "."):
             # One channel's share: the others keep theirs, so a single number becomes a mapping.
             model = self.entry(label).model
@@ -401,34 +397,34 @@ class Workbench:
             return {("automation", "share"): (shares, KNOB)}
         return {tuple(knob.name.split(".")): (value, KNOB)}
 
-    def _revalidate_scenario(self, edits: dict[Path_, tuple[Any, str]]) -> list[Problem]:
-        doc = Document(copy.deepcopy(self.scenario_data), self.scenario_ref)
+    def _revalidate_scenario(self, edits: dict[api.Path_, tuple[Any, str]]) -> list[Problem]:
+        doc = api.Document(copy.deepcopy(self.scenario_data), self.scenario_ref)
         try:
             for path, (value, where) in edits.items():
-                apply_override(doc, path, value, where, Scenario)
+                api.apply_override(doc, path, value, where, api.Scenario)
         except ConfigError as exc:
             return exc.problems
-        model, problems = validate_document(doc, Scenario)
+        model, problems = api.validate_document(doc, api.Scenario)
         if model is None:
             return problems
-        cross = [p for e in self.policies for p in cross_check(model, e.model, Document(e.data, str(e.path)))]
+        cross = [p for e in self.policies for p in api.cross_check(model, e.model, api.Document(e.data, str(e.path)))]
         if cross:
             return cross
         self.scenario, self.scenario_edits = model, edits
         return []
 
-    def _revalidate_policy(self, label: str, edits: dict[Path_, tuple[Any, str]]) -> list[Problem]:
+    def _revalidate_policy(self, label: str, edits: dict[api.Path_, tuple[Any, str]]) -> list[Problem]:
         entry = self.entry(label)
-        doc = Document(copy.deepcopy(entry.data), str(entry.path))
+        doc = api.Document(copy.deepcopy(entry.data), str(entry.path))
         try:
             for path, (value, where) in edits.items():
-                apply_override(doc, path, value, where, Policy)
+                api.apply_override(doc, path, value, where, api.Policy)
         except ConfigError as exc:
             return exc.problems
-        model, problems = validate_document(doc, Policy)
+        model, problems = api.validate_document(doc, api.Policy)
         if model is None:
             return problems
-        cross = cross_check(self.scenario, model, doc)
+        cross = api.cross_check(self.scenario, model, doc)
         if cross:
             return cross
         entry.model = model
@@ -442,7 +438,7 @@ class Workbench:
         """Changed in what it models; the number of days is a run length, shown on its own."""
         return self.scenario.model_copy(update={"horizon": self.original.horizon}) != self.original
 
-    def run_scenario(self) -> Scenario:
+    def run_scenario(self) -> api.Scenario:
         if not self.scenario_edited:
             return self.scenario
         what = [c for c in changes(self.original, self.scenario) if not c.startswith("horizon.")]
@@ -457,7 +453,7 @@ class Workbench:
 
     def save_policy(self, label: str, path: Path) -> list[Problem]:
         """Write the policy with its edits; validate the written file (and against the scenario) before saying so."""
-        write_atomic(path, policy_yaml(self.entry(label).run_model()))
+        api.write_atomic(path, api.policy_yaml(self.entry(label).run_model()))
         report = api.validate([str(path)])
         problems = report.get(str(path), [])
         if not problems:
@@ -468,9 +464,9 @@ class Workbench:
         return problems
 
 
-def _load_entry(ref: str, scenario: Scenario, cwd: Path | None) -> tuple[PolicyEntry | None, list[Problem]]:
+def _load_entry(ref: str, scenario: api.Scenario, cwd: Path | None) -> tuple[PolicyEntry | None, list[Problem]]:
     try:
-        path = catalog.resolve(ref, "policies", cwd)
+        path = api.resolve(ref, "policies", cwd)
     except ConfigError as exc:
         return None, exc.problems
     try:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from sandbox import __version__, api, experiments
+from sandbox.experiments import executors
 from sandbox.metrics.kpis import KPIS
 from sandbox.presentation import markdown_kpis
 
@@ -127,7 +128,7 @@ def test_parallel_workers_give_the_serial_numbers(cli: Invoke, monkeypatch: pyte
             pools.append(size)
             super().__init__(size, **kwargs)
 
-    monkeypatch.setattr(experiments, "Pool", CountingPool)
+    monkeypatch.setattr(executors, "Pool", CountingPool)
     serial = cli("compare", *QUICK, "-f", "json", "--seed", "3", "-w", "1")
     assert pools == []
     parallel = cli("compare", *QUICK, "-f", "json", "--seed", "3", "-w", "2")

@@ -61,3 +61,14 @@ def test_no_module_imports_a_higher_layer() -> None:
                                                   ("sandbox.config.loader", "sandbox.api")])
 def test_the_check_sees_an_upward_import(module: str, imported: str) -> None:
     assert layer(imported) > layer(module)
+
+
+FRONT_ENDS = ("sandbox.cli", "sandbox.tui", "sandbox.__main__")
+# What the front ends may import of the package: the facade, and the two modules it documents for them.
+FOR_FRONT_ENDS = ("sandbox", "sandbox.api", "sandbox.errors", "sandbox.presentation")
+
+
+def test_front_ends_use_the_package_through_the_facade() -> None:
+    bypass = [f"{m} imports {i} at line {n}: use sandbox.api" for m, i, n in imports()
+              if m.startswith(FRONT_ENDS) and not i.startswith(FRONT_ENDS) and i not in FOR_FRONT_ENDS]
+    assert not bypass, "\n".join(bypass)
