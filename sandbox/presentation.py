@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from sandbox.metrics.kpis import INTENT_FIELDS, KPIS, SERIES
+from sandbox.metrics.ledger import CHANNEL_SERIES
 from sandbox.metrics.stats import Difference
 
 
@@ -89,6 +90,10 @@ def markdown_kpis() -> str:
     for k in KPIS.values():
         lines.append(f"| `{k.name}` | {k.label} | {k.unit} | {k.better or '–'} | {k.definition} |")
     lines += ["", "Per-interval series (`series` in JSON): " + ", ".join(f"`{s}`" for s in SERIES) +
-              ". Queue length, occupancy and agents on duty are time-weighted averages over each interval.",
+              ". Queue length, occupancy and agents on duty are time-weighted averages over each interval. "
+              "Per channel, counts and sums per interval (what per-interval staffing targets are checked on): "
+              + ", ".join(f"`CHANNEL.{s}`" for s in CHANNEL_SERIES) + "; `offered` and `gave_up` (abandoned in "
+              "the bot or the queue) by arrival interval, the others by the interval the contact joined the "
+              "queue in; waits in minutes.",
               "", "Per-intent breakdown (`by_intent`): " + ", ".join(f"`{f}`" for f in INTENT_FIELDS) + "."]
     return "\n".join(lines) + "\n"

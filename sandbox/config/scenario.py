@@ -323,7 +323,14 @@ class AgentGroup(Strict):
         "handle time already includes it, as APQC's AHT does).",
     )
     hourly_cost: Money = Field(
-        40.0, description="Fully loaded cost per agent hour on duty (≈$40: Iterum Connections 2025).",
+        40.0, description="Fully loaded cost per paid agent hour (≈$40: Iterum Connections 2025).",
+    )
+    shrinkage: float = Field(
+        0.0, ge=0, le=0.9,
+        description="Share of paid time not available for contacts (breaks, training, meetings, absence). "
+        "Headcounts and schedules count agents available for contacts; paid hours are those / (1 − shrinkage). "
+        "A typical planning value is 0.30 (Call Centre Helper worked example); the default 0 pays a schedule "
+        "as written.",
     )
 
     @field_validator("schedule")

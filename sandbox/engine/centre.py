@@ -145,6 +145,7 @@ class Centre:
         channels = plan.channels
         self.teams = [Team(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
                            Level(plan.start, plan.end, width)) for g in plan.groups]
+        self.paid_per_productive = [1 / (1 - g.spec.shrinkage) for g in plan.groups]
         # One queue per (skill, channel); queue_of[intent × channels + channel] finds a contact's queue.
         by_key: dict[tuple[str, str], Queue] = {}
         self.queue_of: list[Queue] = []
@@ -391,5 +392,7 @@ class Centre:
         t.series["staffed_area"] = np.array(self.staffed.close())
         t.series["on_duty_area"] = np.array(self.on_duty.close())
         minutes = [sum(team.duty.close()) for team in self.teams]
+        paid = [m * factor for m, factor in zip(minutes, self.paid_per_productive, strict=True)]
         t.add("agent_minutes", sum(minutes))
-        t.add("agent_cost", sum(m / 60 * team.cost for m, team in zip(minutes, self.teams, strict=True)))
+        t.add("paid_minutes", sum(paid))
+        t.add("agent_cost", sum(m / 60 * team.cost for m, team in zip(paid, self.teams, strict=True)))

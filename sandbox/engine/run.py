@@ -104,7 +104,7 @@ class Simulation:
         self.plan = plan
         self.streams = Streams(seed, replication)
         self.env = simpy.Environment(initial_time=plan.start)
-        self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval)
+        self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval, len(plan.channels))
         self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.frustration.churn,
                              keep_records)
         self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)

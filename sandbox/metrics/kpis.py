@@ -31,6 +31,8 @@ class RunShape(Protocol):
     @property
     def intents(self) -> list[str]: ...
     @property
+    def channels(self) -> list[str]: ...
+    @property
     def timeline(self) -> list[tuple[float, bool, dict[int, int]]]: ...  # (time, humans open after, headcounts)
     @property
     def bot_cost_per_conversation(self) -> float: ...
@@ -136,6 +138,16 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
     KPI("service_level_excl_early", "SL (early abandons excl.)", "share", "higher",
         "answered within T / (joined − abandoned before T): abandons before T ignored.",
         lambda x: _ratio(x.get("answered_within_t"), x.get("queued") - x.get("abandoned_before_t"))),
+    KPI("service_level_voice", "SL voice", "share", "higher",
+        "service_level over voice calls only, with the voice T (nan without voice).",
+        lambda x: x.channel_ratio("answered_within_t", "queued", "voice")),
+    KPI("service_level_chat", "SL chat", "share", "higher",
+        "service_level over chats only, with the chat T (nan without chat).",
+        lambda x: x.channel_ratio("answered_within_t", "queued", "chat")),
+    KPI("abandonment_rate_voice", "abandonment voice", "share", "lower",
+        "abandonment_rate over voice contacts only.", lambda x: x.channel_ratio("gave_up", "offered", "voice")),
+    KPI("abandonment_rate_chat", "abandonment chat", "share", "lower",
+        "abandonment_rate over chat contacts only.", lambda x: x.channel_ratio("gave_up", "offered", "chat")),
     KPI("answered_within_t", "answered within T", "count", "higher", "S_T: served with a wait ≤ T.",
         lambda x: x.get("answered_within_t")),
     KPI("abandoned_before_t", "abandoned before T", "count", None, "L_T: abandoned with a wait ≤ T.",
@@ -176,12 +188,16 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         "The same over reporting intervals that lie wholly within opening hours: the figure a workforce plan "
         "states (intervals cut by opening or closing are left out).",
         lambda x: _ratio(float(x.busy[x.open_bins].sum()), float(x.staffed[x.open_bins].sum()))),
-    KPI("agent_hours", "agent hours", "count", None, "Agent hours on duty, including finishing after a shift.",
-        lambda x: x.get("agent_minutes") / 60),
+    KPI("agent_hours", "paid agent hours", "count", None,
+        "Paid agent hours: hours on duty, including finishing after a shift, / (1 − the group's shrinkage).",
+        lambda x: x.get("paid_minutes") / 60),
+    KPI("productive_hours", "productive hours", "count", None,
+        "Agent hours on duty and available for contacts (the schedule's headcounts), including finishing after "
+        "a shift: agent_hours × (1 − shrinkage).", lambda x: x.get("agent_minutes") / 60),
     KPI("bot_cost", "bot cost", "money", "lower",
         "bot conversations × cost_per_conversation + (contained + false_contained) × cost_per_resolution.",
         lambda x: x.bot_cost),
-    KPI("agent_cost", "agent cost", "money", "lower", "Σ agent hours on duty × the group's hourly cost.",
+    KPI("agent_cost", "agent cost", "money", "lower", "Σ paid agent hours × the group's hourly cost.",
         lambda x: x.get("agent_cost")),
     KPI("total_cost", "total cost", "money", "lower", "bot_cost + agent_cost.",
         lambda x: x.bot_cost + x.get("agent_cost")),
@@ -241,6 +257,7 @@ class Ingredients:
     open_bins: np.ndarray
     bot_cost: float
     resolved: float
+    channels: list[str]
 
     def __init__(self, plan: RunShape, totals: Totals):
         self.totals = totals
@@ -255,6 +272,15 @@ class Ingredients:
         self.bot_cost = self.get("bot_handled") * plan.bot_cost_per_conversation + \
             (self.n["contained"] + self.n["false_contained"]) * plan.bot_cost_per_resolution
         self.resolved = self.n["contained"] + self.n["served"] + self.get("callbacks_done")
+        self.channels = list(plan.channels)
+
+    def channel_ratio(self, numerator: str, denominator: str, channel: str) -> float:
+        """A ratio of two per-channel totals (totals.by_channel) over the whole run; nan without the channel."""
+        if channel not in self.channels:
+            return math.nan
+        c = self.channels.index(channel)
+        by = self.totals.by_channel
+        return _ratio(float(by[numerator][c].sum()), float(by[denominator][c].sum()))
 
 
 def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
@@ -271,6 +297,9 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
             "occupancy": np.where(staffed > 0, busy / np.where(staffed > 0, staffed, 1), np.nan),
             "agents_on_duty": t.series["on_duty_area"] / width,
         }
+    for c, channel in enumerate(plan.channels):  # the counts a per-interval target is checked on
+        for name, values in t.by_channel.items():
+            series[f"{channel}.{name}"] = values[c]
     by_intent = {}
     bi = t.by_intent
     for i, name in enumerate(plan.intents):

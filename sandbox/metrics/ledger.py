@@ -36,10 +36,15 @@ INTENT_SUMS = ("frustration", "final", "csat", "left_frustrated", "bot_handled",
 
 
 # Every scalar total a run accumulates (the ledger's sums, and what the engine adds at the end of a run).
+# Per channel and interval (the targets a staffing plan holds per interval): offered and gave_up (in the bot or
+# the queue) by arrival interval; the rest by the interval the contact joined the queue in (the WFM convention).
+CHANNEL_SERIES = ("offered", "gave_up", "queued", "served", "answered_within_t", "abandoned_queue", "wait_all",
+                  "wait_served")
 SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "churn", "value_at_risk",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
-           "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon", "agent_minutes", "agent_cost")
+           "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon", "agent_minutes", "paid_minutes",
+           "agent_cost")
 
 
 @dataclass
@@ -49,11 +54,13 @@ class Totals:
     n_intents: int
     n_bins: int
     interval: float
+    n_channels: int = 2
     scalars: dict[str, float] = field(default_factory=dict)
     outcome_by_intent: np.ndarray = field(init=False)  # [intent, outcome]
     by_intent: dict[str, np.ndarray] = field(init=False)
     # Counts and time-integrals per interval; the engine adds staffed_area and on_duty_area when a run ends.
     series: dict[str, np.ndarray] = field(init=False)
+    by_channel: dict[str, np.ndarray] = field(init=False)  # CHANNEL_SERIES, each [channel, interval]
     reasons: np.ndarray = field(init=False)
     resolution_hist: np.ndarray = field(init=False)
 
@@ -62,6 +69,7 @@ class Totals:
         self.by_intent = {name: np.zeros(self.n_intents) for name in INTENT_SUMS}
         self.series = {name: np.zeros(self.n_bins) for name in ("arrivals", "escalated", "abandoned",
                                                                   "queue_area", "busy_area")}
+        self.by_channel = {name: np.zeros((self.n_channels, self.n_bins)) for name in CHANNEL_SERIES}
         self.reasons = np.zeros(N_REASONS, dtype=np.int64)
         self.resolution_hist = np.zeros(len(_HIST_EDGES) + 1, dtype=np.int64)
 
@@ -218,6 +226,20 @@ class Ledger:
         gone = abandoned_q | (outcome == Outcome.ABANDONED_BOT)
         end_bin = np.clip((b["end"][gone] // width).astype(np.int64), 0, bins - 1)
         t.series["abandoned"] += np.bincount(end_bin, minlength=bins)
+
+        cells = t.n_channels * bins
+        by_arrival = channel.astype(np.int64) * bins + arrive_bin
+        joined = b["end"] - b["handle"] - wait  # a queued contact's wait ends at its answer (or its abandoning)
+        by_join = channel.astype(np.int64) * bins + np.clip((joined // width).astype(np.int64), 0, bins - 1)
+        for name, cell, weights in (
+            ("offered", by_arrival, None), ("gave_up", by_arrival, gone),
+            ("queued", by_join, queued), ("served", by_join, served), ("answered_within_t", by_join, served & within),
+            ("abandoned_queue", by_join, abandoned_q), ("wait_all", by_join, wait),
+            ("wait_served", by_join, np.where(served, wait, 0.0)),
+        ):
+            counts = np.bincount(cell, weights=None if weights is None else np.asarray(weights, float),
+                                 minlength=cells)
+            t.by_channel[name] += counts.reshape(t.n_channels, bins)
 
     def _areas(self, b: dict[str, np.ndarray]) -> None:
         """Queue length and busy slots integrated per interval from each contact's wait and service."""

@@ -21,13 +21,14 @@ class Shape:
     interval: float = 240.0
     n_bins: int = 2
     intents: list[str] = field(default_factory=lambda: ["billing", "tech"])
+    channels: list[str] = field(default_factory=lambda: ["voice"])
     timeline: list[tuple[float, bool, dict[int, int]]] = field(default_factory=lambda: [(0.0, True, {0: 2})])
     bot_cost_per_conversation: float = 0.5
     bot_cost_per_resolution: float = 1.0
 
 
 def hand_made() -> Totals:
-    t = Totals(n_intents=2, n_bins=2, interval=240.0)
+    t = Totals(n_intents=2, n_bins=2, interval=240.0, n_channels=1)
     # 100 contacts: 60 talked to the bot (30 contained, 5 believed a wrong answer, 5 gave up, 20 escalated);
     # 40 went straight to the queue; of the 60 queued, 50 were served and 10 abandoned.
     t.outcome_by_intent[0, Outcome.CONTAINED] = 30
@@ -38,9 +39,13 @@ def hand_made() -> Totals:
     t.reasons[Reason.MAX_TURNS], t.reasons[Reason.REQUEST] = 15, 5
     for name, value in {"bot_handled": 60, "escalated": 20, "queued": 60, "wait_served": 50 * 0.5,
                         "wait_all": 50 * 0.5 + 10 * 2.0, "answered_within_t": 40, "abandoned_before_t": 4,
-                        "final": 100, "csat": 70.0, "frustration": 25.0, "churn": 8.0, "agent_minutes": 2 * 480,
+                        "final": 100, "csat": 70.0, "frustration": 25.0, "churn": 8.0, "agent_minutes": 2 * 480, "paid_minutes": 2 * 480 / 0.8,
                         "agent_cost": 2 * 8 * 30.0}.items():
         t.add(name, value)
+    t.by_channel["queued"][0] = [20, 40]
+    t.by_channel["answered_within_t"][0] = [18, 22]
+    t.by_channel["offered"][0] = [50, 50]
+    t.by_channel["gave_up"][0] = [5, 10]
     t.series["busy_area"][:] = [240.0, 480.0]  # agent-minutes busy per interval, of 480 staffed in each
     t.series["staffed_area"] = np.array([480.0, 480.0])
     t.series["on_duty_area"] = np.array([480.0, 480.0])
@@ -61,9 +66,13 @@ def test_kpis_follow_their_definitions_from_hand_made_totals() -> None:
     assert k["service_level"] == pytest.approx(40 / 60)
     assert k["service_level_served"] == pytest.approx(40 / 50)
     assert k["service_level_excl_early"] == pytest.approx(40 / 56)
+    assert k["service_level_voice"] == pytest.approx(40 / 60)
+    assert k["abandonment_rate_voice"] == pytest.approx(15 / 100)
+    assert np.isnan(k["service_level_chat"])  # no chat in this run
     assert k["csat"] == pytest.approx(0.7)
     assert k["occupancy"] == pytest.approx(720 / 960)
-    assert k["agent_hours"] == pytest.approx(16)
+    assert k["agent_hours"] == pytest.approx(20)  # paid: 16 productive hours at 20% shrinkage
+    assert k["productive_hours"] == pytest.approx(16)
     assert k["bot_cost"] == pytest.approx(60 * 0.5 + 35 * 1.0)
     assert k["total_cost"] == pytest.approx(65 + 480)
     assert k["resolved"] == 80
@@ -74,6 +83,7 @@ def test_series_and_a_misspelt_total() -> None:
     computed = compute_kpis(Shape(), hand_made())
     assert computed.series["occupancy"] == [0.5, 1.0]
     assert computed.series["agents_on_duty"] == [2.0, 2.0]
+    assert computed.series["voice.answered_within_t"] == [18.0, 22.0]
     assert computed.by_intent["billing"]["contained"] == 30
     with pytest.raises(KeyError, match="no total named 'queueed'"):
         hand_made().get("queueed")
