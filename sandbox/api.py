@@ -7,6 +7,7 @@ notebook gets exactly what the CLI and TUI get. Nothing here prints or imports a
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,25 +34,39 @@ from sandbox.config.loader import Document, Path_, apply_override, cross_check, 
 from sandbox.config.loader import load as load_model
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Horizon, Scenario
+from sandbox.config.targets import Target, parse_service_target, parse_share, parse_targets
 from sandbox.engine.run import Observer
 from sandbox.errors import ConfigError, Problem
-from sandbox.experiments import Comparison, Executor, Pool, PoolExecutor, SerialExecutor, TaskResult
+from sandbox.experiments import (
+    Comparison,
+    Executor,
+    Pool,
+    PoolExecutor,
+    SerialExecutor,
+    TaskResult,
+    default_workers,
+    executor_for,
+)
 from sandbox.experiments import compare as _compare
 from sandbox.export import OutputError, partial_path, policy_yaml, to_csv, to_json, to_markdown, write_atomic
 from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
+from sandbox.planning.calculator import Calculation, calculate
+from sandbox.planning.staffing import StaffingPlan
+from sandbox.planning.staffing import staff as plan_staffing
+from sandbox.units import parse_duration, parse_rate
 
 # The front ends (sandbox.cli, sandbox.tui) import the package only through this module, sandbox.errors and
 # sandbox.presentation (tests/unit/test_layers.py keeps it so): what they use of the lower layers is named here.
 __all__ = [
-    "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_SHARES", "Comparison", "Document",
-    "Entry", "Executor", "Horizon", "Insight", "Loaded", "OutputError", "Path_", "Policy", "PolicyRef", "Pool",
-    "PoolExecutor", "Scenario", "ScenarioRef", "SerialExecutor", "TaskResult", "apply_override", "builtin_dir",
-    "catalogue", "commented", "compare", "configuration_reference", "cross_check", "default_policies",
-    "detect_kind", "explain", "footer", "limits", "load", "load_document_data", "load_policy", "load_scenario",
-    "partial_path", "policies", "policy_yaml", "reproduce", "resolve", "run", "scenarios", "schema",
-    "split_overrides", "sweep_automation", "to_csv", "to_json", "to_markdown", "validate", "validate_document",
-    "write_atomic"
+    "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_SHARES", "Calculation", "Comparison",
+    "Document", "Entry", "Executor", "Horizon", "Insight", "Loaded", "OutputError", "Path_", "Policy", "PolicyRef",
+    "Pool", "PoolExecutor", "Scenario", "ScenarioRef", "SerialExecutor", "StaffingPlan", "Target", "TaskResult",
+    "apply_override", "builtin_dir", "catalogue", "commented", "compare", "configuration_reference", "cross_check",
+    "default_policies", "detect_kind", "erlang_calculator", "explain", "footer", "limits", "load",
+    "load_document_data", "load_policy", "load_scenario", "partial_path", "policies", "policy_yaml", "reproduce",
+    "resolve", "run", "scenarios", "schema", "split_overrides", "staff", "sweep_automation", "to_csv", "to_json",
+    "to_markdown", "validate", "validate_document", "write_atomic"
 ]
 
 builtin_dir, resolve, default_policies = catalog.builtin_dir, catalog.resolve, catalog.default_policies
@@ -162,6 +177,76 @@ def schema(kind: str) -> dict[str, Any]:
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     out["title"] = f"support-sandbox {kind}"
     return out
+
+
+def staff(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,
+          targets: Sequence[str | Target] = ("service_level>=0.8",), replications: int | None = None,
+          seed: int = 0, days: int | None = None, overrides: Iterable[str] = (), workers: int | None = None,
+          should_stop: Callable[[], bool] = lambda: False, on_step: Callable[[str], None] | None = None,
+          executor: Executor | None = None) -> StaffingPlan:
+    """The fewest agents per interval of the day and group that meet every target under ``policy``
+    (sandbox.planning.staffing): Erlang A to start, then simulation on common random numbers."""
+    found = [t for t in targets if isinstance(t, Target)]
+    texts = [t for t in targets if not isinstance(t, Target)]
+    problems: list[Problem] = []
+    try:
+        found += parse_targets(texts) if texts else []
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        loaded = load(scenario, [policy], overrides, days)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    reps = replications or loaded.scenario.horizon.replications
+    if executor is None:
+        n = workers if workers is not None else default_workers(loaded.scenario, reps)
+        executor = executor_for(n, reps)
+    return plan_staffing(loaded.scenario, loaded.policies[0], found, reps, seed, executor, should_stop, on_step)
+
+
+def erlang_calculator(rate: str | float, aht: str | float, target: str = "80%@20s",
+                      patience: str | float | None = None, shrinkage: str | float = 0.0,
+                      max_occupancy: str | float = 1.0) -> Calculation:
+    """The Erlang calculator: agents for a service-level target (Erlang C, or Erlang A with a patience).
+
+    Text takes units (``200/h``, ``3m``, ``80%@20s``, ``2m``, ``30%``); numbers are per minute and minutes.
+    Every problem with the inputs is reported at once (ConfigError).
+    """
+    problems: list[Problem] = []
+
+    def read(parse: Callable[[Any], Any], value: Any, where: str) -> Any:
+        try:
+            if isinstance(value, int | float) and not isinstance(value, bool) and parse in (parse_duration,
+                                                                                             parse_rate):
+                if not (math.isfinite(value) and value > 0):
+                    raise ValueError(f"{value!r} must be more than 0")
+                return float(value)
+            return parse(value)
+        except ValueError as exc:
+            problems.append(Problem(where, None, "", str(exc)))
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+        return None
+
+    per_minute = read(parse_rate, rate, "--rate")
+    handle = read(parse_duration, aht, "--aht")
+    goal = read(parse_service_target, target, "--target")
+    wait = None if patience is None else read(parse_duration, patience, "--patience")
+    shrink = read(lambda v: parse_share(v, "--shrinkage"), shrinkage, "--shrinkage")
+    cap = read(lambda v: 1.0 if str(v).strip() in ("1", "1.0", "100%") else parse_share(v, "--max-occupancy",
+                                                                                         allow_zero=False),
+               max_occupancy, "--max-occupancy")
+    for value, where in ((per_minute, "--rate"), (handle, "--aht"), (wait, "--patience")):
+        if value == 0:
+            problems.append(Problem(where, None, "", "must be more than 0"))
+    if problems:
+        raise ConfigError(problems)
+    if (wait is None and per_minute * handle > 10_000) or per_minute * handle > 10_000:
+        raise ConfigError([Problem("--rate", None, "", f"a load of {per_minute * handle:,.0f} Erlangs is more than "
+                                   "the 10,000 this calculator sizes", "split it into smaller teams")])
+    return calculate(per_minute, handle, goal[0], goal[1], wait, shrink, cap)
 
 
 def configuration_reference() -> str:

@@ -24,7 +24,15 @@ from rich.table import Table
 from rich.text import Text
 
 from sandbox import __version__, api
-from sandbox.cli.render import ProgressReporter, comparison_table, print_problems, table_text
+from sandbox.cli.render import (
+    ProgressReporter,
+    comparison_table,
+    erlang_table,
+    print_problems,
+    staffing_chart,
+    staffing_table,
+    table_text,
+)
 from sandbox.errors import ConfigError, SandboxError, printable
 from sandbox.presentation import markdown_kpis
 
@@ -302,6 +310,108 @@ def schema(kind: Annotated[str, typer.Argument(help="scenario or policy")] = "sc
         api.write_atomic(output, text)
     else:
         sys.stdout.write(text)
+
+
+TargetOpt = Annotated[list[str] | None, typer.Option("--target", "-t", help="A service target, repeatable: "
+                                                     "service_level>=0.8, voice.service_level>=80%, "
+                                                     "abandonment_rate<=5%, asa<=30s, occupancy<=0.85.")]
+
+
+@app.command()
+def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
+          policy: Annotated[str, typer.Option("--policy", "-p", help="Policy name or YAML path.")]
+          = api.DEFAULT_BASELINE,
+          target: TargetOpt = None, replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None,
+          set_: SetOpt = None, fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
+          schedule: Annotated[Path | None, typer.Option("--schedule-out", help="Write the answer as a YAML "
+                                                         "schedule snippet for the scenario.")] = None) -> None:
+    """The fewest agents per interval and group that meet every target under a policy (Erlang A, then
+    simulation on common random numbers)."""
+    progress = ProgressReporter(err)
+    try:
+        with _terminate_as_interrupt() as terminated:
+            plan = api.staff(scenario, policy, target or ["service_level>=0.8"], replications, seed, days,
+                             set_ or (), workers, on_step=progress.step)
+    except Exception as exc:
+        progress.close()
+        _fail(exc)
+        return
+    progress.close()
+    if plan.cancelled:
+        err.print(f"[yellow]{'Terminated' if terminated else 'Interrupted'}:[/yellow] after {plan.simulations} "
+                  "simulations; the search had no answer yet.")
+        raise typer.Exit(143 if terminated else 130)
+    if fmt is Format.json:
+        text = json.dumps(plan.to_dict(), indent=2) + "\n"
+        sys.stdout.write(text)
+    elif fmt is Format.csv:
+        rows = plan.rows()
+        text = ",".join(rows[0]) + "\n" + "".join(",".join(str(v).lower() if isinstance(v, bool) else str(v)
+                                                            for v in row.values()) + "\n" for row in rows)
+        sys.stdout.write(text)
+    else:
+        table = staffing_table(plan)
+        out.print(table)
+        chart = staffing_chart(plan, out.width)
+        out.print(Text.from_ansi(chart))
+        now = sum(plan.scheduled[g][k] for g in plan.groups for k in plan.open_bins) * plan.interval_minutes / 60
+        summary = (f"{plan.productive_hours():g} agent-hours a day taking contacts meet the targets "
+                   f"({plan.paid_hours():g} paid); the current schedule has {now:g}.")
+        out.print(summary, highlight=False)
+        out.print(plan.schedule_yaml(), highlight=False, markup=False, soft_wrap=True)  # YAML: never wrapped
+        text = table_text(table) + summary + "\n" + plan.schedule_yaml()
+    for line in plan.history if _state["debug"] else []:
+        err.print(line, highlight=False)
+    if not plan.converged:
+        what = (f"more agents did not bring {', '.join(plan.clock(k) for k in plan.unreachable)} to target "
+                "(the target is out of staffing's reach there: a bot abandonment, say)") if plan.unreachable \
+            else f"the search stopped after {plan.simulations} simulations without settling"
+        err.print(f"[yellow]warning:[/yellow] {what}.", highlight=False, soft_wrap=True)
+    try:
+        if output is not None:
+            api.write_atomic(output, text)
+        if schedule is not None:
+            api.write_atomic(schedule, plan.schedule_yaml())
+    except api.OutputError as exc:
+        _fail(exc)
+    if not plan.converged:
+        raise typer.Exit(1)
+
+
+@app.command()
+def erlang(rate: Annotated[str, typer.Option("--rate", help="Arrival rate, e.g. 200/h.")],
+           aht: Annotated[str, typer.Option("--aht", help="Average handle time, e.g. 3m or 180s.")],
+           target: Annotated[str, typer.Option("--target", help="Service level, SHARE@TIME.")] = "80%@20s",
+           patience: Annotated[str | None, typer.Option("--patience", help="Mean patience (exponential), e.g. "
+                                                        "2m: Erlang A with abandonment instead of Erlang C.")] = None,
+           shrinkage: Annotated[str, typer.Option("--shrinkage", help="Share of paid time not taking contacts, "
+                                                  "e.g. 30%.")] = "0",
+           max_occupancy: Annotated[str, typer.Option("--max-occupancy", help="Occupancy cap, e.g. 85%.")] = "100%",
+           fmt: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+    """The Erlang calculator: agents needed for a service level, and the table around the answer."""
+    try:
+        calc = api.erlang_calculator(rate, aht, target, patience, shrinkage, max_occupancy)
+    except ConfigError as exc:
+        _fail(exc)
+        return
+    if fmt is Format.json:
+        text = json.dumps(calc.to_dict(), indent=2) + "\n"
+    elif fmt is Format.csv:
+        columns = ["agents", "p_wait", "service_level", "asa_seconds", "occupancy", "p_abandon", "meets"]
+        text = ",".join(columns) + "\n" + "".join(
+            ",".join(str(getattr(r, c)).lower() if c == "meets" else f"{getattr(r, c):.6g}" for c in columns) + "\n"
+            for r in calc.rows)
+    else:
+        table = erlang_table(calc)
+        out.print(table)
+        text = table_text(table)
+    if fmt is not Format.table:
+        sys.stdout.write(text)
+    if output is not None:
+        try:
+            api.write_atomic(output, text)
+        except api.OutputError as exc:
+            _fail(exc)
 
 
 @app.command()

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -120,6 +121,88 @@ class ProgressReporter:
             self.task = self.progress.add_task(self.description, total=self.total)
         self.progress.update(self.task, completed=self.done + self.fraction)
 
+    def step(self, what: str) -> None:
+        """A search's simulation finished (the staffing search): how many, and what the last one tried."""
+        self.done += 1
+        if self.progress is None:
+            if time.perf_counter() - self.started < PROGRESS_DELAY or not self.console.is_terminal:
+                return
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                     console=self.console, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task("", total=None)
+        self.progress.update(self.task, description=f"simulation {self.done}: {printable(what)}")
+
     def close(self) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+def erlang_table(calc: api.Calculation) -> Table:
+    """The calculator's table around the answer, the answer's row in bold."""
+    patience = calc.patience_minutes is not None
+    model = f"Erlang A, patience {calc.patience_minutes:g} min" if patience else "Erlang C"
+    table = Table(title=f"{calc.rate_per_hour:g}/h × AHT {calc.aht_minutes * 60:g} s = {calc.load:.2f} Erlangs · "
+                        f"target {100 * calc.target:g}% in {calc.threshold_seconds:g} s · {model}",
+                  caption=f"{calc.required} agents taking contacts"
+                  + (f"; {calc.scheduled} to schedule at {100 * calc.shrinkage:g}% shrinkage" if calc.shrinkage
+                     else "") + (f"; occupancy at most {100 * calc.max_occupancy:g}%" if calc.max_occupancy < 1
+                                 else "") + ". Service level: answered within T / all arrivals.",
+                  header_style="bold", padding=(0, 1))
+    for name in ("agents", "P(wait)", "service level", "ASA", "occupancy", *(["P(abandon)"] if patience else []),
+                 "meets"):
+        table.add_column(name, justify="right")
+    for row in calc.rows:
+        cells = [str(row.agents), f"{100 * row.p_wait:.1f}%", f"{100 * row.service_level:.1f}%",
+                 "∞" if math.isinf(row.asa_seconds) else f"{row.asa_seconds:.1f} s", f"{100 * row.occupancy:.1f}%",
+                 *([f"{100 * row.p_abandon:.1f}%"] if patience else []), "yes" if row.meets else "no"]
+        table.add_row(*cells, style="bold" if row.agents == calc.required else None)
+    return table
+
+
+def staffing_table(plan: api.StaffingPlan) -> Table:
+    """Per open interval: each group's required agents (scheduled now), the gap, and each target's value."""
+    table = Table(title=f"{printable(plan.scenario)} · {printable(plan.policy)} · targets "
+                        + ", ".join(printable(t.text or t.label) for t in plan.targets),
+                  caption=f"agents taking contacts per interval (now scheduled); gap = scheduled − required; * one "
+                          f"fewer misses a target · {plan.replications} replications × {plan.days} "
+                          f"day{'s' if plan.days != 1 else ''}, seed {plan.seed}, {plan.simulations} simulations",
+                  header_style="bold", padding=(0, 1))
+    table.add_column("interval")
+    for group in plan.groups:
+        table.add_column(printable(group), justify="right")
+    table.add_column("gap", justify="right")
+    for target in plan.targets:
+        text = printable(target.text or target.label)
+        table.add_column(re.sub(r"\s*([<>]=)", r"\n\1", text, count=1), justify="right")
+    for k in plan.open_bins:
+        cells: list[Text | str] = [plan.clock(k)]
+        for g in plan.groups:
+            mark = "*" if plan.binding[g][k] else " "
+            cells.append(f"{plan.required[g][k]}{mark} ({plan.scheduled[g][k]})")
+        gap = sum(plan.scheduled[g][k] - plan.required[g][k] for g in plan.groups)
+        cells.append(Text(f"{gap:+d}", style="red" if gap < 0 else "green" if gap > 0 else ""))
+        for check, target in zip(plan.checks[k], plan.targets, strict=False):
+            shown = f"{check.value:.0f} s" if target.kpi.startswith("asa") else f"{100 * check.value:.1f}%"
+            shown = "–" if check.value != check.value else shown
+            cells.append(Text(shown, style="" if check.met else "red"))
+        table.add_row(*cells)
+    return table
+
+
+def staffing_chart(plan: api.StaffingPlan, width: int = 100) -> str:
+    """Required against scheduled agents per interval, in the terminal (plotext)."""
+    import plotext as plt  # only for this chart: kept off the start-up path
+
+    x = list(range(len(plan.open_bins)))
+    required = [sum(plan.required[g][k] for g in plan.groups) for k in plan.open_bins]
+    scheduled = [sum(plan.scheduled[g][k] for g in plan.groups) for k in plan.open_bins]
+    plt.clear_figure()
+    plt.plot_size(max(40, min(width, 120)), 15)
+    plt.theme("clear")
+    plt.plot(x, scheduled, label="scheduled now", marker="dot")
+    plt.plot(x, required, label="required", marker="hd")
+    step = max(1, len(x) // 8)
+    plt.xticks(x[::step], [plan.clock(k) for k in plan.open_bins][::step])
+    plt.title("Agents taking contacts per interval")
+    return str(plt.build())

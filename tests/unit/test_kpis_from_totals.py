@@ -39,7 +39,8 @@ def hand_made() -> Totals:
     t.reasons[Reason.MAX_TURNS], t.reasons[Reason.REQUEST] = 15, 5
     for name, value in {"bot_handled": 60, "escalated": 20, "queued": 60, "wait_served": 50 * 0.5,
                         "wait_all": 50 * 0.5 + 10 * 2.0, "answered_within_t": 40, "abandoned_before_t": 4,
-                        "final": 100, "csat": 70.0, "frustration": 25.0, "churn": 8.0, "agent_minutes": 2 * 480, "paid_minutes": 2 * 480 / 0.8,
+                        "final": 100, "csat": 70.0, "frustration": 25.0, "churn": 8.0, "agent_minutes": 2 * 480,
+                        "paid_minutes": 2 * 480 / 0.8,
                         "agent_cost": 2 * 8 * 30.0}.items():
         t.add(name, value)
     t.by_channel["queued"][0] = [20, 40]

@@ -1,7 +1,7 @@
 """The package's layers, enforced: a module never imports one of a higher layer (TYPE_CHECKING imports
 included, since they couple the code just the same).
 
-config → model → metrics → engine → experiments → report → api → cli/tui; errors, units and the Erlang
+config → model → metrics → engine → experiments → planning → report → api → cli/tui; errors, units and the Erlang
 formulas are below everything. The engine writes into the metrics layer's ledger; nothing in metrics reads
 the engine (KPIs are computed from totals and a protocol the plan satisfies).
 """
@@ -21,9 +21,10 @@ LAYERS = (  # (module prefix, layer), most specific first
     ("sandbox.metrics", 3),
     ("sandbox.engine", 4),
     ("sandbox.provenance", 5), ("sandbox.experiments", 5),
-    ("sandbox.export", 6), ("sandbox.insights", 6), ("sandbox.presentation", 6),
-    ("sandbox.api", 7),
-    ("sandbox.cli", 8), ("sandbox.tui", 8), ("sandbox.__main__", 8),
+    ("sandbox.planning", 6),
+    ("sandbox.export", 7), ("sandbox.insights", 7), ("sandbox.presentation", 7),
+    ("sandbox.api", 8),
+    ("sandbox.cli", 9), ("sandbox.tui", 9), ("sandbox.__main__", 9),
     ("sandbox", 0),  # the package itself: only its version
 )
 

@@ -1,0 +1,438 @@
+"""Provides the staffing search: the fewest agents per interval and group that meet every service target.
+
+In the manner of the iterative staffing algorithm of Feldman, Mandelbaum, Massey & Whitt (2008, time-varying
+arrivals with abandonment): an analytic start, then correction by simulation until the targets hold.
+
+1. **Start (Erlang A).** The current schedule is simulated once; per interval of the day, the contacts that
+   joined the human queue (after the bot, repeats included) give each channel's arrival rate; the mean handle
+   time comes from the plan (channel factors, the handoff's factor, after-contact work), a chat agent holds
+   ``concurrency`` chats, and the customers' mean patience is the segments' average. Erlang A sizes each
+   interval on its own; the total is split across the groups in the proportions of the current schedule.
+2. **Correct up.** The staffing is simulated (the same seeds every time: common random numbers, so two
+   staffings meet the same customers); every interval that misses a target gets one agent more, until none
+   misses.
+3. **Trim down.** Group by group, one agent is taken from every interval that has slack; intervals that then
+   do not meet every target with 95% confidence (the value beyond the target by its half-width over
+   replications) get theirs back and are marked binding for that group. Repeated until every (interval,
+   group) is binding or empty. The answer meets every target, and one agent fewer in a binding interval
+   misses one (the trial that found it binding, on the same seeds).
+
+Targets hold per interval of the day (the workforce-planning convention): each interval's value pools every
+simulated day and replication (answered within T over all who joined the queue in that interval, and so on).
+A day's schedule is the same every day, so with several days the targets hold on average over the days.
+An open interval keeps at least one agent. The policy's own staffing override is ignored: this decides it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sandbox.config.policy import Policy, Staffing
+from sandbox.config.scenario import Scenario
+from sandbox.config.targets import Target
+from sandbox.engine.plan import DAY
+from sandbox.erlang import erlang_a, erlang_c_metrics
+from sandbox.errors import ConfigError, Problem, RunCancelled
+from sandbox.experiments import Comparison, Executor, SerialExecutor
+from sandbox.experiments import compare as run_replications
+from sandbox.metrics.stats import estimate
+
+MAX_ROUNDS = 60  # simulations a search may take before it stops and says so
+
+
+@dataclass
+class IntervalCheck:
+    """A target in one interval of the day: the pooled value, its 95% half-width over replications."""
+
+    target: str
+    value: float
+    half_width: float
+    met: bool  # the pooled value meets the target
+    confident: bool  # ... by at least the half-width: met with 95% confidence
+
+
+@dataclass
+class StaffingPlan:
+    scenario: str
+    policy: str
+    targets: list[Target]
+    interval_minutes: float
+    groups: list[str]
+    open_bins: list[int]  # intervals of the day that are open on some simulated day
+    start: dict[str, list[int]]  # Erlang A's start, per group and interval of the day
+    required: dict[str, list[int]]  # the answer: agents taking contacts
+    scheduled: dict[str, list[int]]  # the scenario's schedule as it was
+    shrinkage: dict[str, float]
+    checks: list[list[IntervalCheck]]  # per interval of the day, per target, at the answer
+    binding: dict[str, list[bool]]  # one agent fewer of this group in this interval misses a target
+    replications: int
+    seed: int
+    days: int
+    simulations: int = 0
+    wall_seconds: float = 0.0
+    converged: bool = True  # False: out of simulations (MAX_ROUNDS), or some interval out of staffing's reach
+    cancelled: bool = False
+    unreachable: list[int] = field(default_factory=list)  # intervals more agents could not bring to target
+    history: list[str] = field(default_factory=list)  # what each simulation tried, in words
+
+    def clock(self, k: int) -> str:
+        minutes = round(k * self.interval_minutes)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+    def paid(self, group: str, k: int) -> int:
+        """Paid agents to schedule for ``required`` to take contacts (shrinkage)."""
+        n = self.required[group][k]
+        return math.ceil(n / (1 - self.shrinkage[group]) * (1 - 1e-12)) if n else 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per open interval and group: interval,group,required,scheduled,gap (+ paid, binding)."""
+        return [{"interval": self.clock(k), "group": g, "required": self.required[g][k],
+                 "scheduled": self.scheduled[g][k], "gap": self.scheduled[g][k] - self.required[g][k],
+                 "paid": self.paid(g, k), "binding": self.binding[g][k]}
+                for k in self.open_bins for g in self.groups]
+
+    def productive_hours(self) -> float:
+        """Agent hours a day taking contacts (the required agents over the open intervals)."""
+        return sum(self.required[g][k] for g in self.groups for k in self.open_bins) * self.interval_minutes / 60
+
+    def paid_hours(self) -> float:
+        return sum(self.paid(g, k) for g in self.groups for k in self.open_bins) * self.interval_minutes / 60
+
+    def schedule(self, group: str) -> dict[str, int]:
+        """The group's requirement as a scenario schedule: an entry wherever the count changes."""
+        out: dict[str, int] = {}
+        last = None
+        for k in self.open_bins:
+            n = self.required[group][k]
+            if n != last:
+                out[self.clock(k)] = n
+                last = n
+        return out
+
+    def schedule_yaml(self) -> str:
+        """A snippet that replaces the groups' staffing in the scenario (agents.groups.NAME.schedule)."""
+        def flow(schedule: dict[str, int]) -> str:  # the shipped scenarios' style: {"08:00": 6, "10:00": 12}
+            return "{" + ", ".join(f"{json.dumps(clock)}: {n}" for clock, n in schedule.items()) + "}"
+
+        body = "agents:\n  groups:\n" + "".join(f"    {g}:\n      schedule: {flow(self.schedule(g))}\n"
+                                                for g in self.groups)
+        return ("# Agents taking contacts per interval, from `support-sandbox staff` (targets: "
+                + ", ".join(t.text or t.label for t in self.targets) + "). Replace each group's headcount or "
+                "schedule with these.\n" + body)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario, "policy": self.policy, "targets": [t.text or t.label for t in self.targets],
+            "per": "interval", "interval_minutes": self.interval_minutes, "replications": self.replications,
+            "seed": self.seed, "days": self.days, "simulations": self.simulations, "wall_seconds": self.wall_seconds,
+            "converged": self.converged, "cancelled": self.cancelled,
+            "unreachable": [self.clock(k) for k in self.unreachable],
+            "productive_hours_per_day": self.productive_hours(), "paid_hours_per_day": self.paid_hours(),
+            "rows": self.rows(),
+            "checks": {self.clock(k): [vars(c) for c in self.checks[k]] for k in self.open_bins},
+            "schedule": {g: self.schedule(g) for g in self.groups}, "start": self.start, "history": self.history,
+        }
+
+
+# --- measuring a staffing ---------------------------------------------------------------------------------
+
+_PARTS = {  # KPI → (numerator series, denominator series, scale): pooled ratios per interval
+    "service_level": ("answered_within_t", "queued", 1.0),
+    "queue_abandonment_rate": ("abandoned_queue", "queued", 1.0),
+    "abandonment_rate": ("gave_up", "offered", 1.0),
+    "asa_served": ("wait_served", "served", 60.0),
+    "asa_all": ("wait_all", "queued", 60.0),
+}
+
+
+def _by_interval(c: Comparison, name: str, bins: int) -> np.ndarray:
+    """A per-interval series as [replication, interval of the day], summed over days."""
+    runs = c.finished(0)
+    values = np.array([r.series[name] for r in runs], dtype=float)
+    days = values.shape[1] // bins
+    return np.nan_to_num(values[:, :days * bins]).reshape(len(runs), days, bins).sum(axis=1)
+
+
+def _measure(c: Comparison, targets: list[Target], channels: list[str], bins: int) -> list[list[IntervalCheck]]:
+    out: list[list[IntervalCheck]] = [[] for _ in range(bins)]
+    for target in targets:
+        if target.kpi == "occupancy":
+            occupancy = np.array([r.series["occupancy"] for r in c.finished(0)], dtype=float)
+            days = occupancy.shape[1] // bins
+            per_rep = np.nanmean(occupancy[:, :days * bins].reshape(len(occupancy), days, bins), axis=1) \
+                if not np.isnan(occupancy).all() else np.full((len(occupancy), bins), np.nan)
+            pooled = np.nanmean(per_rep, axis=0)
+        else:
+            top, bottom, scale = _PARTS[target.kpi]
+            used = [target.channel] if target.channel else channels
+            used = [ch for ch in used if ch in channels]
+            num = sum((_by_interval(c, f"{ch}.{top}", bins) for ch in used), np.zeros((len(c.finished(0)), bins)))
+            den = sum((_by_interval(c, f"{ch}.{bottom}", bins) for ch in used), np.zeros((len(c.finished(0)), bins)))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_rep = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan) * scale
+                pooled = np.where(den.sum(axis=0) > 0, num.sum(axis=0) / np.maximum(den.sum(axis=0), 1e-300),
+                                  np.nan) * scale
+        for k in range(bins):
+            column = per_rep[:, k]
+            est = estimate([float(v) for v in column if v == v])
+            value = float(pooled[k])
+            margin = est.half_width if est.half_width == est.half_width else 0.0
+            sure = target.met(value - margin if target.op == ">=" else value + margin)
+            out[k].append(IntervalCheck(target.text or target.label, value, est.half_width, target.met(value), sure))
+    return out
+
+
+# --- the search -----------------------------------------------------------------------------------------------
+
+class _Search:
+    def __init__(self, scenario: Scenario, policy: Policy, targets: list[Target], replications: int, seed: int,
+                 executor: Executor, should_stop: Callable[[], bool], on_step: Callable[[str], None] | None):
+        self.scenario, self.targets = scenario, targets
+        self.policy = policy.model_copy(update={"staffing": Staffing()})  # the search decides the staffing
+        self.replications, self.seed, self.executor = replications, seed, executor
+        self.should_stop, self.on_step = should_stop, on_step
+        self.width = scenario.horizon.interval_minutes
+        self.bins = round(DAY / self.width)
+        self.groups = list(scenario.agents.groups)
+        self.channels: list[str] = list(scenario.channels)
+        self.open = self._open_bins()
+        self.simulations = 0
+        self.history: list[str] = []
+        self.seen: dict[bytes, Comparison] = {}
+        self.unreachable: list[int] = []  # intervals where more agents stopped helping
+
+    def _open_bins(self) -> list[int]:
+        """Intervals of the day with humans open for all of it on at least one simulated day."""
+        first = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(
+            self.scenario.horizon.start)
+        found = set()
+        for day in range(min(self.scenario.horizon.days, 7)):
+            window = self.scenario.hours.window((first + day) % 7)
+            if window is None:
+                continue
+            for k in range(self.bins):
+                if window[0] <= k * self.width and (k + 1) * self.width <= window[1] + 1e-9:
+                    found.add(k)
+        return sorted(found)
+
+    def current(self) -> np.ndarray:
+        out = np.zeros((len(self.groups), self.bins), dtype=int)
+        for g, group in enumerate(self.scenario.agents.groups.values()):
+            for k in range(self.bins):
+                out[g, k] = group.headcount_at(k * self.width)
+        return out
+
+    def staffed(self, staffing: np.ndarray) -> Scenario:
+        groups = {}
+        for g, (name, group) in enumerate(self.scenario.agents.groups.items()):
+            schedule: dict[str, int] = {}
+            last = None
+            for k in range(self.bins):
+                n = int(staffing[g, k])
+                if n != last:
+                    minutes = round(k * self.width)
+                    schedule[f"{minutes // 60:02d}:{minutes % 60:02d}"] = n
+                    last = n
+            groups[name] = group.model_copy(update={"headcount": None, "schedule": schedule})
+        agents = self.scenario.agents.model_copy(update={"groups": groups})
+        return self.scenario.model_copy(update={"agents": agents})
+
+    def measured(self, c: Comparison) -> list[list[IntervalCheck]]:
+        return _measure(c, self.targets, self.channels, self.bins)
+
+    def evaluate(self, staffing: np.ndarray, what: str) -> list[list[IntervalCheck]]:
+        """Simulate a staffing (on the search's fixed seeds) and check every target in every interval."""
+        key = staffing.tobytes()
+        if key in self.seen:  # the same staffing on the same seeds: the same numbers
+            self.last = self.seen[key]
+            return self.measured(self.last)
+        if self.should_stop():
+            raise RunCancelled
+        if self.simulations >= MAX_ROUNDS:
+            raise _OutOfRounds
+        self.simulations += 1
+        c = run_replications(self.staffed(staffing), [self.policy], [self.policy.name], seed=self.seed,
+                             replications=self.replications, executor=self.executor, should_stop=self.should_stop)
+        if c.cancelled:
+            raise RunCancelled
+        if c.errors:
+            raise RuntimeError(c.errors[0].error)
+        self.history.append(f"{what}: {int(staffing[:, self.open].sum()) * self.width / 60:g} agent-hours a day")
+        if self.on_step is not None:
+            self.on_step(self.history[-1])
+        self.last = self.seen[key] = c
+        return self.measured(c)
+
+    def failing(self, checks: list[list[IntervalCheck]], confident: bool = False) -> list[int]:
+        """Open intervals missing a target (``confident``: not meeting it with 95% confidence)."""
+        return [k for k in self.open if not all(x.confident if confident else x.met for x in checks[k])]
+
+    # 1. Erlang A on the load that reached the humans
+    def erlang_start(self, current: np.ndarray) -> np.ndarray:
+        self.evaluate(current, "the current schedule")
+        c = self.last
+        scale = self.replications * (len(c.finished(0)[0].series["arrivals"]) // self.bins) * self.width
+        segments = self.scenario.segments
+        patience = sum(s.share * s.patience.mean() for s in segments.values() if s.patience is not None) or math.inf
+        concurrency = max((g.concurrency for g in self.scenario.agents.groups.values()), default=1)
+        totals = np.zeros(self.bins, dtype=int)
+        for k in self.open:
+            need = 0.0
+            for ch in self.channels:
+                joined = _by_interval(c, f"{ch}.queued", self.bins)[:, k].sum()
+                if joined <= 0:
+                    continue
+                rate = joined / scale  # per minute
+                handle = self.mean_handle(ch)
+                n = _erlang_agents(rate, handle, patience, self.scenario.channels[ch].service_level_threshold,  # type: ignore[index]
+                                   [t for t in self.targets if t.channel in (None, ch)])
+                need += n / (concurrency if ch == "chat" else 1)
+            totals[k] = max(1, math.ceil(need - 1e-9))
+        return self.split(totals, current)
+
+    def mean_handle(self, channel: str) -> float:
+        """Mean agent time per contact on a channel: the intents' handle times (by share) × the channel's
+        factor, plus the groups' mean after-contact work. Only the start uses it: simulation corrects."""
+        intents = self.scenario.intents.values()
+        factor = self.scenario.channels[channel].handle_time_factor  # type: ignore[index]
+        handle = sum(i.share * i.handle_time.mean() for i in intents) / sum(i.share for i in intents) * factor
+        groups = self.scenario.agents.groups.values()
+        return handle + sum(g.after_contact_work for g in groups) / len(groups)
+
+    def split(self, totals: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Totals per interval shared across groups in proportion to ``weights`` (largest remainder)."""
+        out = np.zeros_like(weights)
+        for k in self.open:
+            w = weights[:, k].astype(float)
+            if w.sum() <= 0:
+                w = np.ones(len(self.groups))
+            share = totals[k] * w / w.sum()
+            base = np.floor(share).astype(int)
+            for g in np.argsort(-(share - base), kind="stable")[: totals[k] - base.sum()]:
+                base[g] += 1
+            out[:, k] = base
+        return out
+
+    def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[IntervalCheck]], bool]:
+        current = self.current()
+        start = self.erlang_start(current)
+        staffing = start.copy()
+        weights = np.where(current.sum(axis=0) > 0, current, 1)
+        # Staffing cannot lower what it does not touch (customers giving up on the bot, say): an interval
+        # still missing at three times its start is reported as out of staffing's reach.
+        cap = 3 * start.sum(axis=0) + 5
+        try:
+            # 2. up until every target holds with 95% confidence
+            checks = self.evaluate(staffing, "Erlang A start")
+            while failing := [k for k in self.failing(checks, confident=True) if k not in self.unreachable]:
+                for k in failing:
+                    if staffing[:, k].sum() >= cap[k]:
+                        self.unreachable.append(k)
+                        continue
+                    # the group furthest below its share of the weights gets the agent
+                    total = staffing[:, k].sum() + 1
+                    want = total * weights[:, k] / weights[:, k].sum()
+                    staffing[int(np.argmax(want - staffing[:, k])), k] += 1
+                checks = self.evaluate(staffing, f"one more agent in {len(failing)} intervals")
+            # 3. down, group by group, until every (interval, group) is binding or empty
+            binding = np.zeros_like(staffing, dtype=bool)
+            binding[:, self.unreachable] = True
+            while True:
+                moved = False
+                for g in range(len(self.groups)):
+                    trial = [k for k in self.open if staffing[g, k] > 0 and not binding[g, k]
+                             and staffing[:, k].sum() > 1]
+                    if not trial:
+                        continue
+                    fewer = staffing.copy()
+                    fewer[g, trial] -= 1
+                    missed = set(self.failing(self.evaluate(fewer, f"one fewer {self.groups[g]} agent in "
+                                                                   f"{len(trial)} intervals"), confident=True))
+                    binding[g, [k for k in trial if k in missed]] = True
+                    kept = [k for k in trial if k not in missed]
+                    if kept:
+                        staffing[g, kept] -= 1
+                        moved = True
+                if not moved:
+                    break
+                checks = self.evaluate(staffing, "the trimmed staffing")
+                # trims next to each other can add up (a queue carries over): put one back where they did
+                while failing := [k for k in self.failing(checks, confident=True) if k not in self.unreachable]:
+                    for k in failing:
+                        g = int(np.argmax(weights[:, k]))
+                        staffing[g, k] += 1
+                        binding[g, k] = True
+                    checks = self.evaluate(staffing, f"one agent back in {len(failing)} intervals")
+            checks = self.evaluate(staffing, "the answer")
+        except _OutOfRounds:
+            return start, staffing, np.zeros_like(staffing, dtype=bool), self.measured(self.last), False
+        return start, staffing, binding, checks, not self.unreachable
+
+
+class _OutOfRounds(Exception):
+    pass
+
+
+def _erlang_agents(rate: float, handle: float, patience: float, threshold: float, targets: list[Target]) -> int:
+    """The fewest agents (or chat slots) Erlang A says meet every target at this load."""
+    n = max(1, math.floor(rate * handle))
+    while n < 100_000:
+        if patience == math.inf:
+            if n <= rate * handle:
+                n += 1
+                continue
+            c = erlang_c_metrics(rate, handle, n, threshold)
+            values = {"service_level": c.service_level, "queue_abandonment_rate": 0.0, "abandonment_rate": 0.0,
+                      "asa_served": c.asa * 60, "asa_all": c.asa * 60, "occupancy": c.occupancy}
+        else:
+            a = erlang_a(rate, handle, patience, n, threshold)
+            values = {"service_level": a.sl_all, "queue_abandonment_rate": a.p_abandon,
+                      "abandonment_rate": a.p_abandon, "asa_served": a.asa_served * 60, "asa_all": a.asa_all * 60,
+                      "occupancy": a.occupancy}
+        if all(t.met(values[t.kpi]) for t in targets):
+            return n
+        n += 1
+    return n
+
+
+def staff(scenario: Scenario, policy: Policy, targets: list[Target], replications: int = 10, seed: int = 0,
+          executor: Executor | None = None, should_stop: Callable[[], bool] = lambda: False,
+          on_step: Callable[[str], None] | None = None) -> StaffingPlan:
+    """The fewest agents per interval of the day and group meeting every target under this policy."""
+    if not targets:
+        raise ConfigError([Problem("--target", None, "", "no target given", "e.g. --target service_level>=0.8")])
+    missing = sorted({t.channel for t in targets if t.channel and t.channel not in scenario.channels})
+    if missing:
+        raise ConfigError([Problem("--target", None, ch, "the scenario has no such channel",
+                                   f"it has {', '.join(scenario.channels)}") for ch in missing])
+    started = time.perf_counter()
+    search = _Search(scenario, policy, targets, replications, seed, executor or SerialExecutor(), should_stop, on_step)
+    names = search.groups
+    current = search.current()
+    plan = StaffingPlan(scenario.name, policy.name, targets, search.width, names, search.open,
+                        {}, {}, {n: current[g].tolist() for g, n in enumerate(names)},
+                        {n: g.shrinkage for n, g in scenario.agents.groups.items()}, [], {},
+                        replications, seed, scenario.horizon.days)
+    try:
+        start, staffing, binding, checks, converged = search.run()
+    except (RunCancelled, KeyboardInterrupt):
+        plan.cancelled = True
+        plan.converged = False
+        plan.required = plan.start = plan.scheduled
+        plan.binding = {n: [False] * search.bins for n in names}
+        plan.checks = [[] for _ in range(search.bins)]
+    else:
+        plan.start = {n: start[g].tolist() for g, n in enumerate(names)}
+        plan.required = {n: staffing[g].tolist() for g, n in enumerate(names)}
+        plan.binding = {n: binding[g].tolist() for g, n in enumerate(names)}
+        plan.checks, plan.converged = checks, converged
+    plan.simulations, plan.history, plan.unreachable = search.simulations, search.history, search.unreachable
+    plan.wall_seconds = time.perf_counter() - started
+    return plan
