@@ -362,11 +362,14 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         text = table_text(table) + summary + "\n" + plan.schedule_yaml()
     for line in plan.history if _state["debug"] else []:
         err.print(line, highlight=False)
+    for goal, intervals in plan.out_of_reach.items():
+        err.print(f"[yellow]warning:[/yellow] {escape(printable(goal))} is out of reach in "
+                  f"{len(intervals)} interval{'s' if len(intervals) > 1 else ''} ({plan.clock(intervals[0])}"
+                  f"{'…' + plan.clock(intervals[-1]) if len(intervals) > 1 else ''}): {plan.reasons[goal]}; "
+                  "the answer meets the other targets there.", highlight=False, soft_wrap=True)
     if not plan.converged:
-        what = (f"more agents did not bring {', '.join(plan.clock(k) for k in plan.unreachable)} to target "
-                "(the target is out of staffing's reach there: a bot abandonment, say)") if plan.unreachable \
-            else f"the search stopped after {plan.simulations} simulations without settling"
-        err.print(f"[yellow]warning:[/yellow] {what}.", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/yellow] the search stopped after {plan.simulations} simulations without "
+                  "settling; the answer is its last staffing.", highlight=False, soft_wrap=True)
     try:
         if output is not None:
             api.write_atomic(output, text)
@@ -374,7 +377,7 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
             api.write_atomic(schedule, plan.schedule_yaml())
     except api.OutputError as exc:
         _fail(exc)
-    if not plan.converged:
+    if not plan.converged or plan.out_of_reach:
         raise typer.Exit(1)
 
 

@@ -77,9 +77,11 @@ class StaffingPlan:
     days: int
     simulations: int = 0
     wall_seconds: float = 0.0
-    converged: bool = True  # False: out of simulations (MAX_ROUNDS), or some interval out of staffing's reach
+    converged: bool = True  # False: out of simulations (MAX_ROUNDS) before the search settled
     cancelled: bool = False
-    unreachable: list[int] = field(default_factory=list)  # intervals more agents could not bring to target
+    # Targets no staffing meets in some intervals (target text → intervals), and why in words.
+    out_of_reach: dict[str, list[int]] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)  # what each simulation tried, in words
 
     def clock(self, k: int) -> str:
@@ -133,7 +135,8 @@ class StaffingPlan:
             "per": "interval", "interval_minutes": self.interval_minutes, "replications": self.replications,
             "seed": self.seed, "days": self.days, "simulations": self.simulations, "wall_seconds": self.wall_seconds,
             "converged": self.converged, "cancelled": self.cancelled,
-            "unreachable": [self.clock(k) for k in self.unreachable],
+            "out_of_reach": {t: {"intervals": [self.clock(k) for k in ks], "why": self.reasons.get(t, "")}
+                             for t, ks in self.out_of_reach.items()},
             "productive_hours_per_day": self.productive_hours(), "paid_hours_per_day": self.paid_hours(),
             "rows": self.rows(),
             "checks": {self.clock(k): [vars(c) for c in self.checks[k]] for k in self.open_bins},
@@ -206,7 +209,8 @@ class _Search:
         self.simulations = 0
         self.history: list[str] = []
         self.seen: dict[bytes, Comparison] = {}
-        self.unreachable: list[int] = []  # intervals where more agents stopped helping
+        self.beyond: dict[str, list[int]] = {}  # target → intervals no staffing brings it to
+        self.reasons: dict[str, str] = {}
 
     def _open_bins(self) -> list[int]:
         """Intervals of the day with humans open for all of it on at least one simulated day."""
@@ -252,7 +256,8 @@ class _Search:
         key = staffing.tobytes()
         if key in self.seen:  # the same staffing on the same seeds: the same numbers
             self.last = self.seen[key]
-            return self.measured(self.last)
+            self.last_checks = self.measured(self.last)
+            return self.last_checks
         if self.should_stop():
             raise RunCancelled
         if self.simulations >= MAX_ROUNDS:
@@ -268,16 +273,41 @@ class _Search:
         if self.on_step is not None:
             self.on_step(self.history[-1])
         self.last = self.seen[key] = c
-        return self.measured(c)
+        self.last_checks = self.measured(c)
+        return self.last_checks
 
     def failing(self, checks: list[list[IntervalCheck]], confident: bool = False) -> list[int]:
-        """Open intervals missing a target (``confident``: not meeting it with 95% confidence)."""
-        return [k for k in self.open if not all(x.confident if confident else x.met for x in checks[k])]
+        """Open intervals missing a target within reach (``confident``: not meeting it with 95% confidence)."""
+        return [k for k in self.open if not all(x.confident if confident else x.met for x in checks[k]
+                                                if k not in self.beyond.get(x.target, ()))]
+
+    def give_up_on(self, target: str, k: int, why: str) -> None:
+        """Stop sizing interval ``k`` for ``target``: more agents do not bring it there."""
+        if k not in self.beyond.setdefault(target, []):
+            self.beyond[target].append(k)
+            self.reasons.setdefault(target, why)
 
     # 1. Erlang A on the load that reached the humans
+    def out_of_reach(self, c: Comparison) -> None:
+        """Intervals where more customers give up in the bot than an abandonment_rate target allows: no
+        staffing changes that, so none is added for it (they are reported instead)."""
+        for target in self.targets:
+            if target.kpi != "abandonment_rate":
+                continue
+            used = [target.channel] if target.channel else self.channels
+            gave_up = sum(_by_interval(c, f"{ch}.gave_up", self.bins).sum(axis=0) for ch in used)
+            in_queue = sum(_by_interval(c, f"{ch}.abandoned_queue", self.bins).sum(axis=0) for ch in used)
+            offered = sum(_by_interval(c, f"{ch}.offered", self.bins).sum(axis=0) for ch in used)
+            for k in self.open:
+                if offered[k] > 0 and (gave_up[k] - in_queue[k]) / offered[k] > target.value:
+                    self.give_up_on(target.text or target.label, k, "more customers give up in the bot than the "
+                                    "target allows, which no staffing changes (queue_abandonment_rate targets "
+                                    "the queue alone)")
+
     def erlang_start(self, current: np.ndarray) -> np.ndarray:
         self.evaluate(current, "the current schedule")
         c = self.last
+        self.out_of_reach(c)
         scale = self.replications * (len(c.finished(0)[0].series["arrivals"]) // self.bins) * self.width
         segments = self.scenario.segments
         patience = sum(s.share * s.patience.mean() for s in segments.values() if s.patience is not None) or math.inf
@@ -331,21 +361,15 @@ class _Search:
         try:
             # 2. up until every target holds with 95% confidence
             checks = self.evaluate(staffing, "Erlang A start")
-            while failing := [k for k in self.failing(checks, confident=True) if k not in self.unreachable]:
+            while failing := self.failing(checks, confident=True):
                 for k in failing:
-                    if staffing[:, k].sum() >= cap[k]:
-                        self.unreachable.append(k)
-                        continue
-                    # the group furthest below its share of the weights gets the agent
-                    total = staffing[:, k].sum() + 1
-                    want = total * weights[:, k] / weights[:, k].sum()
-                    staffing[int(np.argmax(want - staffing[:, k])), k] += 1
+                    self.add(staffing, weights, cap, k)
                 checks = self.evaluate(staffing, f"one more agent in {len(failing)} intervals")
             # 3. down, group by group, until every (interval, group) is binding or empty
             binding = np.zeros_like(staffing, dtype=bool)
-            binding[:, self.unreachable] = True
             while True:
                 moved = False
+                trimmed: dict[int, list[int]] = {}  # interval → groups trimmed there in this round, in order
                 for g in range(len(self.groups)):
                     trial = [k for k in self.open if staffing[g, k] > 0 and not binding[g, k]
                              and staffing[:, k].sum() > 1]
@@ -360,20 +384,38 @@ class _Search:
                     if kept:
                         staffing[g, kept] -= 1
                         moved = True
+                        for k in kept:
+                            trimmed.setdefault(k, []).append(g)
                 if not moved:
                     break
                 checks = self.evaluate(staffing, "the trimmed staffing")
                 # trims next to each other can add up (a queue carries over): put one back where they did
-                while failing := [k for k in self.failing(checks, confident=True) if k not in self.unreachable]:
+                while failing := self.failing(checks, confident=True):
                     for k in failing:
-                        g = int(np.argmax(weights[:, k]))
-                        staffing[g, k] += 1
-                        binding[g, k] = True
+                        if trimmed.get(k):  # undo this round's last trim there: that group was needed
+                            g = trimmed[k].pop()
+                            staffing[g, k] += 1
+                            binding[g, k] = True
+                        else:
+                            self.add(staffing, weights, cap, k)
                     checks = self.evaluate(staffing, f"one agent back in {len(failing)} intervals")
             checks = self.evaluate(staffing, "the answer")
         except _OutOfRounds:
             return start, staffing, np.zeros_like(staffing, dtype=bool), self.measured(self.last), False
-        return start, staffing, binding, checks, not self.unreachable
+        return start, staffing, binding, checks, True
+
+
+    def add(self, staffing: np.ndarray, weights: np.ndarray, cap: np.ndarray, k: int) -> None:
+        """One agent more in interval ``k``, to the group furthest below its share of the weights; an
+        interval already at its cap is out of staffing's reach."""
+        if staffing[:, k].sum() >= cap[k]:
+            for check in self.last_checks[k]:
+                if not check.confident:
+                    self.give_up_on(check.target, k, "three times the Erlang start did not reach it")
+            return
+        total = staffing[:, k].sum() + 1
+        want = total * weights[:, k] / weights[:, k].sum()
+        staffing[int(np.argmax(want - staffing[:, k])), k] += 1
 
 
 class _OutOfRounds(Exception):
@@ -433,6 +475,7 @@ def staff(scenario: Scenario, policy: Policy, targets: list[Target], replication
         plan.required = {n: staffing[g].tolist() for g, n in enumerate(names)}
         plan.binding = {n: binding[g].tolist() for g, n in enumerate(names)}
         plan.checks, plan.converged = checks, converged
-    plan.simulations, plan.history, plan.unreachable = search.simulations, search.history, search.unreachable
+    plan.simulations, plan.history = search.simulations, search.history
+    plan.out_of_reach, plan.reasons = search.beyond, search.reasons
     plan.wall_seconds = time.perf_counter() - started
     return plan

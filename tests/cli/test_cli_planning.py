@@ -1,0 +1,61 @@
+"""The planner's commands: erlang and staff, their outputs and their mistakes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import yaml
+
+from sandbox.config.scenario import Scenario
+
+from .conftest import Invoke
+
+
+def test_erlang_table_and_csv(cli: Invoke) -> None:
+    result = cli("erlang", "--rate", "200/h", "--aht", "180s", "--shrinkage", "30%", "--max-occupancy", "85%")
+    assert result.exit_code == 0, result.output
+    assert "14 agents taking contacts; 20 to schedule at 30% shrinkage" in " ".join(result.stdout.split())
+    rows = list(csv.DictReader(io.StringIO(cli("erlang", "--rate", "200/h", "--aht", "3m", "-f", "csv").stdout)))
+    first = next(r for r in rows if r["meets"] == "true")
+    assert first["agents"] == "14"
+    assert float(first["service_level"]) == 0.88835
+
+
+def test_erlang_mistakes_exit_2_naming_the_option(cli: Invoke) -> None:
+    result = cli("erlang", "--rate", "200", "--aht", "3m", "--target", "80%")
+    assert result.exit_code == 2
+    assert "--rate" in result.stderr and "--target" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_staff_csv_columns_and_a_schedule_that_loads(cli: Invoke, tmp_path: Path) -> None:
+    snippet = tmp_path / "schedule.yaml"
+    result = cli("staff", "ecommerce", "-p", "warm-handoff", "-t", "service_level>=0.8", "-n", "4", "-f", "csv",
+                 "--schedule-out", str(snippet))
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0])[:5] == ["interval", "group", "required", "scheduled", "gap"]
+    assert all(int(r["gap"]) == int(r["scheduled"]) - int(r["required"]) for r in rows)
+    groups = yaml.safe_load(snippet.read_text())["agents"]["groups"]
+    scenario = yaml.safe_load(Path("simulations/ecommerce.yaml").read_text())
+    for name, group in groups.items():
+        scenario["agents"]["groups"][name]["schedule"] = group["schedule"]
+    Scenario.model_validate(scenario)  # plugs back in
+
+
+def test_staff_json_and_out_of_reach(cli: Invoke) -> None:
+    result = cli("staff", "ecommerce", "-p", "dead-end", "-t", "abandonment_rate<=1%", "-n", "3", "-f", "json")
+    assert result.exit_code == 1  # a target no staffing meets: said, and the exit code says so
+    data = json.loads(result.stdout)
+    assert "abandonment_rate<=1%" in data["out_of_reach"]
+    assert "out of reach" in result.stderr and "give up in the bot" in result.stderr
+
+
+def test_staff_mistakes(cli: Invoke) -> None:
+    result = cli("staff", "ecommerce", "-t", "sevice_level>=0.8", "-t", "voice.asa<=x", "--set", "demand.rate=-1")
+    assert result.exit_code == 2
+    assert result.stderr.count("--target") == 2 and "--set" in result.stderr
+    assert "did you mean 'service_level'" in result.stderr
