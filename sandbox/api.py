@@ -28,11 +28,12 @@ from sandbox.config.inputs import (
     load_policy,
     load_scenario,
     split_overrides,
+    unique_labels,
     validate,
 )
 from sandbox.config.loader import Document, Path_, apply_override, cross_check, read_text, validate_document
 from sandbox.config.loader import load as load_model
-from sandbox.config.policy import Policy
+from sandbox.config.policy import Policy, Staffing
 from sandbox.config.scenario import Horizon, Scenario
 from sandbox.config.targets import Target, parse_service_target, parse_share, parse_targets
 from sandbox.engine.run import Observer
@@ -79,7 +80,8 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
             on_result: Callable[[Comparison], None] | None = None,
             should_stop: Callable[[], bool] = lambda: False, observer: Observer | None = None,
             labels: Sequence[str] | None = None, pool: Pool | None = None,
-            executor: Executor | None = None) -> Comparison:
+            executor: Executor | None = None, equal_service: Sequence[str | Target] | None = None,
+            on_step: Callable[[str], None] | None = None) -> Comparison:
     """Run every policy on the same seeds and compare them with a baseline (default: the first policy).
 
     ``on_result`` is called with the growing Comparison after each finished replication; ``should_stop``
@@ -87,9 +89,27 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     ``labels`` names the policies (default: file stems, or names of policies given as models). A ``pool``
     (``Pool(workers)``, started once, reused) runs the replications in its worker processes; any other
     ``executor`` (sandbox.experiments.Executor) may be given instead.
+
+    ``equal_service`` (targets such as ``service_level>=0.8``) first staffs every policy to those targets
+    (``staff``; ``on_step`` hears each simulation of the searches), then compares them so: the question is
+    then what each policy costs for the same service, not how it serves with the same agents.
     """
     overrides = list(overrides)
-    loaded = load(scenario, policies, overrides, days)
+    goals: list[Target] = []
+    problems: list[Problem] = []
+    if equal_service is not None:
+        try:
+            goals = [t for t in equal_service if isinstance(t, Target)] + parse_targets(
+                [t for t in equal_service if not isinstance(t, Target)] or ([] if any(
+                    isinstance(t, Target) for t in equal_service) else ["service_level>=0.8"]))
+        except ConfigError as exc:
+            problems += exc.problems
+    try:
+        loaded = load(scenario, policies, overrides, days)
+    except ConfigError as exc:
+        raise ConfigError(problems + exc.problems) from None
+    if problems:
+        raise ConfigError(problems)
     if not loaded.policies:
         raise ConfigError(loaded.skipped or [Problem(None, None, "", "no policies to compare",
                                                      "name at least one policy")])
@@ -99,10 +119,19 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
         if left_out:
             raise ConfigError(left_out)  # the baseline asked for is a file with problems: say which
     base = _baseline_index(baseline, names)
-    comparison = _compare(loaded.scenario, loaded.policies, names, baseline=base, seed=seed,
+    run_policies, scenarios, notes = loaded.policies, None, list[str]()
+    if equal_service is not None:
+        run_policies, scenarios, notes = _staff_each(loaded, goals, replications, seed, workers, executor, pool,
+                                                     should_stop, on_step)
+        if scenarios is None:  # stopped while staffing: an empty comparison, marked cancelled
+            run_policies, scenarios, should_stop = loaded.policies, None, lambda: True
+    comparison = _compare(loaded.scenario, run_policies, names, baseline=base, seed=seed,
                           replications=replications, workers=workers, executor=executor, on_result=on_result,
                           should_stop=should_stop, observer=observer, pool=pool,
-                          overrides=overrides + ([f"horizon.days={days}"] if days is not None else []))
+                          overrides=overrides + ([f"horizon.days={days}"] if days is not None else []),
+                          scenarios=scenarios)
+    comparison.equal_service = [t.text or t.label for t in goals]
+    comparison.incidents += notes
     by_file: dict[str | None, list[Problem]] = {}
     for problem in loaded.skipped:
         by_file.setdefault(problem.file, []).append(problem)
@@ -111,6 +140,38 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
         + (f" (and {len(found) - 1} more)" if len(found) > 1 else "") + f"; `support-sandbox validate {file}` "
         "lists every problem" for file, found in by_file.items()]
     return comparison
+
+
+def _staff_each(loaded: Loaded, goals: list[Target], replications: int | None, seed: int, workers: int | None,
+                executor: Executor | None, pool: Pool | None, should_stop: Callable[[], bool],
+                on_step: Callable[[str], None] | None) -> tuple[list[Policy], list[Scenario] | None, list[str]]:
+    """Every policy staffed to the targets on the comparison's seeds; its own staffing override cleared, since
+    the search decides the staffing. Targets out of a policy's reach are said in words."""
+    reps = replications or loaded.scenario.horizon.replications
+    if executor is None:
+        n = workers if workers is not None else default_workers(loaded.scenario, reps)
+        executor = executor_for(n, reps, pool=pool)
+    cleared: list[Policy] = []
+    scenarios: list[Scenario] = []
+    notes: list[str] = []
+    for policy in loaded.policies:
+        plain = policy.model_copy(update={"staffing": Staffing()})
+
+        def step(what: str, name: str = policy.name) -> None:
+            if on_step is not None:
+                on_step(f"staffing {name}: {what}")
+
+        plan = plan_staffing(loaded.scenario, plain, goals, reps, seed, executor, should_stop, step)
+        if plan.cancelled:
+            return cleared, None, notes
+        cleared.append(plain)
+        scenarios.append(plan.applied_to(loaded.scenario))
+        notes += [f"{policy.name}: {goal} is out of reach in {len(ks)} intervals ({plan.reasons.get(goal, '')}); "
+                  "staffed for the other targets there" for goal, ks in plan.out_of_reach.items()]
+        if not plan.converged:
+            notes.append(f"{policy.name}: the staffing search stopped after {plan.simulations} simulations "
+                         "without settling")
+    return cleared, scenarios, notes
 
 
 def _baseline_index(baseline: str | int | None, labels: list[str]) -> int:
@@ -157,11 +218,24 @@ def reproduce(path: str | Path, workers: int | None = None,
         scenario = yaml.safe_load(record["scenario"]["yaml"])
         policies = [yaml.safe_load(p["yaml"]) for p in record["policies"]]
         labels = [p["label"] for p in record["policies"]]
+        own = [yaml.safe_load(p["scenario"]["yaml"]) for p in record["policies"] if "scenario" in p]
     except (KeyError, TypeError, yaml.YAMLError):
         raise ConfigError([Problem(shown, None, "provenance", "the provenance record is damaged")]) from None
-    comparison = compare(scenario, policies, baseline=record.get("baseline"),
-                         replications=record.get("replications"), seed=record.get("seed", 0), labels=labels,
-                         workers=workers, on_result=on_result, observer=observer)
+    if own:  # at equal service: each policy ran on its own staffing, recorded as it ran
+        if len(own) != len(policies):
+            raise ConfigError([Problem(shown, None, "provenance", "the provenance record is damaged")])
+        loaded = load(scenario, policies)
+        scenarios = [load(s, []).scenario for s in own]
+        names = unique_labels(labels)
+        comparison = _compare(loaded.scenario, loaded.policies, names,
+                              baseline=_baseline_index(record.get("baseline"), names),
+                              seed=record.get("seed", 0), replications=record.get("replications"), workers=workers,
+                              on_result=on_result, observer=observer, scenarios=scenarios)
+        comparison.equal_service = [str(t) for t in record.get("equal_service") or []]
+    else:
+        comparison = compare(scenario, policies, baseline=record.get("baseline"),
+                             replications=record.get("replications"), seed=record.get("seed", 0), labels=labels,
+                             workers=workers, on_result=on_result, observer=observer)
     overrides = record.get("overrides", [])  # already applied in the recorded YAML: kept to say how it was made
     comparison.overrides = [str(o) for o in overrides] if isinstance(overrides, list) else []
     return comparison

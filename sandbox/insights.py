@@ -153,7 +153,30 @@ def _cost(v: _View, base: _View) -> Insight | None:
     return Insight(v.label, "cost", 0.0, text)
 
 
-DETECTORS = (_dead_ends, _repeated_information, _emotional_intents, _wrong_answers, _flattering_containment,
+def _equal_service(v: _View, base: _View) -> Insight | None:
+    """At equal service: how many agent-hours a day, and how much money, a policy needs against the baseline
+    to meet the same targets."""
+    c = v.c
+    if not c.equal_service or v.p == base.p:
+        return None
+    days = c.scenario_model.horizon.days if c.scenario_model is not None else 1
+    hours = c.difference(v.p, "agent_hours").mean / days
+    money = c.difference(v.p, "total_cost").mean / days
+    if math.isnan(hours):
+        return None
+    word = "fewer" if hours < 0 else "more"
+    cost = "saving" if money < 0 else "costing"
+    text = (f"{v.label} needs {abs(hours):.0f} {word} agent-hours a day than {base.label} at these targets "
+            f"({', '.join(c.equal_service)}): {format_value('total_cost', v.kpi('agent_cost') / days)} of agents "
+            f"a day against {format_value('total_cost', base.kpi('agent_cost') / days)}, "
+            f"{cost} {format_value('total_cost', abs(money))} a day in all with the bot's own cost; CSAT "
+            f"{_pct(v.kpi('csat'))} vs {_pct(base.kpi('csat'))}, churn risk {_pct(v.kpi('churn_risk'))} vs "
+            f"{_pct(base.kpi('churn_risk'))}.")
+    return Insight(v.label, "equal_service", 1.0, text)
+
+
+DETECTORS = (_equal_service, _dead_ends, _repeated_information, _emotional_intents, _wrong_answers,
+             _flattering_containment,
              _understaffed, _cost)
 
 

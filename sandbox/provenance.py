@@ -52,6 +52,11 @@ def record(comparison: Comparison) -> dict[str, Any]:
     out["policies"] = [{"label": label, "name": policy.name, "sha256": digest(text), "yaml": text}
                        for label, policy in zip(comparison.labels, comparison.policy_models, strict=False)
                        for text in [model_yaml(policy)]]
+    if comparison.policy_scenarios:  # at equal service: each policy ran on its own staffing of the scenario
+        out["equal_service"] = list(comparison.equal_service)
+        for entry, own in zip(out["policies"], comparison.policy_scenarios, strict=True):
+            text = model_yaml(own)
+            entry["scenario"] = {"sha256": digest(text), "yaml": text}
     return out
 
 

@@ -76,6 +76,11 @@ WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=ap
                                                  "serial for small jobs, one per core for large ones).")]
 
 
+TargetOpt = Annotated[list[str] | None, typer.Option("--target", "-t", help="A service target, repeatable: "
+                                                     "service_level>=0.8, voice.service_level>=80%, "
+                                                     "abandonment_rate<=5%, asa<=30s, occupancy<=0.85.")]
+
+
 def _fail(exc: BaseException) -> None:
     if isinstance(exc, ConfigError):
         print_problems(err, exc.problems)
@@ -93,11 +98,12 @@ def _fail(exc: BaseException) -> None:
 
 def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | None, replications: int | None,
                     seed: int, days: int | None, overrides: list[str] | None, workers: int | None,
-                    fmt: Format, output: Path | None, show_all: bool, why: bool = False) -> None:
+                    fmt: Format, output: Path | None, show_all: bool, why: bool = False,
+                    equal_service: list[str] | None = None) -> None:
     _run_and_emit(lambda progress: api.compare(
         scenario, policies, baseline=baseline, replications=replications, seed=seed, days=days,
-        overrides=overrides or (), workers=workers, on_result=progress.on_result, observer=progress),
-        fmt, output, show_all, why)
+        overrides=overrides or (), workers=workers, on_result=progress.on_result, observer=progress,
+        equal_service=equal_service, on_step=progress.step), fmt, output, show_all, why or bool(equal_service))
 
 
 def _run_and_emit(start: Callable[[ProgressReporter], api.Comparison], fmt: Format, output: Path | None,
@@ -251,10 +257,17 @@ def compare(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = No
             replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
             fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
             all_kpis: AllOpt = False,
-            why: Annotated[bool, _flag("--why", "After the table, the main drivers in plain words.")]
-            = False) -> None:
+            why: Annotated[bool, _flag("--why", "After the table, the main drivers in plain words.")] = False,
+            equal_service: Annotated[bool, _flag("--equal-service", "Staff every policy to the --target "
+                                                 "service first (default service_level>=0.8), then compare: "
+                                                 "the cost of the same service.")] = False,
+            target: TargetOpt = None) -> None:
     """Compare policies side by side on one scenario (same seeds: paired differences)."""
-    _run_comparison(scenario, policy, baseline, replications, seed, days, set_, workers, fmt, output, all_kpis, why)
+    if target and not equal_service:
+        err.print("[red]error:[/red] --target: only with --equal-service (or in `staff`)", highlight=False)
+        raise typer.Exit(2)
+    _run_comparison(scenario, policy, baseline, replications, seed, days, set_, workers, fmt, output, all_kpis, why,
+                    (target or ["service_level>=0.8"]) if equal_service else None)
 
 
 @app.command()
@@ -310,11 +323,6 @@ def schema(kind: Annotated[str, typer.Argument(help="scenario or policy")] = "sc
         api.write_atomic(output, text)
     else:
         sys.stdout.write(text)
-
-
-TargetOpt = Annotated[list[str] | None, typer.Option("--target", "-t", help="A service target, repeatable: "
-                                                     "service_level>=0.8, voice.service_level>=80%, "
-                                                     "abandonment_rate<=5%, asa<=30s, occupancy<=0.85.")]
 
 
 @app.command()

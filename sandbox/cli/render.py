@@ -48,8 +48,12 @@ def comparison_table(comparison: api.Comparison, kpis: tuple[str, ...] = api.HEA
     interval = "mean ±95% CI" if reps >= 2 else "mean (one replication: no intervals)"
     caption = interval if single else (f"{interval}; below: change vs {base} (shares in points)"
                                        + (", ▲▼ significant, ns not significant" if reps >= 2 else ""))
+    if comparison.equal_service and "agent_hours" not in kpis:  # what differs when the service is the same
+        at = kpis.index("total_cost") if "total_cost" in kpis else len(kpis)
+        kpis = (*kpis[:at], "agent_hours", *kpis[at:])
+    same = f" · at equal service ({', '.join(comparison.equal_service)})" if comparison.equal_service else ""
     table = Table(title=f"{printable(comparison.scenario)} · {reps} replication{'s' if reps != 1 else ''} · "
-                        f"seed {comparison.seed}",
+                        f"seed {comparison.seed}{printable(same)}",
                   caption=caption,
                   header_style="bold", show_lines=False, padding=(0, 1))
     table.add_column("KPI", no_wrap=True)

@@ -155,7 +155,7 @@ def load(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[Po
     if problems:
         raise ConfigError(problems)
     assert scenario_model is not None
-    labels = _unique([_label(ref, m) for ref, m in zip(kept, policy_models, strict=True)])
+    labels = unique_labels([_label(ref, m) for ref, m in zip(kept, policy_models, strict=True)])
     return Loaded(scenario_model, [m for m in policy_models if m is not None], labels, skipped)
 
 
@@ -171,7 +171,7 @@ def _validate_as(doc: Document, model: type[Any]) -> tuple[Any, list[Problem]]:
     return obj, problems
 
 
-def _unique(labels: list[str]) -> list[str]:
+def unique_labels(labels: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for label in labels:

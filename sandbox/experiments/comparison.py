@@ -58,6 +58,9 @@ class Comparison:
     failure: str = ""  # why the run stopped before the end when nobody stopped it (cancelled is then True)
     errors: list[TaskResult] = field(default_factory=list)  # replications that raised, in the order they did
     overrides: list[str] = field(default_factory=list)  # the --set texts the inputs were loaded with
+    # Each policy's own scenario when they differ (at equal service: each staffed to the targets), and how.
+    policy_scenarios: list[Scenario] = field(default_factory=list)
+    equal_service: list[str] = field(default_factory=list)  # the targets every policy was staffed to
 
     def snapshot(self) -> Comparison:
         """A copy whose result lists no longer change (for handing to another thread)."""
@@ -122,7 +125,8 @@ class Comparison:
             "scenario": self.scenario, "seed": self.seed, "replications": self.replications,
             "baseline": self.labels[self.baseline], "cancelled": self.cancelled,
             "complete_replications": self.complete_replications(), "wall_seconds": self.wall_seconds,
-            "incidents": self.incidents, "failure": self.failure or None, "provenance": provenance.record(self),
+            "incidents": self.incidents, "failure": self.failure or None,
+            "equal_service": self.equal_service or None, "provenance": provenance.record(self),
             "errors": [{"policy": self.labels[cast(tuple[int, int], e.task.key)[0]],
                         "replication": e.task.replication, "seed": e.task.seed, "error": e.error} for e in self.errors],
             "runs": [{"policy": label, "replication": run.replication, "seed": run.seed,
@@ -172,22 +176,27 @@ def executor_for(workers: int, jobs: int, observer: Observer | None = None, pool
 def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, baseline: int = 0, seed: int = 0,
             replications: int | None = None, workers: int | None = None, executor: Executor | None = None,
             on_result: Callable[[Comparison], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
-            observer: Observer | None = None, pool: Pool | None = None, overrides: Sequence[str] = ()) -> Comparison:
+            observer: Observer | None = None, pool: Pool | None = None, overrides: Sequence[str] = (),
+            scenarios: Sequence[Scenario] | None = None) -> Comparison:
     """Replicate every policy on common random numbers; Ctrl-C or a stop keeps what finished.
 
     ``on_result`` gets the comparison once before the first run and again after every finished run. Runs on
     ``executor`` if given, else on one chosen from ``workers``/``pool`` (see ``executor_for``). A replication
     that fails is an error row (``Comparison.errors``); the others finish, and only replications every
     policy finished are kept. ``overrides`` (the ``--set`` texts) are recorded in the provenance.
+    ``scenarios`` gives each policy its own version of the scenario (the same customers, other staffing: a
+    comparison at equal service); ``scenario`` is then the one they were made from.
     """
     reps = replications or scenario.horizon.replications
     comparison = Comparison(scenario.name, labels, [p.name for p in policies], baseline, seed, reps,
                             [[None] * reps for _ in policies], intents=list(scenario.intents),
                             scenario_model=scenario, policy_models=list(policies),
-                            created=datetime.now(UTC).isoformat(timespec="seconds"), overrides=list(overrides))
+                            created=datetime.now(UTC).isoformat(timespec="seconds"), overrides=list(overrides),
+                            policy_scenarios=list(scenarios or []))
+    run_on = list(scenarios) if scenarios is not None else [scenario] * len(policies)
     started = time.perf_counter()
     # Replication-major: every policy's first replication, then the second, so pairs complete early.
-    tasks = [RunTask((p, r), scenario, policies[p], seed, r) for r in range(reps) for p in range(len(policies))]
+    tasks = [RunTask((p, r), run_on[p], policies[p], seed, r) for r in range(reps) for p in range(len(policies))]
 
     def store(done: TaskResult) -> None:
         p, r = cast(tuple[int, int], done.task.key)

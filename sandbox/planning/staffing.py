@@ -129,6 +129,12 @@ class StaffingPlan:
                 + ", ".join(t.text or t.label for t in self.targets) + "). Replace each group's headcount or "
                 "schedule with these.\n" + body)
 
+    def applied_to(self, scenario: Scenario) -> Scenario:
+        """The scenario with every group staffed as this plan requires (its schedule replaced)."""
+        groups = {name: group.model_copy(update={"headcount": None, "schedule": self.schedule(name) or {"00:00": 0}})
+                  for name, group in scenario.agents.groups.items()}
+        return scenario.model_copy(update={"agents": scenario.agents.model_copy(update={"groups": groups})})
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario, "policy": self.policy, "targets": [t.text or t.label for t in self.targets],
