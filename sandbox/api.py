@@ -40,6 +40,7 @@ from sandbox.engine.run import Observer
 from sandbox.errors import ConfigError, Problem
 from sandbox.experiments import (
     Comparison,
+    DaskExecutor,
     Executor,
     Pool,
     PoolExecutor,
@@ -55,19 +56,20 @@ from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
 from sandbox.planning.calculator import Calculation, calculate
 from sandbox.planning.staffing import StaffingPlan
 from sandbox.planning.staffing import staff as plan_staffing
+from sandbox.planning.sweeps import Sweep, Vary, build_grid, parse_varies
 from sandbox.units import parse_duration, parse_rate
 
 # The front ends (sandbox.cli, sandbox.tui) import the package only through this module, sandbox.errors and
 # sandbox.presentation (tests/unit/test_layers.py keeps it so): what they use of the lower layers is named here.
 __all__ = [
-    "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_SHARES", "Calculation", "Comparison",
-    "Document", "Entry", "Executor", "Horizon", "Insight", "Loaded", "OutputError", "Path_", "Policy", "PolicyRef",
-    "Pool", "PoolExecutor", "Scenario", "ScenarioRef", "SerialExecutor", "StaffingPlan", "Target", "TaskResult",
-    "apply_override", "builtin_dir", "catalogue", "commented", "compare", "configuration_reference", "cross_check",
-    "default_policies", "detect_kind", "erlang_calculator", "explain", "footer", "limits", "load",
-    "load_document_data", "load_policy", "load_scenario", "partial_path", "policies", "policy_yaml", "reproduce",
-    "resolve", "run", "scenarios", "schema", "split_overrides", "staff", "sweep_automation", "to_csv", "to_json",
-    "to_markdown", "validate", "validate_document", "write_atomic"
+    "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_KPIS", "SWEEP_SHARES", "Calculation",
+    "Comparison", "DaskExecutor", "Document", "Entry", "Executor", "Horizon", "Insight", "Loaded", "OutputError",
+    "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Scenario", "ScenarioRef", "SerialExecutor",
+    "StaffingPlan", "Sweep", "Target", "TaskResult", "apply_override", "builtin_dir", "catalogue", "commented",
+    "compare", "configuration_reference", "cross_check", "default_policies", "detect_kind", "erlang_calculator",
+    "explain", "footer", "limits", "load", "load_document_data", "load_policy", "load_scenario", "partial_path",
+    "policies", "policy_yaml", "reproduce", "resolve", "run", "scenarios", "schema", "split_overrides", "staff",
+    "sweep", "sweep_automation", "to_csv", "to_json", "to_markdown", "validate", "validate_document", "write_atomic"
 ]
 
 builtin_dir, resolve, default_policies = catalog.builtin_dir, catalog.resolve, catalog.default_policies
@@ -99,9 +101,7 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     problems: list[Problem] = []
     if equal_service is not None:
         try:
-            goals = [t for t in equal_service if isinstance(t, Target)] + parse_targets(
-                [t for t in equal_service if not isinstance(t, Target)] or ([] if any(
-                    isinstance(t, Target) for t in equal_service) else ["service_level>=0.8"]))
+            goals = _targets(equal_service)
         except ConfigError as exc:
             problems += exc.problems
     try:
@@ -121,8 +121,9 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     base = _baseline_index(baseline, names)
     run_policies, scenarios, notes = loaded.policies, None, list[str]()
     if equal_service is not None:
-        run_policies, scenarios, notes = _staff_each(loaded, goals, replications, seed, workers, executor, pool,
-                                                     should_stop, on_step)
+        run_policies, scenarios, notes = _staff_each([(loaded.scenario, p) for p in loaded.policies], goals,
+                                                     replications, seed, workers, executor, pool, should_stop,
+                                                     on_step)
         if scenarios is None:  # stopped while staffing: an empty comparison, marked cancelled
             run_policies, scenarios, should_stop = loaded.policies, None, lambda: True
     comparison = _compare(loaded.scenario, run_policies, names, baseline=base, seed=seed,
@@ -142,30 +143,79 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     return comparison
 
 
-def _staff_each(loaded: Loaded, goals: list[Target], replications: int | None, seed: int, workers: int | None,
-                executor: Executor | None, pool: Pool | None, should_stop: Callable[[], bool],
+def _targets(given: Sequence[str | Target]) -> list[Target]:
+    """Targets as given (text parsed); none given: service_level>=0.8, the industry's 80/20."""
+    texts = [t for t in given if not isinstance(t, Target)]
+    found = [t for t in given if isinstance(t, Target)]
+    return found + parse_targets(texts) if texts or found else parse_targets(["service_level>=0.8"])
+
+
+def sweep(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,
+          vary: Sequence[str] = (), replications: int | None = None, seed: int = 0, days: int | None = None,
+          overrides: Iterable[str] = (), workers: int | None = None, executor: Executor | None = None,
+          equal_service: Sequence[str | Target] | None = None, on_result: Callable[[Comparison], None] | None = None,
+          should_stop: Callable[[], bool] = lambda: False, on_step: Callable[[str], None] | None = None,
+          observer: Observer | None = None) -> Sweep:
+    """A grid over any fields (``--vary KEY=START:STOP:STEP`` or ``KEY=A,B,C``), every point on the same seeds
+    (sandbox.planning.sweeps); at equal service each point is staffed to the targets first."""
+    problems: list[Problem] = []
+    varies: list[Vary] = []
+    goals: list[Target] = []
+    try:
+        varies = parse_varies(list(vary))
+    except ConfigError as exc:
+        problems += exc.problems
+    if equal_service is not None:
+        try:
+            goals = _targets(equal_service)
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    grid = build_grid(scenario, policy, varies, list(overrides), days)
+    policies, scenarios, notes = grid.policies, grid.scenarios, list[str]()
+    stop = should_stop
+    if equal_service is not None:
+        staffed_policies, staffed, notes = _staff_each(list(zip(grid.scenarios, grid.policies, strict=True)), goals,
+                                                       replications, seed, workers, executor, None, should_stop,
+                                                       on_step)
+        if staffed is None:  # stopped while staffing: an empty sweep, marked cancelled
+            stop = lambda: True  # noqa: E731
+        else:
+            policies, scenarios = staffed_policies, staffed
+    comparison = _compare(grid.scenarios[0], policies, grid.labels, seed=seed, replications=replications,
+                          workers=workers, executor=executor, on_result=on_result, should_stop=stop,
+                          observer=observer, overrides=[*overrides, *(f"--vary {v}" for v in vary)],
+                          scenarios=scenarios)
+    comparison.equal_service = [t.text or t.label for t in goals]
+    comparison.incidents += notes
+    return Sweep(comparison, grid)
+
+
+def _staff_each(pairs: list[tuple[Scenario, Policy]], goals: list[Target], replications: int | None, seed: int,
+                workers: int | None, executor: Executor | None, pool: Pool | None, should_stop: Callable[[], bool],
                 on_step: Callable[[str], None] | None) -> tuple[list[Policy], list[Scenario] | None, list[str]]:
-    """Every policy staffed to the targets on the comparison's seeds; its own staffing override cleared, since
-    the search decides the staffing. Targets out of a policy's reach are said in words."""
-    reps = replications or loaded.scenario.horizon.replications
+    """Every (scenario, policy) staffed to the targets on the comparison's seeds; the policy's own staffing
+    override cleared, since the search decides the staffing. Targets out of reach are said in words."""
+    reps = replications or pairs[0][0].horizon.replications
     if executor is None:
-        n = workers if workers is not None else default_workers(loaded.scenario, reps)
+        n = workers if workers is not None else default_workers(pairs[0][0], reps)
         executor = executor_for(n, reps, pool=pool)
     cleared: list[Policy] = []
     scenarios: list[Scenario] = []
     notes: list[str] = []
-    for policy in loaded.policies:
+    for scenario, policy in pairs:
         plain = policy.model_copy(update={"staffing": Staffing()})
 
         def step(what: str, name: str = policy.name) -> None:
             if on_step is not None:
                 on_step(f"staffing {name}: {what}")
 
-        plan = plan_staffing(loaded.scenario, plain, goals, reps, seed, executor, should_stop, step)
+        plan = plan_staffing(scenario, plain, goals, reps, seed, executor, should_stop, step)
         if plan.cancelled:
             return cleared, None, notes
         cleared.append(plain)
-        scenarios.append(plan.applied_to(loaded.scenario))
+        scenarios.append(plan.applied_to(scenario))
         notes += [f"{policy.name}: {goal} is out of reach in {len(ks)} intervals ({plan.reasons.get(goal, '')}); "
                   "staffed for the other targets there" for goal, ks in plan.out_of_reach.items()]
         if not plan.converged:
@@ -193,6 +243,8 @@ def run(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = ca
 
 
 SWEEP_SHARES = tuple(i / 10 for i in range(11))
+SWEEP_KPIS = ("bot_resolution_rate", "abandonment_rate", "service_level", "csat", "agent_hours", "total_cost",
+              "cost_per_resolved")
 
 
 def sweep_automation(scenario: ScenarioRef, policy: PolicyRef, shares: Sequence[float] = SWEEP_SHARES,

@@ -31,6 +31,7 @@ from sandbox.cli.render import (
     print_problems,
     staffing_chart,
     staffing_table,
+    sweep_table,
     table_text,
 )
 from sandbox.errors import ConfigError, SandboxError, printable
@@ -81,6 +82,29 @@ TargetOpt = Annotated[list[str] | None, typer.Option("--target", "-t", help="A s
                                                      "abandonment_rate<=5%, asa<=30s, occupancy<=0.85.")]
 
 
+DaskLocalOpt = Annotated[int | None, typer.Option("--dask-local", min=1, max=api.limits.MAX_WORKERS,
+                                                 help="Run on a local Dask cluster of this many worker "
+                                                 "processes (needs the dask extra).")]
+ClusterOpt = Annotated[str | None, typer.Option("--cluster", help="Run on the Dask scheduler at this address, "
+                                                "e.g. tcp://10.0.0.5:8786 (needs the dask extra).")]
+
+
+@contextlib.contextmanager
+def _executor(dask_local: int | None, cluster: str | None) -> Iterator[api.Executor | None]:
+    """The Dask executor the flags ask for (closed afterwards), or None for the default process pool."""
+    if dask_local is not None and cluster is not None:
+        err.print("[red]error:[/red] --dask-local and --cluster: give one of them", highlight=False)
+        raise typer.Exit(2)
+    if dask_local is None and cluster is None:
+        yield None
+        return
+    executor = api.DaskExecutor(address=cluster, local=dask_local)
+    try:
+        yield executor
+    finally:
+        executor.close()
+
+
 def _fail(exc: BaseException) -> None:
     if isinstance(exc, ConfigError):
         print_problems(err, exc.problems)
@@ -96,23 +120,27 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(1)
 
 
-def _run_comparison(scenario: str, policies: list[str] | None, baseline: str | None, replications: int | None,
-                    seed: int, days: int | None, overrides: list[str] | None, workers: int | None,
-                    fmt: Format, output: Path | None, show_all: bool, why: bool = False,
-                    equal_service: list[str] | None = None) -> None:
-    _run_and_emit(lambda progress: api.compare(
-        scenario, policies, baseline=baseline, replications=replications, seed=seed, days=days,
-        overrides=overrides or (), workers=workers, on_result=progress.on_result, observer=progress,
-        equal_service=equal_service, on_step=progress.step), fmt, output, show_all, why or bool(equal_service))
+def _run_comparison(scenario: str, policies: list[str] | None, *, baseline: str | None = None,
+                    replications: int | None = None, seed: int = 0, days: int | None = None,
+                    overrides: list[str] | None = None, workers: int | None = None, fmt: Format = Format.table,
+                    output: Path | None = None, show_all: bool = False, why: bool = False,
+                    equal_service: list[str] | None = None, dask_local: int | None = None,
+                    cluster: str | None = None) -> None:
+    with _executor(dask_local, cluster) as executor:
+        _run_and_emit(lambda progress: api.compare(
+            scenario, policies, baseline=baseline, replications=replications, seed=seed, days=days,
+            overrides=overrides or (), workers=workers, on_result=progress.on_result, observer=progress,
+            equal_service=equal_service, on_step=progress.step, executor=executor), fmt, output, show_all,
+            why or bool(equal_service))
 
 
-def _run_and_emit(start: Callable[[ProgressReporter], api.Comparison], fmt: Format, output: Path | None,
-                  show_all: bool, why: bool = False) -> None:
+def _run_and_emit(start: Callable[[ProgressReporter], api.Comparison | api.Sweep], fmt: Format,
+                  output: Path | None, show_all: bool, why: bool = False, kpis: list[str] | None = None) -> None:
     """Run with progress on stderr; print (and write) what finished, even after Ctrl-C or SIGTERM."""
     progress = ProgressReporter(err)
     try:
         with _terminate_as_interrupt() as terminated:
-            comparison = start(progress)
+            result = start(progress)
     except KeyboardInterrupt:  # before any replication ran (loading, starting workers): nothing to show
         progress.close()
         raise typer.Exit(143 if terminated else 130) from None
@@ -124,8 +152,12 @@ def _run_and_emit(start: Callable[[ProgressReporter], api.Comparison], fmt: Form
     # What finished is printed whatever happens now: a second Ctrl-C must not lose it half-way.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
         else None
+    comparison = result.comparison if isinstance(result, api.Sweep) else result
     try:
-        _emit(comparison, fmt, output, show_all)
+        if isinstance(result, api.Sweep):
+            _emit_sweep(result, fmt, output, kpis)
+        else:
+            _emit(comparison, fmt, output, show_all)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -178,6 +210,45 @@ def _terminate_as_interrupt() -> Iterator[list[bool]]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _emit_sweep(sweep: api.Sweep, fmt: Format, output: Path | None, kpis: list[str] | None) -> None:
+    comparison = sweep.comparison
+    if fmt is Format.json:
+        text = json.dumps(sweep.to_dict(), indent=2, allow_nan=False, default=str) + "\n"
+    elif fmt is Format.csv:
+        rows = sweep.rows()
+        text = api.commented(comparison) + ",".join(rows[0]) + "\n" + "".join(
+            ",".join(_csv_cell(v) for v in row.values()) + "\n" for row in rows)
+    else:
+        table = sweep_table(sweep, tuple(kpis or api.SWEEP_KPIS))
+        text = table_text(table) + printable(api.footer(comparison)) + "\n"
+        out.print(table)
+        out.print(printable(api.footer(comparison)), style="dim", highlight=False)
+        text += api.commented(comparison)
+    if fmt is not Format.table:
+        sys.stdout.write(text)
+    _write_output(output, text, comparison.cancelled)
+
+
+def _csv_cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:.10g}"
+    text = str(value)
+    return f'"{text}"' if "," in text or '"' in text else text
+
+
+def _write_output(output: Path | None, text: str, cancelled: bool) -> None:
+    """Atomically; an interrupted run never replaces a complete result: it goes beside it, named partial."""
+    if output is None:
+        return
+    target = api.partial_path(output) if cancelled else output
+    try:
+        api.write_atomic(target, text)
+    except api.OutputError as exc:
+        _fail(exc)
+    if cancelled:
+        err.print(f"[yellow]Partial result written to[/yellow] {printable(str(target))}", highlight=False)
+
+
 def _emit(comparison: api.Comparison, fmt: Format, output: Path | None, show_all: bool) -> None:
     if fmt is Format.json:
         text = api.to_json(comparison) + "\n"
@@ -194,15 +265,7 @@ def _emit(comparison: api.Comparison, fmt: Format, output: Path | None, show_all
         else:  # piped: plain text at its natural width, never wrapped at 80 columns
             sys.stdout.write(text)
         text += api.commented(comparison)  # the file can be reproduced from
-    if output is not None:
-        # An interrupted run never replaces a complete result: it goes beside it, named as partial.
-        target = api.partial_path(output) if comparison.cancelled else output
-        try:
-            api.write_atomic(target, text)
-        except api.OutputError as exc:
-            _fail(exc)
-        if comparison.cancelled:
-            err.print(f"[yellow]Partial result written to[/yellow] {printable(str(target))}", highlight=False)
+    _write_output(output, text, comparison.cancelled)
 
 
 @app.callback(invoke_without_command=True)
@@ -219,8 +282,7 @@ def main_callback(ctx: typer.Context,
         if sys.stdout.isatty() and sys.stdin.isatty():
             _open_tui(api.DEFAULT_SCENARIO, None, 0)
         else:
-            _run_comparison(api.DEFAULT_SCENARIO, None, None, None, 0, None, None, None, Format.table, None,
-                            False)
+            _run_comparison(api.DEFAULT_SCENARIO, None)
 
 
 def _open_tui(scenario: str, policies: list[str] | None, seed: int, replications: int | None = None,
@@ -261,13 +323,15 @@ def compare(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = No
             equal_service: Annotated[bool, _flag("--equal-service", "Staff every policy to the --target "
                                                  "service first (default service_level>=0.8), then compare: "
                                                  "the cost of the same service.")] = False,
-            target: TargetOpt = None) -> None:
+            target: TargetOpt = None, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
     """Compare policies side by side on one scenario (same seeds: paired differences)."""
     if target and not equal_service:
         err.print("[red]error:[/red] --target: only with --equal-service (or in `staff`)", highlight=False)
         raise typer.Exit(2)
-    _run_comparison(scenario, policy, baseline, replications, seed, days, set_, workers, fmt, output, all_kpis, why,
-                    (target or ["service_level>=0.8"]) if equal_service else None)
+    _run_comparison(scenario, policy, baseline=baseline, replications=replications, seed=seed, days=days,
+                    overrides=set_, workers=workers, fmt=fmt, output=output, show_all=all_kpis, why=why,
+                    equal_service=(target or ["service_level>=0.8"]) if equal_service else None,
+                    dask_local=dask_local, cluster=cluster)
 
 
 @app.command()
@@ -276,9 +340,11 @@ def run(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         = api.DEFAULT_BASELINE,
         replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
         fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
-        all_kpis: AllOpt = False) -> None:
+        all_kpis: AllOpt = False, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
     """Run one policy on a scenario and report its KPIs with confidence intervals."""
-    _run_comparison(scenario, [policy], None, replications, seed, days, set_, workers, fmt, output, all_kpis)
+    _run_comparison(scenario, [policy], replications=replications, seed=seed, days=days, overrides=set_,
+                    workers=workers, fmt=fmt, output=output, show_all=all_kpis, dask_local=dask_local,
+                    cluster=cluster)
 
 
 @app.command()
@@ -332,14 +398,15 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
           target: TargetOpt = None, replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None,
           set_: SetOpt = None, fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
           schedule: Annotated[Path | None, typer.Option("--schedule-out", help="Write the answer as a YAML "
-                                                         "schedule snippet for the scenario.")] = None) -> None:
+                                                         "schedule snippet for the scenario.")] = None,
+          dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
     """The fewest agents per interval and group that meet every target under a policy (Erlang A, then
     simulation on common random numbers)."""
     progress = ProgressReporter(err)
     try:
-        with _terminate_as_interrupt() as terminated:
+        with _terminate_as_interrupt() as terminated, _executor(dask_local, cluster) as executor:
             plan = api.staff(scenario, policy, target or ["service_level>=0.8"], replications, seed, days,
-                             set_ or (), workers, on_step=progress.step)
+                             set_ or (), workers, on_step=progress.step, executor=executor)
     except Exception as exc:
         progress.close()
         _fail(exc)
@@ -387,6 +454,32 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         _fail(exc)
     if not plan.converged or plan.out_of_reach:
         raise typer.Exit(1)
+
+
+@app.command()
+def sweep(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
+          policy: Annotated[str, typer.Option("--policy", "-p", help="Policy name or YAML path.")]
+          = api.DEFAULT_BASELINE,
+          vary: Annotated[list[str] | None, typer.Option("--vary", help="A field and its values, repeatable (a "
+                                                          "grid): policy.automation.share=0:1:0.1 or "
+                                                          "scenario.demand.contacts_per_day=1000,1200.")] = None,
+          replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
+          fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
+          kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPIs in the table (repeatable).")] = None,
+          equal_service: Annotated[bool, _flag("--equal-service", "Staff every point to the --target service "
+                                               "first (default service_level>=0.8).")] = False,
+          target: TargetOpt = None, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
+    """Vary any fields over a grid, every point on the same seeds: one row per point, KPI and statistic."""
+    unknown = [k for k in kpi or [] if k not in api.KPIS]
+    if unknown:
+        print_problems(err, [api.Problem("--kpi", None, k, "is not a KPI", "see `support-sandbox kpis`")
+                             for k in unknown])
+        raise typer.Exit(2)
+    with _executor(dask_local, cluster) as executor:
+        _run_and_emit(lambda progress: api.sweep(
+            scenario, policy, vary or [], replications, seed, days, set_ or (), workers, executor,
+            (target or ["service_level>=0.8"]) if equal_service else None, on_result=progress.on_result,
+            on_step=progress.step, observer=progress), fmt, output, False, kpis=kpi)
 
 
 @app.command()

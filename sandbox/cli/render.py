@@ -210,3 +210,24 @@ def staffing_chart(plan: api.StaffingPlan, width: int = 100) -> str:
     plt.xticks(x[::step], [plan.clock(k) for k in plan.open_bins][::step])
     plt.title("Agents taking contacts per interval")
     return str(plt.build())
+
+
+def sweep_table(sweep: api.Sweep, kpis: tuple[str, ...]) -> Table:
+    """One row per point of the grid, the chosen KPIs as columns (mean ±95% CI)."""
+    c = sweep.comparison
+    reps = c.complete_replications()
+    same = f" · at equal service ({', '.join(c.equal_service)})" if c.equal_service else ""
+    table = Table(title=f"{printable(c.scenario)} · {printable(c.names[0])} · {reps} replications a point · "
+                        f"seed {c.seed}{printable(same)}", caption="mean ±95% CI; every point on the same seeds",
+                  header_style="bold", padding=(0, 1))
+    for vary in sweep.grid.varies:
+        table.add_column(printable(vary.name), justify="right")
+    for kpi in kpis:
+        table.add_column(api.KPIS[kpi].label, justify="right")
+    for p, point in enumerate(sweep.grid.points):
+        cells: list[Text | str] = [printable(str(point[v.key])) for v in sweep.grid.varies]
+        for kpi in kpis:
+            est = c.estimate(p, kpi)
+            cells.append(f"{format_value(kpi, est.mean)} {format_half_width(kpi, est.half_width)}".strip())
+        table.add_row(*cells)
+    return table

@@ -4,9 +4,9 @@ run tasks, ``pool`` the supervised worker processes, ``comparison`` policies com
 """
 
 from sandbox.experiments.comparison import Comparison, compare, default_workers, executor_for, useful_workers
-from sandbox.experiments.executors import Executor, PoolExecutor, SerialExecutor
+from sandbox.experiments.executors import DaskExecutor, Executor, PoolExecutor, SerialExecutor
 from sandbox.experiments.pool import Pool, WorkerFailed, WorkerLost
 from sandbox.experiments.tasks import RunTask, TaskResult, run_task
 
-__all__ = ["Comparison", "Executor", "Pool", "PoolExecutor", "RunTask", "SerialExecutor", "TaskResult",
+__all__ = ["Comparison", "DaskExecutor", "Executor", "Pool", "PoolExecutor", "RunTask", "SerialExecutor", "TaskResult",
            "WorkerFailed", "WorkerLost", "compare", "default_workers", "executor_for", "run_task", "useful_workers"]

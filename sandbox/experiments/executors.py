@@ -8,12 +8,15 @@ after the results already reported; those are the caller's to keep. A cluster ex
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import traceback
+import uuid
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Protocol
 
 from sandbox.engine.run import Observer
-from sandbox.errors import RunCancelled
+from sandbox.errors import RunCancelled, SandboxError
 from sandbox.experiments.pool import Pool, Task
 from sandbox.experiments.tasks import RunTask, TaskResult, run_task
 
@@ -76,3 +79,70 @@ class PoolExecutor:
             self.incidents.extend(pool.incidents[seen:])
             if own:
                 pool.close()
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster: ``address`` of a running scheduler, or ``local`` worker processes
+    on this machine (a LocalCluster started on the first run and closed by ``close``). Needs the ``dask``
+    extra. A task is a pure function of its inputs, so the numbers are those of a serial run."""
+
+    def __init__(self, address: str | None = None, local: int | None = None):
+        self.address, self.local = address, local
+        self.incidents: list[str] = []
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def _connect(self) -> Any:
+        if self._client is None:
+            try:
+                from distributed import Client, LocalCluster
+            except ImportError:
+                raise SandboxError("Dask is not installed: pip install 'support-sandbox[dask]'") from None
+            try:
+                if self.address is None:
+                    self._cluster = LocalCluster(n_workers=self.local or 1, threads_per_worker=1, processes=True,
+                                                 dashboard_address=None, host="127.0.0.1",
+                                                 silence_logs=logging.ERROR + 10)  # failures are result rows
+                    self._client = Client(self._cluster)
+                else:
+                    self._client = Client(self.address, timeout=10)
+            except (OSError, TimeoutError, RuntimeError) as exc:
+                self.close()
+                where = f"reach the Dask scheduler at {self.address}" if self.address else "start a local Dask cluster"
+                raise SandboxError(f"cannot {where}: {exc}") from None
+        return self._client
+
+    def run(self, tasks: Sequence[RunTask], on_done: Callable[[TaskResult], None],
+            should_stop: Callable[[], bool] = lambda: False) -> None:
+        from distributed import as_completed
+
+        client = self._connect()
+        futures = {client.submit(run_task, task, key=f"sandbox-{uuid.uuid4().hex}", pure=False): task
+                   for task in tasks}
+        pending = as_completed(futures, with_results=False)
+        try:
+            while not pending.is_empty():
+                if should_stop():
+                    raise RunCancelled
+                try:
+                    batch = pending.next_batch(block=False) or [next(pending)]
+                except StopIteration:
+                    break
+                for future in batch:
+                    task = futures[future]
+                    if future.status == "error":
+                        exc = future.exception()
+                        on_done(TaskResult(task, None, f"{task.what} failed on the cluster: "
+                                                       f"{type(exc).__name__}: {exc}",
+                                           "".join(traceback.format_exception(exc))))
+                    else:
+                        on_done(TaskResult(task, future.result()))
+        finally:
+            client.cancel([f for f in futures if not f.done()])
+
+    def close(self) -> None:
+        for closing in (self._client, self._cluster):
+            if closing is not None:
+                with contextlib.suppress(Exception):
+                    closing.close()
+        self._client = self._cluster = None

@@ -27,7 +27,8 @@ def test_erlang_table_and_csv(cli: Invoke) -> None:
 def test_erlang_mistakes_exit_2_naming_the_option(cli: Invoke) -> None:
     result = cli("erlang", "--rate", "200", "--aht", "3m", "--target", "80%")
     assert result.exit_code == 2
-    assert "--rate" in result.stderr and "--target" in result.stderr
+    assert "--rate" in result.stderr
+    assert "--target" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -51,11 +52,13 @@ def test_staff_json_and_out_of_reach(cli: Invoke) -> None:
     assert result.exit_code == 1  # a target no staffing meets: said, and the exit code says so
     data = json.loads(result.stdout)
     assert "abandonment_rate<=1%" in data["out_of_reach"]
-    assert "out of reach" in result.stderr and "give up in the bot" in result.stderr
+    assert "out of reach" in result.stderr
+    assert "give up in the bot" in result.stderr
 
 
 def test_staff_mistakes(cli: Invoke) -> None:
     result = cli("staff", "ecommerce", "-t", "sevice_level>=0.8", "-t", "voice.asa<=x", "--set", "demand.rate=-1")
     assert result.exit_code == 2
-    assert result.stderr.count("--target") == 2 and "--set" in result.stderr
+    assert result.stderr.count("--target") == 2
+    assert "--set" in result.stderr
     assert "did you mean 'service_level'" in result.stderr

@@ -25,7 +25,8 @@ def test_a_helpful_bot_needs_fewer_agent_hours_at_the_same_service(tmp_path: Pat
     for p in (0, 1):
         assert c.estimate(p, "service_level").mean >= 0.8
     hours = c.difference(1, "agent_hours")
-    assert hours.mean < 0 and hours.significant
+    assert hours.mean < 0
+    assert hours.significant
     words = " ".join(i.text for i in api.explain(c))
     assert "fewer agent-hours a day than no-bot at these targets (service_level>=0.8)" in words
     path = tmp_path / "equal.json"

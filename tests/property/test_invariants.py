@@ -24,6 +24,7 @@ from sandbox.config.scenario import Scenario
 from sandbox.engine.plan import compile_plan
 from sandbox.engine.run import RunResult, simulate
 from sandbox.metrics.kpis import INTENT_FIELDS, KPIS, SERIES
+from sandbox.metrics.ledger import CHANNEL_SERIES
 from sandbox.model.outcomes import Outcome
 
 FINAL = ("contained", "false_contained", "dead_ended", "abandoned_bot", "blocked", "turned_away",
@@ -193,9 +194,11 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
         assert k["service_level"] <= k["service_level_served"]
 
     # Per-interval series and per-intent breakdown add up to the totals.
-    assert set(result.series) == set(SERIES)
+    channels = list(scenario["channels"])
+    per_channel = [f"{ch}.{name}" for ch in channels for name in CHANNEL_SERIES]
+    assert set(result.series) == set(SERIES) | set(per_channel)
     n_bins = round(1440 / int(scenario["horizon"]["interval"].removesuffix("m")))
-    for name in SERIES:
+    for name in (*SERIES, *per_channel):
         values = np.asarray(result.series[name])
         assert values.shape == (n_bins,)
         assert np.all(np.isnan(values) | (values >= -ROUNDING)), name
@@ -204,6 +207,16 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
     assert sum(result.series["arrivals"]) == k["offered"]
     assert sum(result.series["escalated"]) == k["escalated"]
     assert sum(result.series["abandoned"]) == k["abandoned_bot"] + k["abandoned_queue"]
+
+    def over_channels(name: str) -> float:
+        return sum(sum(result.series[f"{ch}.{name}"]) for ch in channels)
+
+    assert over_channels("offered") == k["offered"]
+    assert over_channels("gave_up") == k["abandoned_bot"] + k["abandoned_queue"]
+    assert over_channels("queued") == counts["queued"]
+    assert over_channels("served") == k["served"]
+    assert over_channels("abandoned_queue") == k["abandoned_queue"]
+    assert over_channels("answered_within_t") == k["answered_within_t"]
     for field in ("offered", "bot_handled", "contained", "false_contained", "dead_ended", "abandoned_bot",
                   "escalated", "served", "abandoned_queue"):
         assert sum(v[field] for v in result.by_intent.values()) == k[field], field
