@@ -54,6 +54,7 @@ from sandbox.export import OutputError, partial_path, policy_yaml, to_csv, to_js
 from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
 from sandbox.planning.calculator import Calculation, calculate
+from sandbox.planning.shifts import Roster, ShiftRules, parse_rules, rosters
 from sandbox.planning.staffing import StaffingPlan
 from sandbox.planning.staffing import staff as plan_staffing
 from sandbox.planning.sweeps import Sweep, Vary, build_grid, parse_varies
@@ -64,12 +65,13 @@ from sandbox.units import parse_duration, parse_rate
 __all__ = [
     "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_KPIS", "SWEEP_SHARES", "Calculation",
     "Comparison", "DaskExecutor", "Document", "Entry", "Executor", "Horizon", "Insight", "Loaded", "OutputError",
-    "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Scenario", "ScenarioRef", "SerialExecutor",
-    "StaffingPlan", "Sweep", "Target", "TaskResult", "apply_override", "builtin_dir", "catalogue", "commented",
-    "compare", "configuration_reference", "cross_check", "default_policies", "detect_kind", "erlang_calculator",
-    "explain", "footer", "limits", "load", "load_document_data", "load_policy", "load_scenario", "partial_path",
-    "policies", "policy_yaml", "reproduce", "resolve", "run", "scenarios", "schema", "split_overrides", "staff",
-    "sweep", "sweep_automation", "to_csv", "to_json", "to_markdown", "validate", "validate_document", "write_atomic"
+    "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Roster", "Scenario", "ScenarioRef",
+    "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target", "TaskResult", "apply_override",
+    "builtin_dir", "catalogue", "commented", "compare", "configuration_reference", "cross_check",
+    "default_policies", "detect_kind", "erlang_calculator", "explain", "footer", "limits", "load",
+    "load_document_data", "load_policy", "load_scenario", "partial_path", "policies", "policy_yaml", "reproduce",
+    "resolve", "run", "scenarios", "schema", "shifts", "split_overrides", "staff", "sweep", "sweep_automation",
+    "to_csv", "to_json", "to_markdown", "validate", "validate_document", "write_atomic"
 ]
 
 builtin_dir, resolve, default_policies = catalog.builtin_dir, catalog.resolve, catalog.default_policies
@@ -330,6 +332,50 @@ def staff(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
         n = workers if workers is not None else default_workers(loaded.scenario, reps)
         executor = executor_for(n, reps)
     return plan_staffing(loaded.scenario, loaded.policies[0], found, reps, seed, executor, should_stop, on_step)
+
+
+@dataclass
+class ShiftPlan:
+    """Shifts for a staffing plan: one roster per group, and the plan they cover."""
+
+    staffing: StaffingPlan
+    rosters: list[Roster]
+    rules: ShiftRules
+
+    @property
+    def paid_hours(self) -> float:
+        return sum(r.paid_hours for r in self.rosters)
+
+    @property
+    def cost(self) -> float:
+        return sum(r.cost for r in self.rosters)
+
+    def schedule_yaml(self) -> str:
+        body = "".join(f"    {r.group}:\n      schedule: {{"
+                       + ", ".join(f'"{clock}": {n}' for clock, n in r.schedule().items()) + "}\n"
+                       for r in self.rosters)
+        return ("# Agents taking contacts per interval under these shifts (support-sandbox shifts). Replace "
+                "each group's headcount or schedule with these.\nagents:\n  groups:\n" + body)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"paid_hours": self.paid_hours, "cost": self.cost, "rosters": [r.to_dict() for r in self.rosters],
+                "rules": {"lengths_hours": [x / 60 for x in self.rules.lengths], "grid_minutes": self.rules.grid,
+                          "break_minutes": self.rules.break_minutes, "break_after_hours": self.rules.break_after / 60,
+                          "paid_break": self.rules.paid_break},
+                "staffing": self.staffing.to_dict()}
+
+
+def shifts(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,
+           targets: Sequence[str | Target] = ("service_level>=0.8",), lengths: str | None = None,
+           grid: str | None = None, break_rule: str | None = None, paid_break: bool = False,
+           **staff_options: Any) -> ShiftPlan:
+    """Staff to the targets (``staff``), then turn each group's requirement into shifts of the allowed lengths
+    that minimise paid hours (sandbox.planning.shifts)."""
+    rules = parse_rules(lengths, grid, break_rule, paid_break)
+    plan = staff(scenario, policy, targets, **staff_options)
+    loaded = load(scenario, [policy], staff_options.get("overrides", ()), staff_options.get("days"))
+    costs = {name: g.hourly_cost for name, g in loaded.scenario.agents.groups.items()}
+    return ShiftPlan(plan, rosters(plan, rules, costs) if not plan.cancelled else [], rules)
 
 
 def erlang_calculator(rate: str | float, aht: str | float, target: str = "80%@20s",

@@ -29,6 +29,7 @@ from sandbox.cli.render import (
     comparison_table,
     erlang_table,
     print_problems,
+    shifts_table,
     staffing_chart,
     staffing_table,
     sweep_table,
@@ -480,6 +481,66 @@ def sweep(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
             scenario, policy, vary or [], replications, seed, days, set_ or (), workers, executor,
             (target or ["service_level>=0.8"]) if equal_service else None, on_result=progress.on_result,
             on_step=progress.step, observer=progress), fmt, output, False, kpis=kpi)
+
+
+@app.command()
+def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
+           policy: Annotated[str, typer.Option("--policy", "-p", help="Policy name or YAML path.")]
+           = api.DEFAULT_BASELINE,
+           target: TargetOpt = None, replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None,
+           set_: SetOpt = None, workers: WorkersOpt = None,
+           lengths: Annotated[str, typer.Option("--lengths", help="Allowed shift lengths.")] = "4h,6h,8h",
+           grid: Annotated[str, typer.Option("--grid", help="Shifts start every this long.")] = "30m",
+           break_rule: Annotated[str, typer.Option("--break", help="LENGTH@SHIFT: a break in the middle of "
+                                                   "shifts this long or longer; or none.")] = "30m@6h",
+           paid_break: Annotated[bool, _flag("--paid-break", "Breaks are paid.")] = False,
+           fmt: FormatOpt = Format.table, output: OutputOpt = None,
+           schedule: Annotated[Path | None, typer.Option("--schedule-out", help="Write the roster's coverage as a "
+                                                          "YAML schedule snippet for the scenario.")] = None,
+           dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
+    """Staff to the targets, then turn the requirement into shifts that minimise paid hours (HiGHS)."""
+    progress = ProgressReporter(err)
+    try:
+        with _terminate_as_interrupt() as terminated, _executor(dask_local, cluster) as executor:
+            plan = api.shifts(scenario, policy, target or ["service_level>=0.8"], lengths, grid, break_rule,
+                              paid_break, replications=replications, seed=seed, days=days, overrides=set_ or (),
+                              workers=workers, on_step=progress.step, executor=executor)
+    except Exception as exc:
+        progress.close()
+        _fail(exc)
+        return
+    progress.close()
+    if plan.staffing.cancelled:
+        err.print(f"[yellow]{'Terminated' if terminated else 'Interrupted'}:[/yellow] no staffing to turn into "
+                  "shifts yet.")
+        raise typer.Exit(143 if terminated else 130)
+    if fmt is Format.json:
+        text = json.dumps(plan.to_dict(), indent=2) + "\n"
+        sys.stdout.write(text)
+    elif fmt is Format.csv:
+        rows = [(r.group, s.start, s.length, s.break_at, n, s.paid_minutes * n / 60) for r in plan.rosters
+                for s, n in r.shifts]
+        text = "group,start,end,break,agents,paid_hours\n" + "".join(
+            f"{g},{_clock(start)},{_clock(start + length)},{'' if brk is None else _clock(brk)},{n},{hours:g}\n"
+            for g, start, length, brk, n, hours in rows)
+        sys.stdout.write(text)
+    else:
+        table = shifts_table(plan)
+        out.print(table)
+        out.print(plan.schedule_yaml(), highlight=False, markup=False, soft_wrap=True)
+        text = table_text(table) + plan.schedule_yaml()
+    try:
+        if output is not None:
+            api.write_atomic(output, text)
+        if schedule is not None:
+            api.write_atomic(schedule, plan.schedule_yaml())
+    except api.OutputError as exc:
+        _fail(exc)
+
+
+def _clock(minutes: float) -> str:
+    m = round(minutes) % 1440
+    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 @app.command()

@@ -231,3 +231,30 @@ def sweep_table(sweep: api.Sweep, kpis: tuple[str, ...]) -> Table:
             cells.append(f"{format_value(kpi, est.mean)} {format_half_width(kpi, est.half_width)}".strip())
         table.add_row(*cells)
     return table
+
+
+def shifts_table(plan: api.ShiftPlan) -> Table:
+    """The roster: every shift worked, by group, with its agents and paid hours."""
+    rules = plan.rules
+    table = Table(title=f"Shifts for {printable(plan.staffing.policy)} · lengths "
+                        + ", ".join(f"{x / 60:g}h" for x in rules.lengths) + f" · starts every {rules.grid:g} min"
+                        + (f" · {rules.break_minutes:g}-min {'paid' if rules.paid_break else 'unpaid'} break from "
+                           f"{rules.break_after / 60:g}h" if rules.break_minutes else ""),
+                  caption=f"{plan.paid_hours:g} paid hours a day, {format_value('total_cost', plan.cost)}; agents "
+                          "on duty beyond the need, summed over the intervals: " + ", ".join(
+                              f"{printable(r.group)} {sum(r.over)}" for r in plan.rosters),
+                  header_style="bold", padding=(0, 1))
+    for name, justify in (("group", "left"), ("start", "left"), ("end", "left"), ("break", "left"),
+                          ("agents", "right"), ("paid hours", "right")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for roster in plan.rosters:
+        for shift, n in roster.shifts:
+            start, end = shift.start, shift.start + shift.length
+            brk = f"{int(shift.break_at // 60):02d}:{int(shift.break_at % 60):02d}" if shift.break_at is not None \
+                else ""
+            table.add_row(printable(roster.group), f"{int(start // 60):02d}:{int(start % 60):02d}",
+                          f"{int(end // 60) % 24:02d}:{int(end % 60):02d}", brk, str(n),
+                          f"{n * shift.paid_minutes / 60:g}")
+        table.add_row(Text(printable(roster.group), style="bold"), Text("total", style="bold"), "", "", "",
+                      Text(f"{roster.paid_hours:g}", style="bold"), end_section=True)
+    return table
