@@ -35,7 +35,7 @@ from sandbox.config.loader import Document, Path_, apply_override, cross_check, 
 from sandbox.config.loader import load as load_model
 from sandbox.config.policy import Policy, Staffing
 from sandbox.config.scenario import Horizon, Scenario
-from sandbox.config.targets import Target, parse_service_target, parse_share, parse_targets
+from sandbox.config.targets import Target, parse_precision, parse_service_target, parse_share, parse_targets
 from sandbox.engine.run import Observer
 from sandbox.errors import ConfigError, Problem
 from sandbox.experiments import (
@@ -85,7 +85,8 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
             should_stop: Callable[[], bool] = lambda: False, observer: Observer | None = None,
             labels: Sequence[str] | None = None, pool: Pool | None = None,
             executor: Executor | None = None, equal_service: Sequence[str | Target] | None = None,
-            on_step: Callable[[str], None] | None = None) -> Comparison:
+            on_step: Callable[[str], None] | None = None, precision: str | None = None,
+            max_replications: int | None = None) -> Comparison:
     """Run every policy on the same seeds and compare them with a baseline (default: the first policy).
 
     ``on_result`` is called with the growing Comparison after each finished replication; ``should_stop``
@@ -97,6 +98,9 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     ``equal_service`` (targets such as ``service_level>=0.8``) first staffs every policy to those targets
     (``staff``; ``on_step`` hears each simulation of the searches), then compares them so: the question is
     then what each policy costs for the same service, not how it serves with the same agents.
+
+    ``precision`` (``KPI=HALF_WIDTH``, e.g. ``service_level=0.01``) replicates on until every policy's 95%
+    interval of that KPI is that narrow, up to ``max_replications`` (default ten times the start, at least 100).
     """
     overrides = list(overrides)
     goals: list[Target] = []
@@ -106,12 +110,20 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
             goals = _targets(equal_service)
         except ConfigError as exc:
             problems += exc.problems
+    narrow = None
+    if precision is not None:
+        try:
+            narrow = parse_precision(precision, {k.name: k.unit for k in KPIS.values()})
+        except ConfigError as exc:
+            problems += exc.problems
     try:
         loaded = load(scenario, policies, overrides, days)
     except ConfigError as exc:
         raise ConfigError(problems + exc.problems) from None
     if problems:
         raise ConfigError(problems)
+    start = replications or loaded.scenario.horizon.replications
+    cap = max_replications or min(limits.MAX_REPLICATIONS, max(10 * start, 100))
     if not loaded.policies:
         raise ConfigError(loaded.skipped or [Problem(None, None, "", "no policies to compare",
                                                      "name at least one policy")])
@@ -132,7 +144,7 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
                           replications=replications, workers=workers, executor=executor, on_result=on_result,
                           should_stop=should_stop, observer=observer, pool=pool,
                           overrides=overrides + ([f"horizon.days={days}"] if days is not None else []),
-                          scenarios=scenarios)
+                          scenarios=scenarios, precision=narrow, max_replications=cap)
     comparison.equal_service = [t.text or t.label for t in goals]
     comparison.incidents += notes
     by_file: dict[str | None, list[Problem]] = {}

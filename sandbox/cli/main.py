@@ -83,6 +83,9 @@ TargetOpt = Annotated[list[str] | None, typer.Option("--target", "-t", help="A s
                                                      "abandonment_rate<=5%, asa<=30s, occupancy<=0.85.")]
 
 
+PrecisionOpt = Annotated[str | None, typer.Option("--precision", help="KPI=HALF_WIDTH: replicate until every "
+                                                 "policy's 95% interval is this narrow (e.g. service_level=0.01; "
+                                                 "-n is then where it starts).")]
 DaskLocalOpt = Annotated[int | None, typer.Option("--dask-local", min=1, max=api.limits.MAX_WORKERS,
                                                  help="Run on a local Dask cluster of this many worker "
                                                  "processes (needs the dask extra).")]
@@ -126,12 +129,13 @@ def _run_comparison(scenario: str, policies: list[str] | None, *, baseline: str 
                     overrides: list[str] | None = None, workers: int | None = None, fmt: Format = Format.table,
                     output: Path | None = None, show_all: bool = False, why: bool = False,
                     equal_service: list[str] | None = None, dask_local: int | None = None,
-                    cluster: str | None = None) -> None:
+                    cluster: str | None = None, precision: str | None = None) -> None:
     with _executor(dask_local, cluster) as executor:
         _run_and_emit(lambda progress: api.compare(
             scenario, policies, baseline=baseline, replications=replications, seed=seed, days=days,
             overrides=overrides or (), workers=workers, on_result=progress.on_result, observer=progress,
-            equal_service=equal_service, on_step=progress.step, executor=executor), fmt, output, show_all,
+            equal_service=equal_service, on_step=progress.step, executor=executor, precision=precision), fmt,
+            output, show_all,
             why or bool(equal_service))
 
 
@@ -324,7 +328,8 @@ def compare(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = No
             equal_service: Annotated[bool, _flag("--equal-service", "Staff every policy to the --target "
                                                  "service first (default service_level>=0.8), then compare: "
                                                  "the cost of the same service.")] = False,
-            target: TargetOpt = None, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
+            target: TargetOpt = None, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None,
+            precision: PrecisionOpt = None) -> None:
     """Compare policies side by side on one scenario (same seeds: paired differences)."""
     if target and not equal_service:
         err.print("[red]error:[/red] --target: only with --equal-service (or in `staff`)", highlight=False)
@@ -332,7 +337,7 @@ def compare(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = No
     _run_comparison(scenario, policy, baseline=baseline, replications=replications, seed=seed, days=days,
                     overrides=set_, workers=workers, fmt=fmt, output=output, show_all=all_kpis, why=why,
                     equal_service=(target or ["service_level>=0.8"]) if equal_service else None,
-                    dask_local=dask_local, cluster=cluster)
+                    dask_local=dask_local, cluster=cluster, precision=precision)
 
 
 @app.command()
@@ -341,11 +346,12 @@ def run(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         = api.DEFAULT_BASELINE,
         replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
         fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
-        all_kpis: AllOpt = False, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
+        all_kpis: AllOpt = False, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None,
+        precision: PrecisionOpt = None) -> None:
     """Run one policy on a scenario and report its KPIs with confidence intervals."""
     _run_comparison(scenario, [policy], replications=replications, seed=seed, days=days, overrides=set_,
                     workers=workers, fmt=fmt, output=output, show_all=all_kpis, dask_local=dask_local,
-                    cluster=cluster)
+                    cluster=cluster, precision=precision)
 
 
 @app.command()

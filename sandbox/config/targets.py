@@ -140,3 +140,28 @@ def parse_service_target(text: str, where: str = "--target") -> tuple[float, flo
     except ValueError as exc:
         raise ConfigError([Problem(where, None, "", str(exc), "e.g. 0.8@20s")]) from None
     return value, minutes
+
+
+def parse_precision(text: str, kpis: dict[str, str]) -> tuple[str, float]:
+    """``service_level=0.01`` (or ``1%``), ``asa_served=2s``: a KPI (``kpis``: name → unit) and the 95%
+    half-width to replicate down to, in the KPI's own unit (shares as fractions, times in seconds)."""
+    where = f"--precision {text}"
+    kpi, eq, raw = str(text).partition("=")
+    kpi, raw = ALIASES.get(kpi.strip(), kpi.strip()), raw.strip()
+    if not eq or not raw:
+        raise ConfigError([Problem(where, None, "", "is not KPI=HALF_WIDTH", "e.g. service_level=0.01")])
+    if kpi not in kpis:
+        close = difflib.get_close_matches(kpi, list(kpis), n=1, cutoff=0.6)
+        raise ConfigError([Problem(where, None, kpi, "is not a KPI", f"did you mean {close[0]!r}?" if close
+                                   else "see `support-sandbox kpis`")])
+    try:
+        if kpis[kpi] == "seconds":
+            value = parse_duration(raw) * 60
+        else:
+            value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw.lstrip("$"))
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise ConfigError([Problem(where, None, kpi, f"{raw!r} is not a half-width above 0",
+                                   "e.g. 0.01 for a share, 2s for a time")])
+    return kpi, value

@@ -22,6 +22,7 @@ from typing import Any, cast
 import numpy as np
 
 from sandbox import provenance
+from sandbox.config.limits import MAX_REPLICATIONS
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
 from sandbox.engine.run import Observer, RunResult
@@ -177,7 +178,8 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, ba
             replications: int | None = None, workers: int | None = None, executor: Executor | None = None,
             on_result: Callable[[Comparison], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
             observer: Observer | None = None, pool: Pool | None = None, overrides: Sequence[str] = (),
-            scenarios: Sequence[Scenario] | None = None) -> Comparison:
+            scenarios: Sequence[Scenario] | None = None, precision: tuple[str, float] | None = None,
+            max_replications: int = MAX_REPLICATIONS) -> Comparison:
     """Replicate every policy on common random numbers; Ctrl-C or a stop keeps what finished.
 
     ``on_result`` gets the comparison once before the first run and again after every finished run. Runs on
@@ -185,7 +187,9 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, ba
     that fails is an error row (``Comparison.errors``); the others finish, and only replications every
     policy finished are kept. ``overrides`` (the ``--set`` texts) are recorded in the provenance.
     ``scenarios`` gives each policy its own version of the scenario (the same customers, other staffing: a
-    comparison at equal service); ``scenario`` is then the one they were made from.
+    comparison at equal service); ``scenario`` is then the one they were made from. ``precision`` (a KPI
+    and a half-width) replicates on, after ``replications``, until every policy's 95% interval of that KPI
+    is that narrow, or ``max_replications`` are done.
     """
     reps = replications or scenario.horizon.replications
     comparison = Comparison(scenario.name, labels, [p.name for p in policies], baseline, seed, reps,
@@ -195,8 +199,6 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, ba
                             policy_scenarios=list(scenarios or []))
     run_on = list(scenarios) if scenarios is not None else [scenario] * len(policies)
     started = time.perf_counter()
-    # Replication-major: every policy's first replication, then the second, so pairs complete early.
-    tasks = [RunTask((p, r), run_on[p], policies[p], seed, r) for r in range(reps) for p in range(len(policies))]
 
     def store(done: TaskResult) -> None:
         p, r = cast(tuple[int, int], done.task.key)
@@ -209,13 +211,27 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, ba
             on_result(comparison)
 
     if executor is None:
-        n_workers = workers if workers is not None else default_workers(scenario, len(tasks))
-        executor = executor_for(n_workers, len(tasks), observer, pool)
+        n_workers = workers if workers is not None else default_workers(scenario, reps * len(policies))
+        executor = executor_for(n_workers, reps * len(policies), observer, pool)
     seen = len(executor.incidents)
     if on_result is not None:
         on_result(comparison)  # the empty comparison: sizes are known before the first result
+    done = 0
     try:
-        executor.run(tasks, store, should_stop)
+        while done < comparison.replications:
+            # Replication-major: every policy's first replication, then the second, so pairs complete early.
+            tasks = [RunTask((p, r), run_on[p], policies[p], seed, r) for r in range(done, comparison.replications)
+                     for p in range(len(policies))]
+            executor.run(tasks, store, should_stop)
+            done = comparison.replications
+            if precision is not None and not comparison.errors:
+                more = _replications_for(comparison, *precision, max_replications)
+                if more > done:
+                    comparison.replications = more
+                    for runs in comparison.results:
+                        runs.extend([None] * (more - done))
+                    if on_result is not None:
+                        on_result(comparison)
     except (RunCancelled, KeyboardInterrupt):
         comparison.cancelled = True
     except WorkerLost as exc:
@@ -225,5 +241,25 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, ba
         comparison.incidents.extend(executor.incidents[seen:])
     if comparison.cancelled or comparison.errors:
         comparison.keep_complete()
+    if precision is not None and not comparison.cancelled:
+        kpi, width = precision
+        wide = [comparison.labels[p] for p in range(len(policies))
+                if not comparison.estimate(p, kpi).half_width <= width]
+        if wide:
+            comparison.incidents.append(f"{kpi} is still wider than ±{width:g} for {', '.join(wide)} after "
+                                        f"{comparison.replications} replications, the most allowed")
     comparison.wall_seconds = time.perf_counter() - started
     return comparison
+
+
+def _replications_for(comparison: Comparison, kpi: str, width: float, cap: int) -> int:
+    """Replications that should bring every policy's half-width of ``kpi`` to ``width``: the usual n·(h/w)²,
+    a tenth more for the t quantile settling, at least one more and never more than ``cap``."""
+    n = comparison.replications
+    needed = n
+    for p in range(len(comparison.labels)):
+        h = comparison.estimate(p, kpi).half_width
+        if not h <= width:  # nan (too few replications) asks for more too
+            target = math.ceil(n * (h / width) ** 2 * 1.1) if h == h and width > 0 else 2 * n
+            needed = max(needed, target, n + 1)
+    return min(needed, cap)
