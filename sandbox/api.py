@@ -54,6 +54,8 @@ from sandbox.export import OutputError, partial_path, policy_yaml, to_csv, to_js
 from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
 from sandbox.planning.calculator import Calculation, calculate
+from sandbox.planning.sensitivity import Sensitivity
+from sandbox.planning.sensitivity import sensitivity as run_sensitivity
 from sandbox.planning.shifts import Roster, ShiftRules, parse_rules, rosters
 from sandbox.planning.staffing import StaffingPlan
 from sandbox.planning.staffing import staff as plan_staffing
@@ -66,12 +68,12 @@ __all__ = [
     "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_KPIS", "SWEEP_SHARES", "Calculation",
     "Comparison", "DaskExecutor", "Document", "Entry", "Executor", "Horizon", "Insight", "Loaded", "OutputError",
     "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Roster", "Scenario", "ScenarioRef",
-    "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target", "TaskResult", "apply_override",
-    "builtin_dir", "catalogue", "commented", "compare", "configuration_reference", "cross_check",
+    "Sensitivity", "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target", "TaskResult",
+    "apply_override", "builtin_dir", "catalogue", "commented", "compare", "configuration_reference", "cross_check",
     "default_policies", "detect_kind", "erlang_calculator", "explain", "footer", "limits", "load",
     "load_document_data", "load_policy", "load_scenario", "partial_path", "policies", "policy_yaml", "reproduce",
-    "resolve", "run", "scenarios", "schema", "shifts", "split_overrides", "staff", "sweep", "sweep_automation",
-    "to_csv", "to_json", "to_markdown", "validate", "validate_document", "write_atomic"
+    "resolve", "run", "scenarios", "schema", "sensitivity", "shifts", "split_overrides", "staff", "sweep",
+    "sweep_automation", "to_csv", "to_json", "to_markdown", "validate", "validate_document", "write_atomic"
 ]
 
 builtin_dir, resolve, default_policies = catalog.builtin_dir, catalog.resolve, catalog.default_policies
@@ -388,6 +390,29 @@ def shifts(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef =
     loaded = load(scenario, [policy], staff_options.get("overrides", ()), staff_options.get("days"))
     costs = {name: g.hourly_cost for name, g in loaded.scenario.agents.groups.items()}
     return ShiftPlan(plan, rosters(plan, rules, costs) if not plan.cancelled else [], rules)
+
+
+def sensitivity(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,
+                kpi: str = "cost_per_resolved", delta: str | float = 0.2, replications: int | None = None,
+                seed: int = 0, days: int | None = None, overrides: Iterable[str] = (), workers: int | None = None,
+                executor: Executor | None = None, on_result: Callable[[Comparison], None] | None = None,
+                should_stop: Callable[[], bool] = lambda: False) -> Sensitivity:
+    """Every numeric assumption moved by ±``delta`` one at a time, ranked by its paired effect on ``kpi``
+    (sandbox.planning.sensitivity); noise (an interval spanning 0) ranked after every real effect."""
+    problems: list[Problem] = []
+    if kpi not in KPIS:
+        close = difflib.get_close_matches(kpi, list(KPIS), n=1, cutoff=0.6)
+        problems.append(Problem("--kpi", None, kpi, "is not a KPI", f"did you mean {close[0]!r}?" if close
+                                else "see `support-sandbox kpis`"))
+    share = 0.0
+    try:
+        share = parse_share(delta, "--delta", allow_zero=False)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return run_sensitivity(scenario, policy, kpi, share, replications, seed, list(overrides), days, executor,
+                           workers, on_result, should_stop)
 
 
 def erlang_calculator(rate: str | float, aht: str | float, target: str = "80%@20s",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import signal
 import sys
 import threading
@@ -34,6 +35,7 @@ from sandbox.cli.render import (
     staffing_table,
     sweep_table,
     table_text,
+    tornado,
 )
 from sandbox.errors import ConfigError, SandboxError, printable
 from sandbox.presentation import markdown_kpis
@@ -547,6 +549,48 @@ def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
 def _clock(minutes: float) -> str:
     m = round(minutes) % 1440
     return f"{m // 60:02d}:{m % 60:02d}"
+
+
+@app.command()
+def sensitivity(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
+                policy: Annotated[str, typer.Option("--policy", "-p", help="Policy name or YAML path.")]
+                = api.DEFAULT_BASELINE,
+                kpi: Annotated[str, typer.Option("--kpi", help="The KPI whose drivers to rank.")] = "cost_per_resolved",
+                delta: Annotated[str, typer.Option("--delta", help="How far each assumption moves, down and up.")]
+                = "20%",
+                top: Annotated[int, typer.Option("--top", min=1, help="Assumptions shown in the table.")] = 15,
+                replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
+                fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
+                dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
+    """Which assumption matters most: each moved ±delta one at a time, ranked by its effect on a KPI."""
+    progress = ProgressReporter(err)
+    try:
+        with _terminate_as_interrupt() as terminated, _executor(dask_local, cluster) as executor:
+            result = api.sensitivity(scenario, policy, kpi, delta, replications, seed, days, set_ or (), workers,
+                                     executor, on_result=progress.on_result)
+    except Exception as exc:
+        progress.close()
+        _fail(exc)
+        return
+    progress.close()
+    if fmt is Format.json:
+        text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
+        sys.stdout.write(text)
+    elif fmt is Format.csv:
+        text = "key,base,low,high,at_low,at_low_half_width,at_high,at_high_half_width,significant\n" + "".join(
+            ",".join([e.key, str(e.base), str(e.low), str(e.high),
+                      *(f"{x:.6g}" if x == x else "" for d in (e.at_low, e.at_high)
+                        for x in ((d.mean, d.half_width) if d is not None else (math.nan, math.nan))),
+                      str(e.significant).lower()]) + "\n" for e in result.effects)
+        sys.stdout.write(text)
+    else:
+        table = tornado(result, top)
+        out.print(table)
+        text = table_text(table)
+        for key, why in result.left_out.items():
+            err.print(f"[dim]left out {escape(printable(key))}: {escape(printable(why))}[/dim]", highlight=False)
+    _write_output(output, text, result.comparison.cancelled)
+    _report_end(result.comparison, terminated)
 
 
 @app.command()

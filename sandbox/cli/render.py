@@ -258,3 +258,41 @@ def shifts_table(plan: api.ShiftPlan) -> Table:
         table.add_row(Text(printable(roster.group), style="bold"), Text("total", style="bold"), "", "", "",
                       Text(f"{roster.paid_hours:g}", style="bold"), end_section=True)
     return table
+
+
+def tornado(result: api.Sensitivity, top: int = 15, width: int = 21) -> Table:
+    """The ranked effects as a tornado: each assumption's change of the KPI at (1 − δ) ░ and (1 + δ) █."""
+    kpi = result.kpi
+    shown = result.effects[:top]
+    scale = max((e.size for e in shown), default=0.0) or 1.0
+    half = width // 2
+    table = Table(title=f"What moves {api.KPIS[kpi].label} ({format_value(kpi, result.base_value)} at the base) · "
+                        f"each assumption ±{100 * result.delta:g}%, one at a time",
+                  caption=f"░ at −{100 * result.delta:g}%, █ at +{100 * result.delta:g}%; paired over "
+                          f"{result.comparison.complete_replications()} replications; ns: the interval spans 0 "
+                          "(noise), ranked last", header_style="bold", padding=(0, 1))
+    table.add_column("assumption", overflow="fold")
+    for name in ("base", "at −", "at +"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for e in shown:
+        cells = [" "] * width
+        for diff, mark in ((e.at_low, "░"), (e.at_high, "█")):
+            if diff is None or diff.mean != diff.mean:
+                continue
+            n = round(abs(diff.mean) / scale * half)
+            span = range(half, half + n) if diff.mean > 0 else range(half - n, half)
+            for i in span:
+                cells[i] = mark if cells[i] == " " else "▓"
+        cells[half] = "│" if cells[half] == " " else cells[half]
+
+        def change(diff: Any) -> Text:
+            if diff is None:
+                return Text("refused", style="dim")
+            text, tone = format_difference(kpi, diff)
+            return Text(text or "0", style=TONE_STYLE.get(tone, ""))
+
+        short = e.key.removeprefix("scenario.").removeprefix("policy.")  # which: the name says (agents, bot…)
+        table.add_row(printable(short), printable(str(e.base)), change(e.at_low), change(e.at_high),
+                      Text("".join(cells), style="" if e.significant else "dim"))
+    return table
