@@ -6,9 +6,10 @@ notebook gets exactly what the CLI and TUI get. Nothing here prints or imports a
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,7 @@ from sandbox.experiments import (
     TaskResult,
     default_workers,
     executor_for,
+    useful_workers,
 )
 from sandbox.experiments import compare as _compare
 from sandbox.export import OutputError, partial_path, policy_yaml, to_csv, to_json, to_markdown, write_atomic
@@ -214,9 +216,32 @@ def _staff_each(pairs: list[tuple[Scenario, Policy]], goals: list[Target], repli
     """Every (scenario, policy) staffed to the targets on the comparison's seeds; the policy's own staffing
     override cleared, since the search decides the staffing. Targets out of reach are said in words."""
     reps = replications or pairs[0][0].horizon.replications
-    if executor is None:
-        n = workers if workers is not None else default_workers(pairs[0][0], reps)
-        executor = executor_for(n, reps, pool=pool)
+    with _search_executor(pairs[0][0], reps, workers, executor, pool) as searching:
+        return _staff_all(pairs, goals, reps, seed, searching, should_stop, on_step)
+
+
+@contextlib.contextmanager
+def _search_executor(scenario: Scenario, reps: int, workers: int | None, executor: Executor | None,
+                     pool: Pool | None) -> Iterator[Executor]:
+    """The executor a search runs its many simulations on: the one given, else a process pool started once
+    for the whole search (not once per simulation), or this process for small jobs."""
+    if executor is not None:
+        yield executor
+        return
+    n = useful_workers(workers if workers is not None else default_workers(scenario, reps), reps)
+    if pool is not None or n <= 1:
+        yield executor_for(n, reps, pool=pool)
+        return
+    own = Pool(n)
+    try:
+        yield PoolExecutor(pool=own)
+    finally:
+        own.close()
+
+
+def _staff_all(pairs: list[tuple[Scenario, Policy]], goals: list[Target], reps: int, seed: int, executor: Executor,
+               should_stop: Callable[[], bool],
+               on_step: Callable[[str], None] | None) -> tuple[list[Policy], list[Scenario] | None, list[str]]:
     cleared: list[Policy] = []
     scenarios: list[Scenario] = []
     notes: list[str] = []
@@ -342,10 +367,9 @@ def staff(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
     if problems:
         raise ConfigError(problems)
     reps = replications or loaded.scenario.horizon.replications
-    if executor is None:
-        n = workers if workers is not None else default_workers(loaded.scenario, reps)
-        executor = executor_for(n, reps)
-    return plan_staffing(loaded.scenario, loaded.policies[0], found, reps, seed, executor, should_stop, on_step)
+    with _search_executor(loaded.scenario, reps, workers, executor, None) as searching:
+        return plan_staffing(loaded.scenario, loaded.policies[0], found, reps, seed, searching, should_stop,
+                             on_step)
 
 
 @dataclass
