@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -41,14 +42,23 @@ from textual.widgets.selection_list import Selection
 
 from sandbox import api
 from sandbox.errors import ConfigError, Problem
-from sandbox.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, ProblemsScreen, SaveScreen, ScenarioScreen
-from sandbox.tui.widgets import Chart, Choice, IntentTable, KnobRow, KpiTable, legend
+from sandbox.tui.screens import (
+    CalculatorScreen,
+    ConfirmScreen,
+    ExportScreen,
+    HelpScreen,
+    ProblemsScreen,
+    SaveScreen,
+    ScenarioScreen,
+)
+from sandbox.tui.widgets import TABLE_KPIS, Chart, Choice, IntentTable, KnobRow, KpiTable, legend
 from sandbox.tui.workbench import RunInputs, Workbench, contact_share
 
 VIEWS = ("compare", "day", "intents", "why", "sweep")
 VIEW_TITLES = ("Compare", "Over the day", "Intents", "Why", "Sweep")
 RENDER_EVERY = 0.2  # seconds between table refreshes while replications stream in
 AUTO_DELAY = 0.8  # seconds of quiet after an edit before an automatic re-run
+EQUAL_SERVICE = ("service_level>=0.8",)  # the e key: every policy staffed to 80/20 in every interval first
 SWEEP_REPLICATIONS = 5  # a point's 95% band is drawn: with fewer, t's tail makes it wider than the curve's range
 
 
@@ -69,9 +79,17 @@ class RunFailed(Message):
 
 
 class SweepFinished(Message):
-    def __init__(self, label: str, policy_json: str, comparison: api.Comparison):
+    def __init__(self, label: str, policy_json: str, comparison: api.Comparison, same: api.Comparison | None):
         super().__init__()
-        self.label, self.policy_json, self.comparison = label, policy_json, comparison
+        self.label, self.policy_json, self.comparison, self.same = label, policy_json, comparison, same
+
+
+class StatusChanged(Message):
+    """A line for the status bar from a worker thread (posting never blocks, even while the app closes)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
 
 
 class SweepFailed(Message):
@@ -112,6 +130,8 @@ class SandboxApp(App[None]):
         Binding("l", "focus_policies", "Policies", show=False),
         Binding("k", "focus_knobs", "Knobs", show=False),
         Binding("w", "sweep", "Sweep", show=False),
+        Binding("e", "toggle_equal_service", "Equal service", show=False),
+        Binding("c", "calculator", "Erlang calculator", show=False),
         Binding("p", "problems", "Problems", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("f", "toggle_sidebar", "Full width", show=False),
@@ -129,6 +149,8 @@ class SandboxApp(App[None]):
         self.shown: RunInputs | None = None  # what the comparison on screen was run with
         self._pending: RunInputs | None = None  # what the latest run was started with
         self.sweep: tuple[str, str, api.Comparison] | None = None  # label, policy as swept, result
+        self.sweep_same: api.Comparison | None = None  # the same sweep with every point at equal service
+        self.same_pending = False
         self.run_id = 0
         self.running = False
         self.sweeping = False
@@ -221,7 +243,8 @@ class SandboxApp(App[None]):
         days = wb.scenario.horizon.days
         edited = " (edited)" if wb.scenario_edited else ""
         self.sub_title = (f"{wb.scenario.name}{edited} · {days} day{'s' if days != 1 else ''} · "
-                          f"{wb.replications} reps · seed {wb.seed}{' · auto' if self.auto else ''}")
+                          f"{wb.replications} reps · seed {wb.seed}{' · auto' if self.auto else ''}"
+                          f"{' · at equal service' if wb.equal_service else ''}")
         star = " *" if self.current and wb.entry(self.current).edited else ""
         self.main.query_one("#knobs-title", Label).update(f"KNOBS  {self.current}{star}")
 
@@ -336,7 +359,7 @@ class SandboxApp(App[None]):
             self.push_screen(ProblemsScreen(f"Scenario {ref} could not be opened", problems))
             return
         self._stop_runs()
-        self.comparison, self.shown, self.sweep = None, None, None
+        self.comparison, self.shown, self.sweep, self.sweep_same = None, None, None, None
         if self.current not in [e.label for e in self.workbench.policies]:
             self.current = self.workbench.baseline
         knobs = self.main.query_one("#knobs", Vertical)
@@ -384,11 +407,20 @@ class SandboxApp(App[None]):
                                  replications=inputs.replications, seed=inputs.seed, labels=inputs.labels,
                                  pool=self.pool,
                                  on_result=lambda c: self._post(RunProgressed(run, c.snapshot())),
-                                 should_stop=stop.is_set)
+                                 should_stop=stop.is_set,
+                                 equal_service=list(inputs.equal_service) or None,
+                                 on_step=lambda what: self._say(f"{what} …  esc cancels"))
         except Exception as exc:  # a failed run is shown, never a crash
             self.post_message(RunFailed(run, exc))
             return
         self.post_message(RunFinished(run, result))  # post_message is thread-safe
+
+    def _say(self, text: str) -> None:
+        """The status line, from a worker thread."""
+        self.post_message(StatusChanged(text))
+
+    def on_status_changed(self, message: StatusChanged) -> None:
+        self._status(message.text)
 
     def _post(self, message: Message) -> None:
         self.post_message(message)  # thread-safe: called from the run's thread
@@ -456,6 +488,12 @@ class SandboxApp(App[None]):
             self.sweeping = False
             self.main.query_one("#sweep-title", Static).update("Sweep cancelled · w runs it again")
             cancelled = True
+        elif self.same_pending and self._stop_sweep is not None:  # the curves stay; the extra one is dropped
+            self._stop_sweep.set()
+            self.same_pending = False
+            self._show_sweep()
+            self._status("the equal-service curve was cancelled · w runs the sweep again")
+            cancelled = True
         if not cancelled:
             self.notify("Nothing is running.", timeout=2)
 
@@ -463,8 +501,24 @@ class SandboxApp(App[None]):
         for stop in (self._stop_run, self._stop_sweep):
             if stop is not None:
                 stop.set()
-        self.running = self.sweeping = False
+        self.running = self.sweeping = self.same_pending = False
         self.run_id += 1  # whatever is still in flight is ignored
+
+    def action_toggle_equal_service(self) -> None:
+        """Compare with the agents as scheduled, or with every policy staffed to 80% in 20 s first."""
+        wb = self.workbench
+        wb.equal_service = () if wb.equal_service else EQUAL_SERVICE
+        self.notify("At equal service: every policy is staffed to " + ", ".join(EQUAL_SERVICE) + " in every "
+                    "interval first, then compared (agent hours and cost show what the service costs)"
+                    if wb.equal_service else "Agents as scheduled: every policy gets the scenario's staffing",
+                    timeout=6)
+        self._update_titles()
+        self._show_stale()
+        if self.auto or self.comparison is not None:
+            self.action_run()
+
+    def action_calculator(self) -> None:
+        self.push_screen(CalculatorScreen())
 
     def action_toggle_auto(self) -> None:
         self.auto = not self.auto
@@ -523,7 +577,11 @@ class SandboxApp(App[None]):
         self._render_timer = None
         self._last_render = self.clock()
         if self.main.is_attached:  # a pending refresh can fire while the app is closing
-            self.main.query_one("#kpis", KpiTable).show(self.comparison)
+            table = self.main.query_one("#kpis", KpiTable)
+            if self.comparison is not None and self.comparison.equal_service:  # the agents are what differs
+                table.show(self.comparison, (*TABLE_KPIS[:3], "agent_hours", *TABLE_KPIS[3:]))
+            else:
+                table.show(self.comparison)
 
     def _render_all(self) -> None:
         self._render_table()
@@ -615,7 +673,7 @@ class SandboxApp(App[None]):
         if self._stop_sweep is not None:
             self._stop_sweep.set()
         policy = wb.entry(self.current).run_model()
-        self.sweeping = True
+        self.sweeping, self.same_pending, self.sweep_same = True, False, None
         self.main.query_one("#sweep-title", Static).update(
             f"Sweeping the bot share of {self.current} from 0 to 100% ({SWEEP_REPLICATIONS} replications a "
             "point) …  esc cancels")
@@ -625,21 +683,41 @@ class SandboxApp(App[None]):
         try:
             result = api.sweep_automation(scenario, policy, api.SWEEP_SHARES, replications=SWEEP_REPLICATIONS,
                                           seed=seed, should_stop=stop.is_set, pool=self.pool)
-        except Exception as exc:  # shown, never a crash
-            self.post_message(SweepFailed(exc))
+        except Exception as exc:  # shown, never a crash (unless nobody wants it any more)
+            if not stop.is_set():
+                self.post_message(SweepFailed(exc))
             return
         if result.failure or result.errors:  # part of a sweep is not a sweep
             self.post_message(SweepFailed(RuntimeError(result.failure or result.errors[0].error)))
-        elif not stop.is_set():
-            self.post_message(SweepFinished(label, _without_share(policy), result))
+            return
+        if stop.is_set():
+            return
+        # The same shares with every point staffed to the same service: what automation saves in agents.
+        self.post_message(SweepFinished(label, _without_share(policy), result, None))
+        try:
+            same = api.sweep(scenario, policy, ["policy.automation.share=0:1:0.1"], replications=SWEEP_REPLICATIONS,
+                             seed=seed, should_stop=stop.is_set, equal_service=list(EQUAL_SERVICE),
+                             executor=api.PoolExecutor(pool=self.pool) if self.pool is not None else None,
+                             on_step=lambda what: self._say(f"sweep at equal service: {what} …"))
+        except Exception as exc:  # shown, never a crash (unless nobody wants it any more)
+            if not stop.is_set():
+                self.post_message(SweepFailed(exc))
+            return
+        if not stop.is_set() and not same.comparison.cancelled and not same.comparison.errors:
+            self.post_message(SweepFinished(label, _without_share(policy), result, same.comparison))
+
 
     def on_sweep_finished(self, message: SweepFinished) -> None:
         self.sweeping = False
         self.sweep = (message.label, message.policy_json, message.comparison)
+        self.sweep_same = message.same
+        self.same_pending = message.same is None  # the equal-service curve is still being worked out
         self._show_sweep()
+        if not self.same_pending:
+            self._status("sweep done, also at equal service")
 
     def on_sweep_failed(self, message: SweepFailed) -> None:
-        self.sweeping = False
+        self.sweeping = self.same_pending = False
         self.main.query_one("#sweep-title", Static).update(f"The sweep failed: {message.error}")
         self.notify(f"Sweep failed: {message.error}", severity="error")
 
@@ -667,9 +745,17 @@ class SandboxApp(App[None]):
             note = " · ⚠ the scenario changed since: w re-runs"
         title = (f"Bot share of {label} on every channel, 0 to 100% · {c.complete_replications()} replications a "
                  f"point · dotted: 95% interval · │ its share of contacts now{note}")
+        if self.sweep_same is not None:
+            title += " · cost also at equal service (" + ", ".join(EQUAL_SERVICE) + " per interval)"
+        elif self.same_pending:
+            title += " · working out the cost at equal service …"
+
         if label != self.current:
             title += f" · (highlighted: {self.current}; w sweeps it)"
-        self.main.query_one("#sweep-title", Static).update(title)
+        heading = Text(title)
+        if self.sweep_same is not None:  # which cost curve is which, in the charts' colours
+            heading.append("\ncost per resolved:  ").append_text(legend(["agents as scheduled", "at equal service"]))
+        self.main.query_one("#sweep-title", Static).update(heading)
         for chart_id, kpi, scale, top, name in (
                 ("sweep-abandon", "abandonment_rate", 100, 100, "abandonment %"),
                 ("sweep-cost", "cost_per_resolved", 1, math.inf, "cost per resolved $"),
@@ -678,8 +764,15 @@ class SandboxApp(App[None]):
             mean = [scale * e.mean for e in estimates]
             # The interval is cut to the values the KPI can take (a share is never below 0 or above 100%).
             band = ([max(0.0, scale * e.low) for e in estimates], [min(top, scale * e.high) for e in estimates])
-            self.main.query_one(f"#{chart_id}", Chart).draw_lines(name, shares, {kpi: mean}, xlabel="bot share %",
-                                                                  bands={kpi: band}, marker=marker)
+            lines, bands = {kpi: mean}, {kpi: band}
+            same = self.sweep_same
+            if chart_id == "sweep-cost" and same is not None and len(same.labels) == len(c.labels):
+                at_same = [same.estimate(p, kpi) for p in range(len(same.labels))]
+                lines = {"agents as scheduled": mean, "at equal service": [e.mean for e in at_same]}
+                bands = {"agents as scheduled": band, "at equal service": ([max(0.0, e.low) for e in at_same],
+                                                                           [e.high for e in at_same])}
+            self.main.query_one(f"#{chart_id}", Chart).draw_lines(name, shares, lines, xlabel="bot share %",
+                                                                  bands=bands, marker=marker)
 
     # --- files -------------------------------------------------------------------------------------
 

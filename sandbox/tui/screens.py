@@ -1,11 +1,14 @@
-"""Provides the modal screens: help, problems, save a policy, export a comparison, confirm, pick a scenario."""
+"""Provides the modal screens: help, problems, save a policy, export a comparison, confirm, pick a scenario,
+the Erlang calculator."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -13,7 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
-from sandbox.errors import Problem
+from sandbox import api
+from sandbox.errors import ConfigError, Problem
 
 INTRO = """\
 Compare support policies on the same simulated customers. Numbers are means over replications with a 95%
@@ -31,9 +35,11 @@ KEYS = (
     ("o", "open another scenario (the policies and their edits are kept)"),
     ("1–5", "views: Compare, Over the day, Intents, Why, Sweep"),
     ("w", "sweep the bot share of the highlighted policy from 0 to 100%"),
+    ("e", "compare at equal service: every policy staffed to 80% in 20 s per interval first (or back)"),
     ("s", "save the highlighted policy with its edits as YAML (ctrl+s even while typing)"),
     ("x", "export the comparison (CSV, JSON, Markdown)"),
     ("p", "show problems found in your files"),
+    ("c", "the Erlang calculator: agents for a service level (Erlang C, or A with a patience)"),
     ("t", "switch dark/light theme"),
     ("f", "hide or show the side panel: full width for the views"),
     ("ctrl+p", "the command palette: every action by name"),
@@ -216,3 +222,58 @@ class ScenarioScreen(ModalScreen[str | None]):
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+
+class CalculatorScreen(ModalScreen[None]):
+    """The Erlang calculator: agents for a service level, recomputed as the inputs change."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+    FIELDS = (("rate", "arrival rate", "200/h"), ("aht", "handle time", "3m"), ("target", "target", "80%@20s"),
+              ("patience", "patience (empty: Erlang C)", ""), ("shrinkage", "shrinkage", "30%"),
+              ("max_occupancy", "max occupancy", "85%"))
+
+    summary = ""  # the answer in words (or the problems), as shown
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label("Erlang calculator", classes="dialog-title")
+            for key, label, value in self.FIELDS:
+                with Horizontal(classes="calc-row"):
+                    yield Label(label, classes="calc-label")
+                    yield Input(value, id=f"calc-{key}", compact=True)
+            yield Static(id="calc-result")
+            yield Button("Close", variant="primary", id="close")
+
+    def on_mount(self) -> None:
+        self.query_one("#calc-rate", Input).focus()
+        self._compute()
+
+    def on_input_changed(self) -> None:
+        self._compute()
+
+    def on_button_pressed(self) -> None:
+        self.dismiss()
+
+    def _compute(self) -> None:
+        values = {key: self.query_one(f"#calc-{key}", Input).value.strip() for key, _, _ in self.FIELDS}
+        out = self.query_one("#calc-result", Static)
+        try:
+            calc = api.erlang_calculator(values["rate"], values["aht"], values["target"], values["patience"] or None,
+                                         values["shrinkage"] or "0", values["max_occupancy"] or "100%")
+        except ConfigError as exc:
+            self.summary = "\n".join(f"{p.file}: {p.message}" for p in exc.problems)
+            out.update(Text(self.summary, style="red"))
+            return
+        patience = calc.patience_minutes is not None
+        table = Table(box=None, header_style="bold", padding=(0, 2, 0, 0))
+        for name in ("agents", "P(wait)", "service level", "ASA", "occupancy", *(["P(abandon)"] if patience else [])):
+            table.add_column(name, justify="right")
+        for row in calc.rows:
+            table.add_row(str(row.agents), f"{100 * row.p_wait:.1f}%", f"{100 * row.service_level:.1f}%",
+                          "∞" if row.asa_seconds == float("inf") else f"{row.asa_seconds:.1f} s",
+                          f"{100 * row.occupancy:.1f}%", *([f"{100 * row.p_abandon:.1f}%"] if patience else []),
+                          style="bold green" if row.agents == calc.required else None)
+        self.summary = (f"{calc.required} agents taking contacts ({calc.load:.2f} Erlangs, "
+                        f"{'Erlang A' if patience else 'Erlang C'}); {calc.scheduled} to schedule at "
+                        f"{100 * calc.shrinkage:g}% shrinkage.")
+        out.update(Group(table, Text(self.summary, style="bold")))

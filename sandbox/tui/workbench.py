@@ -140,12 +140,14 @@ class RunInputs:
     baseline: int
     replications: int
     seed: int
+    equal_service: tuple[str, ...] = ()  # targets every policy is staffed to first; () holds the agents fixed
 
     @property
     def signature(self) -> str:
         """Equal for equal inputs: tells whether shown results still describe the knobs."""
         text = "\n".join([self.scenario.model_dump_json(), *(p.model_dump_json() for p in self.policies),
-                          *self.labels, str(self.baseline), str(self.replications), str(self.seed)])
+                          *self.labels, str(self.baseline), str(self.replications), str(self.seed),
+                          *self.equal_service])
         return hashlib.sha1(text.encode()).hexdigest()
 
 
@@ -174,6 +176,7 @@ class Workbench:
     scenario_edits: dict[api.Path_, tuple[Any, str]] = field(default_factory=dict)  # path → (value, where)
     policy_edits: dict[str, dict[api.Path_, tuple[Any, str]]] = field(default_factory=dict)
     invalid: dict[tuple[str, str], tuple[Problem, str]] = field(default_factory=dict)  # (knob, label) → why, text
+    equal_service: tuple[str, ...] = ()  # targets to staff every policy to before comparing (the e key)
 
     # --- loading ---------------------------------------------------------------------------------
 
@@ -449,7 +452,7 @@ class Workbench:
         labels = [e.label for e in entries]
         base = labels.index(self.baseline) if self.baseline in labels else 0
         return RunInputs(self.run_scenario(), [e.run_model() for e in entries], [e.run_label for e in entries],
-                         labels, base, self.replications, self.seed)
+                         labels, base, self.replications, self.seed, self.equal_service)
 
     def save_policy(self, label: str, path: Path) -> list[Problem]:
         """Write the policy with its edits; validate the written file (and against the scenario) before saying so."""

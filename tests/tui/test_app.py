@@ -18,7 +18,15 @@ from textual.widgets import Input, SelectionList, TabbedContent
 from sandbox import api
 from sandbox.metrics.kpis import KPIS
 from sandbox.tui.app import RunFinished, RunProgressed, SandboxApp, make_app
-from sandbox.tui.screens import ConfirmScreen, ExportScreen, HelpScreen, ProblemsScreen, SaveScreen, ScenarioScreen
+from sandbox.tui.screens import (
+    CalculatorScreen,
+    ConfirmScreen,
+    ExportScreen,
+    HelpScreen,
+    ProblemsScreen,
+    SaveScreen,
+    ScenarioScreen,
+)
 from sandbox.tui.widgets import FIRST, Chart, Choice, IntentTable, KnobRow, KpiTable
 
 pytestmark = pytest.mark.tui
@@ -654,3 +662,42 @@ async def test_a_failed_run_is_shown_not_raised(monkeypatch: pytest.MonkeyPatch)
 def test_streamed_progress_messages_carry_snapshots():
     """Results arrive as copies, so the table never reads a list the worker is still filling."""
     assert issubclass(RunFinished, RunProgressed)
+
+
+async def test_e_compares_at_equal_service_and_back():
+    app = make_app(policies=["no-bot", "warm-handoff"], replications=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_run(app, pilot)
+        assert not app.comparison.equal_service
+        fixed = app.comparison.estimate(1, "agent_hours").mean
+        await pilot.press("e")
+        await pilot.pause()
+        await wait_for_run(app, pilot, limit=60)
+        assert app.comparison.equal_service == ["service_level>=0.8"]
+        assert "at equal service" in app.sub_title
+        table = app.query_one("#kpis", KpiTable)
+        assert any("paid agent hours" in str(table.get_row_at(i)[0]) for i in range(table.row_count))
+        assert app.comparison.estimate(1, "agent_hours").mean != fixed  # staffed to the target, not as scheduled
+        await pilot.press("e")
+        await pilot.pause()
+        await wait_for_run(app, pilot)
+        assert not app.comparison.equal_service
+
+
+async def test_c_opens_the_erlang_calculator():
+    app = make_app(policies=["no-bot"], replications=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_run(app, pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CalculatorScreen)
+        assert screen.summary.startswith("14 agents taking contacts")  # §7.1 of the queueing references
+        screen.query_one("#calc-rate", Input).value = "400/h"
+        await pilot.pause()
+        assert screen.summary.startswith("24 agents taking contacts")
+        screen.query_one("#calc-rate", Input).value = "lots"
+        await pilot.pause()
+        assert screen.summary.startswith("--rate")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CalculatorScreen)

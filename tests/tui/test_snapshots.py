@@ -93,7 +93,7 @@ async def test_sweep_view():
         await _run_to_end(app, pilot)
         app.query_one("#policies").highlighted = 1  # type: ignore[attr-defined]
         await pilot.press("5")
-        while app.sweep is None:
+        while app.sweep is None or app.same_pending:  # both cost curves: agents as scheduled, equal service
             await pilot.pause(0.05)
         await check(app, pilot, "sweep-120x36")
 
