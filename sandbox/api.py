@@ -52,7 +52,7 @@ from sandbox.experiments import (
     useful_workers,
 )
 from sandbox.experiments import compare as _compare
-from sandbox.export import OutputError, partial_path, policy_yaml, to_csv, to_json, to_markdown, write_atomic
+from sandbox.export import OutputError, json_text, partial_path, policy_yaml, to_csv, to_json, to_markdown, write_atomic
 from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
 from sandbox.planning.calculator import Calculation, calculate
@@ -72,7 +72,7 @@ __all__ = [
     "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Roster", "Scenario", "ScenarioRef",
     "Sensitivity", "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target", "TaskResult",
     "apply_override", "builtin_dir", "catalogue", "commented", "compare", "configuration_reference", "cross_check",
-    "default_policies", "detect_kind", "erlang_calculator", "explain", "footer", "limits", "load",
+    "default_policies", "detect_kind", "erlang_calculator", "explain", "footer", "json_text", "limits", "load",
     "load_document_data", "load_policy", "load_scenario", "partial_path", "policies", "policy_yaml", "reproduce",
     "resolve", "run", "scenarios", "schema", "sensitivity", "shifts", "split_overrides", "staff", "sweep",
     "sweep_automation", "to_csv", "to_json", "to_markdown", "validate", "validate_document", "write_atomic"
@@ -126,8 +126,7 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
         raise ConfigError(problems + exc.problems) from None
     if problems:
         raise ConfigError(problems)
-    start = replications or loaded.scenario.horizon.replications
-    cap = max_replications or min(limits.MAX_REPLICATIONS, max(10 * start, 100))
+    cap = max_replications or _cap(replications or loaded.scenario.horizon.replications)
     if not loaded.policies:
         raise ConfigError(loaded.skipped or [Problem(None, None, "", "no policies to compare",
                                                      "name at least one policy")])
@@ -161,6 +160,11 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     return comparison
 
 
+def _cap(start: int) -> int:
+    """How far --precision may replicate: ten times the start, at least 100, within the limit."""
+    return min(limits.MAX_REPLICATIONS, max(10 * start, 100))
+
+
 def _targets(given: Sequence[str | Target]) -> list[Target]:
     """Targets as given (text parsed); none given: service_level>=0.8, the industry's 80/20."""
     texts = [t for t in given if not isinstance(t, Target)]
@@ -173,7 +177,8 @@ def sweep(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
           overrides: Iterable[str] = (), workers: int | None = None, executor: Executor | None = None,
           equal_service: Sequence[str | Target] | None = None, on_result: Callable[[Comparison], None] | None = None,
           should_stop: Callable[[], bool] = lambda: False, on_step: Callable[[str], None] | None = None,
-          observer: Observer | None = None) -> Sweep:
+          observer: Observer | None = None, precision: str | None = None,
+          max_replications: int | None = None) -> Sweep:
     """A grid over any fields (``--vary KEY=START:STOP:STEP`` or ``KEY=A,B,C``), every point on the same seeds
     (sandbox.planning.sweeps); at equal service each point is staffed to the targets first."""
     problems: list[Problem] = []
@@ -183,6 +188,12 @@ def sweep(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
         varies = parse_varies(list(vary))
     except ConfigError as exc:
         problems += exc.problems
+    narrow = None
+    if precision is not None:
+        try:
+            narrow = parse_precision(precision, {k.name: k.unit for k in KPIS.values()})
+        except ConfigError as exc:
+            problems += exc.problems
     if equal_service is not None:
         try:
             goals = _targets(equal_service)
@@ -204,7 +215,9 @@ def sweep(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
     comparison = _compare(grid.scenarios[0], policies, grid.labels, seed=seed, replications=replications,
                           workers=workers, executor=executor, on_result=on_result, should_stop=stop,
                           observer=observer, overrides=[*overrides, *(f"--vary {v}" for v in vary)],
-                          scenarios=scenarios)
+                          scenarios=scenarios, precision=narrow,
+                          max_replications=max_replications
+                          or _cap(replications or grid.scenarios[0].horizon.replications))
     comparison.equal_service = [t.text or t.label for t in goals]
     comparison.incidents += notes
     return Sweep(comparison, grid)

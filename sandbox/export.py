@@ -38,7 +38,12 @@ def _clean(value: Any) -> Any:
 
 
 def to_json(comparison: Comparison) -> str:
-    return json.dumps(_clean(comparison.to_dict()), indent=2)
+    return json_text(comparison.to_dict())
+
+
+def json_text(data: Any) -> str:
+    """Plain data as strict JSON: nan and infinities (a rate over nothing, an unstable queue) become null."""
+    return json.dumps(_clean(data), indent=2, default=str)
 
 
 CSV_FIELDS = ("policy", "name", "kpi", "mean", "half_width", "low", "high", "n", "diff_mean", "diff_half_width",

@@ -220,7 +220,7 @@ def _terminate_as_interrupt() -> Iterator[list[bool]]:
 def _emit_sweep(sweep: api.Sweep, fmt: Format, output: Path | None, kpis: list[str] | None) -> None:
     comparison = sweep.comparison
     if fmt is Format.json:
-        text = json.dumps(sweep.to_dict(), indent=2, allow_nan=False, default=str) + "\n"
+        text = api.json_text(sweep.to_dict()) + "\n"
     elif fmt is Format.csv:
         rows = sweep.rows()
         text = api.commented(comparison) + ",".join(rows[0]) + "\n" + "".join(
@@ -426,7 +426,7 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
                   "simulations; the search had no answer yet.")
         raise typer.Exit(143 if terminated else 130)
     if fmt is Format.json:
-        text = json.dumps(plan.to_dict(), indent=2) + "\n"
+        text = api.json_text(plan.to_dict()) + "\n"
         sys.stdout.write(text)
     elif fmt is Format.csv:
         rows = plan.rows()
@@ -477,7 +477,8 @@ def sweep(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
           kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPIs in the table (repeatable).")] = None,
           equal_service: Annotated[bool, _flag("--equal-service", "Staff every point to the --target service "
                                                "first (default service_level>=0.8).")] = False,
-          target: TargetOpt = None, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
+          target: TargetOpt = None, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None,
+          precision: PrecisionOpt = None) -> None:
     """Vary any fields over a grid, every point on the same seeds: one row per point, KPI and statistic."""
     unknown = [k for k in kpi or [] if k not in api.KPIS]
     if unknown:
@@ -488,7 +489,7 @@ def sweep(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         _run_and_emit(lambda progress: api.sweep(
             scenario, policy, vary or [], replications, seed, days, set_ or (), workers, executor,
             (target or ["service_level>=0.8"]) if equal_service else None, on_result=progress.on_result,
-            on_step=progress.step, observer=progress), fmt, output, False, kpis=kpi)
+            on_step=progress.step, observer=progress, precision=precision), fmt, output, False, kpis=kpi)
 
 
 @app.command()
@@ -523,7 +524,7 @@ def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
                   "shifts yet.")
         raise typer.Exit(143 if terminated else 130)
     if fmt is Format.json:
-        text = json.dumps(plan.to_dict(), indent=2) + "\n"
+        text = api.json_text(plan.to_dict()) + "\n"
         sys.stdout.write(text)
     elif fmt is Format.csv:
         rows = [(r.group, s.start, s.length, s.break_at, n, s.paid_minutes * n / 60) for r in plan.rosters
@@ -574,7 +575,7 @@ def sensitivity(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         return
     progress.close()
     if fmt is Format.json:
-        text = json.dumps(result.to_dict(), indent=2, default=str) + "\n"
+        text = api.json_text(result.to_dict()) + "\n"
         sys.stdout.write(text)
     elif fmt is Format.csv:
         text = "key,base,low,high,at_low,at_low_half_width,at_high,at_high_half_width,significant\n" + "".join(
@@ -610,7 +611,7 @@ def erlang(rate: Annotated[str, typer.Option("--rate", help="Arrival rate, e.g. 
         _fail(exc)
         return
     if fmt is Format.json:
-        text = json.dumps(calc.to_dict(), indent=2) + "\n"
+        text = api.json_text(calc.to_dict()) + "\n"
     elif fmt is Format.csv:
         columns = ["agents", "p_wait", "service_level", "asa_seconds", "occupancy", "p_abandon", "meets"]
         text = ",".join(columns) + "\n" + "".join(

@@ -62,3 +62,21 @@ def test_staff_mistakes(cli: Invoke) -> None:
     assert result.stderr.count("--target") == 2
     assert "--set" in result.stderr
     assert "did you mean 'service_level'" in result.stderr
+
+
+def strict_json(text: str) -> dict:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_sweep_json_is_strict_and_tidy(cli: Invoke) -> None:
+    result = cli("sweep", "ecommerce", "-p", "warm-handoff", "--vary", "policy.automation.share=0,1", "-n", "2",
+                 "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    data = strict_json(result.stdout)
+    assert data["vary"] == {"policy.automation.share": [0, 1]}
+    assert {r["statistic"] for r in data["rows"]} == {"mean", "half_width", "low", "high", "replications"}
+    unstable = cli("erlang", "--rate", "600/h", "--aht", "3m", "-f", "json")  # rows below the load: ASA ∞
+    strict_json(unstable.stdout)
