@@ -363,7 +363,7 @@ def staff(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
           targets: Sequence[str | Target] = ("service_level>=0.8",), replications: int | None = None,
           seed: int = 0, days: int | None = None, overrides: Iterable[str] = (), workers: int | None = None,
           should_stop: Callable[[], bool] = lambda: False, on_step: Callable[[str], None] | None = None,
-          executor: Executor | None = None) -> StaffingPlan:
+          executor: Executor | None = None, per: str = "interval") -> StaffingPlan:
     """The fewest agents per interval of the day and group that meet every target under ``policy``
     (sandbox.planning.staffing): Erlang A to start, then simulation on common random numbers."""
     found = [t for t in targets if isinstance(t, Target)]
@@ -373,6 +373,8 @@ def staff(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
         found += parse_targets(texts) if texts else []
     except ConfigError as exc:
         problems += exc.problems
+    if per not in ("interval", "day"):
+        problems.append(Problem("--per", None, str(per), "is not where targets hold", "interval or day"))
     try:
         loaded = load(scenario, [policy], overrides, days)
     except ConfigError as exc:
@@ -382,7 +384,7 @@ def staff(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
     reps = replications or loaded.scenario.horizon.replications
     with _search_executor(loaded.scenario, reps, workers, executor, None) as searching:
         return plan_staffing(loaded.scenario, loaded.policies[0], found, reps, seed, searching, should_stop,
-                             on_step)
+                             on_step, per)
 
 
 @dataclass

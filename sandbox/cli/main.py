@@ -408,14 +408,17 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
           set_: SetOpt = None, fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
           schedule: Annotated[Path | None, typer.Option("--schedule-out", help="Write the answer as a YAML "
                                                          "schedule snippet for the scenario.")] = None,
-          dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
+          dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None,
+          per: Annotated[str, typer.Option("--per", help="Where targets hold: every interval (interval, the "
+                                           "workforce-planning convention) or over the open day (day).")]
+          = "interval") -> None:
     """The fewest agents per interval and group that meet every target under a policy (Erlang A, then
     simulation on common random numbers)."""
     progress = ProgressReporter(err)
     try:
         with _terminate_as_interrupt() as terminated, _executor(dask_local, cluster) as executor:
             plan = api.staff(scenario, policy, target or ["service_level>=0.8"], replications, seed, days,
-                             set_ or (), workers, on_step=progress.step, executor=executor)
+                             set_ or (), workers, on_step=progress.step, executor=executor, per=per)
     except Exception as exc:
         progress.close()
         _fail(exc)
@@ -439,8 +442,12 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         chart = staffing_chart(plan, out.width)
         out.print(Text.from_ansi(chart))
         now = sum(plan.scheduled[g][k] for g in plan.groups for k in plan.open_bins) * plan.interval_minutes / 60
+        over_day = "; over the day: " + ", ".join(
+            f"{c.target} {100 * c.value:.1f}%" if not c.target.startswith("asa") else f"{c.target} {c.value:.0f} s"
+            for c in plan.day) if plan.day else ""
         summary = (f"{plan.productive_hours():g} agent-hours a day taking contacts meet the targets "
-                   f"({plan.paid_hours():g} paid); the current schedule has {now:g}.")
+                   f"{'over the day' if plan.per == 'day' else 'in every interval'} ({plan.paid_hours():g} paid); "
+                   f"the current schedule has {now:g}{over_day}.")
         out.print(summary, highlight=False)
         out.print(plan.schedule_yaml(), highlight=False, markup=False, soft_wrap=True)  # YAML: never wrapped
         text = table_text(table) + summary + "\n" + plan.schedule_yaml()

@@ -19,6 +19,8 @@ arrivals with abandonment): an analytic start, then correction by simulation unt
 
 Targets hold per interval of the day (the workforce-planning convention): each interval's value pools every
 simulated day and replication (answered within T over all who joined the queue in that interval, and so on).
+Over the day instead (``per="day"``), the targets hold for the open day as a whole: agents are added where
+the intervals fall furthest short and taken, in halving batches, from those with the most to spare.
 A day's schedule is the same every day, so with several days the targets hold on average over the days.
 An open interval keeps at least one agent. The policy's own staffing override is ignored: this decides it.
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +85,8 @@ class StaffingPlan:
     # Targets no staffing meets in some intervals (target text → intervals), and why in words.
     out_of_reach: dict[str, list[int]] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    per: str = "interval"  # where the targets hold: in every interval, or over the open day
+    day: list[IntervalCheck] = field(default_factory=list)  # the targets over the whole open day, at the answer
     history: list[str] = field(default_factory=list)  # what each simulation tried, in words
 
     def clock(self, k: int) -> str:
@@ -138,7 +143,8 @@ class StaffingPlan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario, "policy": self.policy, "targets": [t.text or t.label for t in self.targets],
-            "per": "interval", "interval_minutes": self.interval_minutes, "replications": self.replications,
+            "per": self.per, "day": [vars(c) for c in self.day], "interval_minutes": self.interval_minutes,
+            "replications": self.replications,
             "seed": self.seed, "days": self.days, "simulations": self.simulations, "wall_seconds": self.wall_seconds,
             "converged": self.converged, "cancelled": self.cancelled,
             "out_of_reach": {t: {"intervals": [self.clock(k) for k in ks], "why": self.reasons.get(t, "")}
@@ -169,26 +175,35 @@ def _by_interval(c: Comparison, name: str, bins: int) -> np.ndarray:
     return np.nan_to_num(values[:, :days * bins]).reshape(len(runs), days, bins).sum(axis=1)
 
 
-def _measure(c: Comparison, targets: list[Target], channels: list[str], bins: int) -> list[list[IntervalCheck]]:
-    out: list[list[IntervalCheck]] = [[] for _ in range(bins)]
+def _measure(c: Comparison, targets: list[Target], channels: list[str], bins: int,
+             units: list[list[int]] | None = None) -> list[list[IntervalCheck]]:
+    """Every target in every unit of time: each interval of the day, or the ``units`` given (lists of
+    intervals pooled together: the whole open day, for targets that hold over the day)."""
+    units = units if units is not None else [[k] for k in range(bins)]
+    out: list[list[IntervalCheck]] = [[] for _ in units]
     for target in targets:
         if target.kpi == "occupancy":
             occupancy = np.array([r.series["occupancy"] for r in c.finished(0)], dtype=float)
             days = occupancy.shape[1] // bins
-            per_rep = np.nanmean(occupancy[:, :days * bins].reshape(len(occupancy), days, bins), axis=1) \
-                if not np.isnan(occupancy).all() else np.full((len(occupancy), bins), np.nan)
-            pooled = np.nanmean(per_rep, axis=0)
+            by_bin = occupancy[:, :days * bins].reshape(len(occupancy), days, bins)
+            with warnings.catch_warnings():  # an interval nobody staffed has no occupancy: nan, left out
+                warnings.simplefilter("ignore", RuntimeWarning)
+                per_rep = np.stack([np.nanmean(by_bin[:, :, unit], axis=(1, 2)) for unit in units], axis=1)
+                pooled = np.nanmean(per_rep, axis=0)
         else:
             top, bottom, scale = _PARTS[target.kpi]
             used = [target.channel] if target.channel else channels
             used = [ch for ch in used if ch in channels]
-            num = sum((_by_interval(c, f"{ch}.{top}", bins) for ch in used), np.zeros((len(c.finished(0)), bins)))
-            den = sum((_by_interval(c, f"{ch}.{bottom}", bins) for ch in used), np.zeros((len(c.finished(0)), bins)))
+            zero = np.zeros((len(c.finished(0)), bins))
+            by_bin_num = sum((_by_interval(c, f"{ch}.{top}", bins) for ch in used), zero)
+            by_bin_den = sum((_by_interval(c, f"{ch}.{bottom}", bins) for ch in used), zero)
+            num = np.stack([by_bin_num[:, unit].sum(axis=1) for unit in units], axis=1)
+            den = np.stack([by_bin_den[:, unit].sum(axis=1) for unit in units], axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 per_rep = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan) * scale
                 pooled = np.where(den.sum(axis=0) > 0, num.sum(axis=0) / np.maximum(den.sum(axis=0), 1e-300),
                                   np.nan) * scale
-        for k in range(bins):
+        for k in range(len(units)):
             column = per_rep[:, k]
             est = estimate([float(v) for v in column if v == v])
             value = float(pooled[k])
@@ -356,6 +371,64 @@ class _Search:
             out[:, k] = base
         return out
 
+    def day_checks(self) -> list[IntervalCheck]:
+        """The targets over the whole open day of the last simulation."""
+        return _measure(self.last, self.targets, self.channels, self.bins, [self.open])[0]
+
+    def run_per_day(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[IntervalCheck]], bool]:
+        """Targets over the day: agents go where the intervals miss most, and come off where they miss least,
+        in halving batches, while the day still meets every target with 95% confidence."""
+        current = self.current()
+        start = self.erlang_start(current)
+        staffing = start.copy()
+        weights = np.where(current.sum(axis=0) > 0, current, 1)
+        cap = 3 * start.sum(axis=0) + 5
+        binding = np.zeros_like(staffing, dtype=bool)
+
+        def slack(checks: list[list[IntervalCheck]], k: int) -> float:
+            """How far interval k is beyond its targets (negative: short of them), the tightest target."""
+            gaps = [(x.value - t.value if t.op == ">=" else t.value - x.value) / max(abs(t.value), 1e-9)
+                    for x, t in zip(checks[k], self.targets, strict=True) if x.value == x.value]
+            return min(gaps, default=math.inf)
+
+        try:
+            checks = self.evaluate(staffing, "Erlang A start")
+            while not all(x.confident for x in self.day_checks()):
+                short = sorted(self.open, key=lambda k: slack(checks, k))
+                worst = [k for k in short if slack(checks, k) < 0] or short[: max(1, len(short) // 3)]
+                added = [k for k in worst if staffing[:, k].sum() < cap[k]]
+                if not added:
+                    for x in self.day_checks():
+                        if not x.confident:
+                            self.give_up_on(x.target, self.open[0], "three times the Erlang start did not reach it")
+                    break
+                for k in added:
+                    self.add(staffing, weights, cap, k)
+                checks = self.evaluate(staffing, f"one more agent in {len(added)} intervals")
+            batch = max(1, len(self.open) // 2)
+            while True:
+                order = [k for k in sorted(self.open, key=lambda k: -slack(checks, k))
+                         if staffing[:, k].sum() > 1 and not binding[:, k].all()]
+                if not order:
+                    break
+                trial = order[:batch]
+                fewer = staffing.copy()
+                for k in trial:  # from the group with the most agents beyond its share of the weights
+                    want = (staffing[:, k].sum() - 1) * weights[:, k] / weights[:, k].sum()
+                    g = int(np.argmax(np.where(staffing[:, k] > 0, staffing[:, k] - want, -np.inf)))
+                    fewer[g, k] -= 1
+                trial_checks = self.evaluate(fewer, f"one fewer agent in {len(trial)} intervals")
+                if all(x.confident for x in self.day_checks()):
+                    staffing, checks = fewer, trial_checks
+                elif batch > 1:
+                    batch = max(1, batch // 2)
+                else:
+                    binding[:, trial] = True
+            checks = self.evaluate(staffing, "the answer")
+        except _OutOfRounds:
+            return start, staffing, np.zeros_like(staffing, dtype=bool), self.measured(self.last), False
+        return start, staffing, binding, checks, True
+
     def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[list[IntervalCheck]], bool]:
         current = self.current()
         start = self.erlang_start(current)
@@ -452,8 +525,9 @@ def _erlang_agents(rate: float, handle: float, patience: float, threshold: float
 
 def staff(scenario: Scenario, policy: Policy, targets: list[Target], replications: int = 10, seed: int = 0,
           executor: Executor | None = None, should_stop: Callable[[], bool] = lambda: False,
-          on_step: Callable[[str], None] | None = None) -> StaffingPlan:
-    """The fewest agents per interval of the day and group meeting every target under this policy."""
+          on_step: Callable[[str], None] | None = None, per: str = "interval") -> StaffingPlan:
+    """The fewest agents per interval of the day and group meeting every target under this policy, in every
+    interval (``per="interval"``, the default) or over the open day (``per="day"``)."""
     if not targets:
         raise ConfigError([Problem("--target", None, "", "no target given", "e.g. --target service_level>=0.8")])
     missing = sorted({t.channel for t in targets if t.channel and t.channel not in scenario.channels})
@@ -468,8 +542,9 @@ def staff(scenario: Scenario, policy: Policy, targets: list[Target], replication
                         {}, {}, {n: current[g].tolist() for g, n in enumerate(names)},
                         {n: g.shrinkage for n, g in scenario.agents.groups.items()}, [], {},
                         replications, seed, scenario.horizon.days)
+    plan.per = per
     try:
-        start, staffing, binding, checks, converged = search.run()
+        start, staffing, binding, checks, converged = search.run_per_day() if per == "day" else search.run()
     except (RunCancelled, KeyboardInterrupt):
         plan.cancelled = True
         plan.converged = False
@@ -480,7 +555,7 @@ def staff(scenario: Scenario, policy: Policy, targets: list[Target], replication
         plan.start = {n: start[g].tolist() for g, n in enumerate(names)}
         plan.required = {n: staffing[g].tolist() for g, n in enumerate(names)}
         plan.binding = {n: binding[g].tolist() for g, n in enumerate(names)}
-        plan.checks, plan.converged = checks, converged
+        plan.checks, plan.converged, plan.day = checks, converged, search.day_checks()
     plan.simulations, plan.history = search.simulations, search.history
     plan.out_of_reach, plan.reasons = search.beyond, search.reasons
     plan.wall_seconds = time.perf_counter() - started

@@ -79,3 +79,14 @@ def test_the_answer_plugs_back_into_the_scenario() -> None:
     assert again.estimate(0, "service_level").mean >= 0.8
     assert {r["interval"] for r in plan.rows()} == {plan.clock(k) for k in plan.open_bins}
     assert plan.open_bins == list(range(8, 18))  # 08:00-18:00 in hours
+
+
+def test_a_target_over_the_day_needs_no_more_than_one_in_every_interval() -> None:
+    loaded = api.load(small(), [NO_BOT])
+    targets = parse_targets(["service_level>=0.8"])
+    every = staff(loaded.scenario, loaded.policies[0], targets, 10, SEED)
+    day = staff(loaded.scenario, loaded.policies[0], targets, 10, SEED, per="day")
+    assert day.per == "day"
+    assert day.converged
+    assert total(day) <= total(every)
+    assert all(c.confident for c in day.day)  # the day meets it, with 95% confidence
