@@ -107,19 +107,9 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     interval of that KPI is that narrow, up to ``max_replications`` (default ten times the start, at least 100).
     """
     overrides = list(overrides)
-    goals: list[Target] = []
     problems: list[Problem] = []
-    if equal_service is not None:
-        try:
-            goals = _targets(equal_service)
-        except ConfigError as exc:
-            problems += exc.problems
-    narrow = None
-    if precision is not None:
-        try:
-            narrow = parse_precision(precision, {k.name: k.unit for k in KPIS.values()})
-        except ConfigError as exc:
-            problems += exc.problems
+    goals = (_gather(problems, _targets, equal_service) or []) if equal_service is not None else []
+    narrow = _gather(problems, _precision, precision) if precision is not None else None
     try:
         loaded = load(scenario, policies, overrides, days)
     except ConfigError as exc:
@@ -160,6 +150,19 @@ def compare(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence
     return comparison
 
 
+def _gather(problems: list[Problem], parse: Callable[..., Any], *args: Any) -> Any:
+    """``parse(*args)``, or None with its problems added to ``problems``: every mistake is reported at once."""
+    try:
+        return parse(*args)
+    except ConfigError as exc:
+        problems += exc.problems
+        return None
+
+
+def _precision(text: str) -> tuple[str, float]:
+    return parse_precision(text, {k.name: k.unit for k in KPIS.values()})
+
+
 def _cap(start: int) -> int:
     """How far --precision may replicate: ten times the start, at least 100, within the limit."""
     return min(limits.MAX_REPLICATIONS, max(10 * start, 100))
@@ -182,23 +185,9 @@ def sweep(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
     """A grid over any fields (``--vary KEY=START:STOP:STEP`` or ``KEY=A,B,C``), every point on the same seeds
     (sandbox.planning.sweeps); at equal service each point is staffed to the targets first."""
     problems: list[Problem] = []
-    varies: list[Vary] = []
-    goals: list[Target] = []
-    try:
-        varies = parse_varies(list(vary))
-    except ConfigError as exc:
-        problems += exc.problems
-    narrow = None
-    if precision is not None:
-        try:
-            narrow = parse_precision(precision, {k.name: k.unit for k in KPIS.values()})
-        except ConfigError as exc:
-            problems += exc.problems
-    if equal_service is not None:
-        try:
-            goals = _targets(equal_service)
-        except ConfigError as exc:
-            problems += exc.problems
+    varies: list[Vary] = _gather(problems, parse_varies, list(vary)) or []
+    narrow = _gather(problems, _precision, precision) if precision is not None else None
+    goals = (_gather(problems, _targets, equal_service) or []) if equal_service is not None else []
     if problems:
         raise ConfigError(problems)
     grid = build_grid(scenario, policy, varies, list(overrides), days)
@@ -369,10 +358,7 @@ def staff(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
     found = [t for t in targets if isinstance(t, Target)]
     texts = [t for t in targets if not isinstance(t, Target)]
     problems: list[Problem] = []
-    try:
-        found += parse_targets(texts) if texts else []
-    except ConfigError as exc:
-        problems += exc.problems
+    found += (_gather(problems, parse_targets, texts) or []) if texts else []
     if per not in ("interval", "day"):
         problems.append(Problem("--per", None, str(per), "is not where targets hold", "interval or day"))
     try:
@@ -443,11 +429,7 @@ def sensitivity(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: Policy
         close = difflib.get_close_matches(kpi, list(KPIS), n=1, cutoff=0.6)
         problems.append(Problem("--kpi", None, kpi, "is not a KPI", f"did you mean {close[0]!r}?" if close
                                 else "see `support-sandbox kpis`"))
-    share = 0.0
-    try:
-        share = parse_share(delta, "--delta", allow_zero=False)
-    except ConfigError as exc:
-        problems += exc.problems
+    share = _gather(problems, parse_share, delta, "--delta", False) or 0.0
     if problems:
         raise ConfigError(problems)
     return run_sensitivity(scenario, policy, kpi, share, replications, seed, list(overrides), days, executor,

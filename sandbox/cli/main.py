@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -40,6 +40,7 @@ from sandbox.cli.render import (
 from sandbox.errors import ConfigError, SandboxError, printable
 from sandbox.presentation import markdown_kpis
 
+T = TypeVar("T")
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
                   pretty_exceptions_enable=False,
                   help="Try AI-assistant support policies on simulated customers before real ones.")
@@ -111,7 +112,7 @@ def _executor(dask_local: int | None, cluster: str | None) -> Iterator[api.Execu
         executor.close()
 
 
-def _fail(exc: BaseException) -> None:
+def _fail(exc: BaseException) -> NoReturn:
     if isinstance(exc, ConfigError):
         print_problems(err, exc.problems)
         raise typer.Exit(2)
@@ -234,6 +235,20 @@ def _emit_sweep(sweep: api.Sweep, fmt: Format, output: Path | None, kpis: list[s
     if fmt is not Format.table:
         sys.stdout.write(text)
     _write_output(output, text, comparison.cancelled)
+
+
+def _planned(start: Callable[[ProgressReporter, api.Executor | None], T], dask_local: int | None,
+             cluster: str | None) -> tuple[T, list[bool]]:
+    """A planning command's work, with progress on stderr and SIGTERM taken as Ctrl-C; its mistakes exit 2."""
+    progress = ProgressReporter(err)
+    try:
+        with _terminate_as_interrupt() as terminated, _executor(dask_local, cluster) as executor:
+            result = start(progress, executor)
+    except Exception as exc:
+        progress.close()
+        _fail(exc)
+    progress.close()
+    return result, terminated
 
 
 def _csv_cell(value: object) -> str:
@@ -414,16 +429,9 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
           = "interval") -> None:
     """The fewest agents per interval and group that meet every target under a policy (Erlang A, then
     simulation on common random numbers)."""
-    progress = ProgressReporter(err)
-    try:
-        with _terminate_as_interrupt() as terminated, _executor(dask_local, cluster) as executor:
-            plan = api.staff(scenario, policy, target or ["service_level>=0.8"], replications, seed, days,
-                             set_ or (), workers, on_step=progress.step, executor=executor, per=per)
-    except Exception as exc:
-        progress.close()
-        _fail(exc)
-        return
-    progress.close()
+    plan, terminated = _planned(lambda progress, executor: api.staff(
+        scenario, policy, target or ["service_level>=0.8"], replications, seed, days, set_ or (), workers,
+        on_step=progress.step, executor=executor, per=per), dask_local, cluster)
     if plan.cancelled:
         err.print(f"[yellow]{'Terminated' if terminated else 'Interrupted'}:[/yellow] after {plan.simulations} "
                   "simulations; the search had no answer yet.")
@@ -515,17 +523,10 @@ def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
                                                           "YAML schedule snippet for the scenario.")] = None,
            dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
     """Staff to the targets, then turn the requirement into shifts that minimise paid hours (HiGHS)."""
-    progress = ProgressReporter(err)
-    try:
-        with _terminate_as_interrupt() as terminated, _executor(dask_local, cluster) as executor:
-            plan = api.shifts(scenario, policy, target or ["service_level>=0.8"], lengths, grid, break_rule,
-                              paid_break, replications=replications, seed=seed, days=days, overrides=set_ or (),
-                              workers=workers, on_step=progress.step, executor=executor)
-    except Exception as exc:
-        progress.close()
-        _fail(exc)
-        return
-    progress.close()
+    plan, terminated = _planned(lambda progress, executor: api.shifts(
+        scenario, policy, target or ["service_level>=0.8"], lengths, grid, break_rule, paid_break,
+        replications=replications, seed=seed, days=days, overrides=set_ or (), workers=workers,
+        on_step=progress.step, executor=executor), dask_local, cluster)
     if plan.staffing.cancelled:
         err.print(f"[yellow]{'Terminated' if terminated else 'Interrupted'}:[/yellow] no staffing to turn into "
                   "shifts yet.")
@@ -571,16 +572,9 @@ def sensitivity(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
                 fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
                 dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
     """Which assumption matters most: each moved ±delta one at a time, ranked by its effect on a KPI."""
-    progress = ProgressReporter(err)
-    try:
-        with _terminate_as_interrupt() as terminated, _executor(dask_local, cluster) as executor:
-            result = api.sensitivity(scenario, policy, kpi, delta, replications, seed, days, set_ or (), workers,
-                                     executor, on_result=progress.on_result)
-    except Exception as exc:
-        progress.close()
-        _fail(exc)
-        return
-    progress.close()
+    result, terminated = _planned(lambda progress, executor: api.sensitivity(
+        scenario, policy, kpi, delta, replications, seed, days, set_ or (), workers, executor,
+        on_result=progress.on_result), dask_local, cluster)
     if fmt is Format.json:
         text = api.json_text(result.to_dict()) + "\n"
         sys.stdout.write(text)
