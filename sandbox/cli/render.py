@@ -9,7 +9,15 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -119,8 +127,8 @@ class ProgressReporter:
                     or not self.total):
                 return
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("replications"), TimeElapsedColumn(), console=self.console,
-                                     transient=True)
+                                     TextColumn("replications"), TimeElapsedColumn(), TextColumn("left"),
+                                     TimeRemainingColumn(), console=self.console, transient=True)
             self.progress.start()
             self.task = self.progress.add_task(self.description, total=self.total)
         self.progress.update(self.task, completed=self.done + self.fraction)
