@@ -323,8 +323,7 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
         }
     counts = {"queued": int(queued), "callbacks_pending": int(get("callbacks_pending")),
               "repeats_after_horizon": int(get("repeats_after_horizon"))}
-    return Computed(kpis, {k: [float(x) for x in v] for k, v in series.items()},
-                    by_intent, counts)
+    return Computed(kpis, {k: np.asarray(v, dtype=float).tolist() for k, v in series.items()}, by_intent, counts)
 
 
 HEADLINE = ("offered", "bot_resolution_rate", "false_containment_rate", "dead_ended", "escalation_rate",

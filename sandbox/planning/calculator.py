@@ -12,8 +12,6 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sandbox import erlang
-
 AROUND = 3  # rows shown either side of the answer
 
 
@@ -52,6 +50,8 @@ class Calculation:
 
 def _row(rate: float, aht: float, n: int, threshold: float, patience: float | None, target: float,
          max_occupancy: float) -> Row:
+    from sandbox import erlang  # only here: scipy.special is slow to import, and every command imports the api
+
     if patience is None:
         if n <= rate * aht:  # an unstable queue: everyone waits, for ever longer
             return Row(n, 1.0, 0.0, math.inf, 1.0, math.nan, False)

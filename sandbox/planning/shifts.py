@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from sandbox.errors import ConfigError, Problem
 from sandbox.planning.staffing import StaffingPlan
@@ -174,6 +173,8 @@ def roster(group: str, need: list[int], interval_minutes: float, rules: ShiftRul
     if len(candidates) > MAX_SHIFT_TYPES:
         raise ConfigError([Problem("--grid", None, "", f"{len(candidates):,} possible shifts are too many to "
                                    "choose among", "a coarser grid or fewer lengths")])
+    from scipy.optimize import Bounds, LinearConstraint, milp  # only here: scipy.optimize is slow to import
+
     cover = np.array([[s.covers(k * interval_minutes, (k + 1) * interval_minutes) for s in candidates]
                       for k in needed], dtype=float)
     cost = np.array([s.paid_minutes for s in candidates]) / 60

@@ -41,7 +41,6 @@ from sandbox.config.policy import Policy, Staffing
 from sandbox.config.scenario import Scenario
 from sandbox.config.targets import Target
 from sandbox.engine.plan import DAY
-from sandbox.erlang import erlang_a, erlang_c_metrics
 from sandbox.errors import ConfigError, Problem, RunCancelled
 from sandbox.experiments import Comparison, Executor, SerialExecutor
 from sandbox.experiments import compare as run_replications
@@ -503,6 +502,8 @@ class _OutOfRounds(Exception):
 
 def _erlang_agents(rate: float, handle: float, patience: float, threshold: float, targets: list[Target]) -> int:
     """The fewest agents (or chat slots) Erlang A says meet every target at this load."""
+    from sandbox.erlang import erlang_a, erlang_c_metrics  # only here: scipy.special is slow to import
+
     n = max(1, math.floor(rate * handle))
     while n < 100_000:
         if patience == math.inf:
