@@ -294,11 +294,24 @@ def apply_override(doc: Document, path: Path_, value: Any, text: str, schema: ty
                 raise ConfigError([Problem(text, None, dotted(here),
                                            f"is a single value, so it has no key {path[i + 1]!r} to set")])
             if not isinstance(node.get(key), dict | list):
-                node[key] = {}
+                node[key] = _default_section(tp, key)
             node = node[key]
         written.append(key)
         tp = _step(tp, key) if tp is not None else None
     doc.overridden[tuple(written)] = text
+
+
+def _default_section(tp: Any, key: str) -> dict[str, Any]:
+    """The data of a section the file leaves out, as its default: setting one key of a default distribution
+    (``repeat_contacts.abandonment_delay.mean``) keeps its ``kind``. An empty mapping when there is no default."""
+    for cand in _candidates(tp):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            for name, info in cand.model_fields.items():
+                if key in (name, info.alias) and not info.is_required():
+                    default = info.get_default(call_default_factory=True)
+                    if isinstance(default, BaseModel):
+                        return dict(default.model_dump(mode="json", by_alias=True))
+    return {}
 
 
 def _is_named_collection(tp: Any) -> bool:

@@ -501,3 +501,14 @@ def test_load_with_cwd_resolves_names_there(tmp_path: Path) -> None:
     (tmp_path / "policies" / "my-policy.yaml").write_text("name: mine\n", encoding="utf-8")
     loaded = api.load("ecommerce", None, cwd=tmp_path)
     assert "my-policy" in loaded.labels
+
+
+def test_a_key_of_a_default_section_keeps_the_rest_of_its_default() -> None:
+    """--set of one key inside a section the file leaves out starts from that section's default: a
+    distribution keeps its kind (it used to be refused: 'Unable to extract tag using discriminator')."""
+    from sandbox import api
+
+    scenario = api.load("ecommerce", [], ["repeat_contacts.abandonment_delay.mean=36m"]).scenario
+    delay = scenario.repeat_contacts.abandonment_delay
+    assert delay.kind == "exponential"
+    assert delay.mean() == 36.0
