@@ -535,11 +535,9 @@ def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         text = api.json_text(plan.to_dict()) + "\n"
         sys.stdout.write(text)
     elif fmt is Format.csv:
-        rows = [(r.group, s.start, s.length, s.break_at, n, s.paid_minutes * n / 60) for r in plan.rosters
-                for s, n in r.shifts]
         text = "group,start,end,break,agents,paid_hours\n" + "".join(
-            f"{g},{_clock(start)},{_clock(start + length)},{'' if brk is None else _clock(brk)},{n},{hours:g}\n"
-            for g, start, length, brk, n, hours in rows)
+            f"{r.group},{s['start']},{s['end']},{s['break'] or ''},{s['agents']},{s['paid_hours']:g}\n"
+            for r in plan.rosters for s in r.to_dict()["shifts"])
         sys.stdout.write(text)
     else:
         table = shifts_table(plan)
@@ -553,11 +551,6 @@ def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
             api.write_atomic(schedule, plan.schedule_yaml())
     except api.OutputError as exc:
         _fail(exc)
-
-
-def _clock(minutes: float) -> str:
-    m = round(minutes) % 1440
-    return f"{m // 60:02d}:{m % 60:02d}"
 
 
 @app.command()

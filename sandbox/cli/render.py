@@ -256,13 +256,9 @@ def shifts_table(plan: api.ShiftPlan) -> Table:
                           ("agents", "right"), ("paid hours", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for roster in plan.rosters:
-        for shift, n in roster.shifts:
-            start, end = shift.start, shift.start + shift.length
-            brk = f"{int(shift.break_at // 60):02d}:{int(shift.break_at % 60):02d}" if shift.break_at is not None \
-                else ""
-            table.add_row(printable(roster.group), f"{int(start // 60):02d}:{int(start % 60):02d}",
-                          f"{int(end // 60) % 24:02d}:{int(end % 60):02d}", brk, str(n),
-                          f"{n * shift.paid_minutes / 60:g}")
+        for shift in roster.to_dict()["shifts"]:
+            table.add_row(printable(roster.group), shift["start"], shift["end"], shift["break"] or "",
+                          str(shift["agents"]), f"{shift['paid_hours']:g}")
         table.add_row(Text(printable(roster.group), style="bold"), Text("total", style="bold"), "", "", "",
                       Text(f"{roster.paid_hours:g}", style="bold"), end_section=True)
     return table

@@ -84,8 +84,8 @@ class Roster:
         return {
             "group": self.group, "paid_hours": self.paid_hours, "cost": self.cost,
             "shifts": [{"start": _clock(s.start), "end": _clock(s.start + s.length), "hours": s.length / 60,
-                        "break": _clock(s.break_at) if s.break_at is not None else None, "agents": n}
-                       for s, n in self.shifts],
+                        "break": _clock(s.break_at) if s.break_at is not None else None, "agents": n,
+                        "paid_hours": n * s.paid_minutes / 60} for s, n in self.shifts],
             "intervals": [{"interval": _clock(k * self.interval_minutes), "need": need, "on_duty": cov,
                            "over": cov - need} for k, (need, cov) in enumerate(zip(self.need, self.coverage,
                                                                                       strict=True)) if need or cov],
