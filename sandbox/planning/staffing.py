@@ -537,6 +537,10 @@ def staff(scenario: Scenario, policy: Policy, targets: list[Target], replication
                                    f"it has {', '.join(scenario.channels)}") for ch in missing])
     started = time.perf_counter()
     search = _Search(scenario, policy, targets, replications, seed, executor or SerialExecutor(), should_stop, on_step)
+    if not search.open:
+        raise ConfigError([Problem("hours", None, "", "humans are open for no whole reporting interval on any "
+                                   "simulated day: there is nothing to staff",
+                                   "open hours.default (or a weekday) for at least one interval")])
     names = search.groups
     current = search.current()
     plan = StaffingPlan(scenario.name, policy.name, targets, search.width, names, search.open,

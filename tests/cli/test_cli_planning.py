@@ -80,3 +80,11 @@ def test_sweep_json_is_strict_and_tidy(cli: Invoke) -> None:
     assert {r["statistic"] for r in data["rows"]} == {"mean", "half_width", "low", "high", "replications"}
     unstable = cli("erlang", "--rate", "600/h", "--aht", "3m", "-f", "json")  # rows below the load: ASA ∞
     strict_json(unstable.stdout)
+
+
+def test_staff_with_nothing_open_is_a_user_error(cli: Invoke) -> None:
+    for command in ("staff", "shifts"):
+        result = cli(command, "ecommerce", "--set", "hours.default=closed", "-n", "2")
+        assert result.exit_code == 2, result.output
+        assert "nothing to staff" in result.stderr
+        assert "Traceback" not in result.output
