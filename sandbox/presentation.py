@@ -97,3 +97,18 @@ def markdown_kpis() -> str:
               "queue in; waits in minutes.",
               "", "Per-intent breakdown (`by_intent`): " + ", ".join(f"`{f}`" for f in INTENT_FIELDS) + "."]
     return "\n".join(lines) + "\n"
+
+
+def tornado_bar(at_low: float | None, at_high: float | None, scale: float, width: int = 21) -> str:
+    """One row of a tornado: the change at the low value ░ and at the high value █ either side of │ (▓ where
+    they overlap), ``scale`` the largest change shown (it fills half the width)."""
+    half = width // 2
+    cells = [" "] * width
+    for change, mark in ((at_low, "░"), (at_high, "█")):
+        if change is None or change != change or not scale:
+            continue
+        n = round(abs(change) / scale * half)
+        for i in range(half, half + n) if change > 0 else range(half - n, half):
+            cells[i] = mark if cells[i] == " " else "▓"
+    cells[half] = "│" if cells[half] == " " else cells[half]
+    return "".join(cells)

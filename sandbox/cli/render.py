@@ -23,7 +23,7 @@ from rich.text import Text
 
 from sandbox import api
 from sandbox.errors import Problem, printable
-from sandbox.presentation import TONE_STYLE, format_difference, format_half_width, format_value
+from sandbox.presentation import TONE_STYLE, format_difference, format_half_width, format_value, tornado_bar
 
 PROGRESS_DELAY = 1.0  # seconds: quicker runs never flash a progress bar
 
@@ -269,7 +269,6 @@ def tornado(result: api.Sensitivity, top: int = 15, width: int = 21) -> Table:
     kpi = result.kpi
     shown = result.effects[:top]
     scale = max((e.size for e in shown), default=0.0) or 1.0
-    half = width // 2
     table = Table(title=f"What moves {api.KPIS[kpi].label} ({format_value(kpi, result.base_value)} at the base) · "
                         f"each assumption ±{100 * result.delta:g}%, one at a time",
                   caption=f"░ at −{100 * result.delta:g}%, █ at +{100 * result.delta:g}%; paired over "
@@ -280,15 +279,7 @@ def tornado(result: api.Sensitivity, top: int = 15, width: int = 21) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     for e in shown:
-        cells = [" "] * width
-        for diff, mark in ((e.at_low, "░"), (e.at_high, "█")):
-            if diff is None or diff.mean != diff.mean:
-                continue
-            n = round(abs(diff.mean) / scale * half)
-            span = range(half, half + n) if diff.mean > 0 else range(half - n, half)
-            for i in span:
-                cells[i] = mark if cells[i] == " " else "▓"
-        cells[half] = "│" if cells[half] == " " else cells[half]
+        bar = tornado_bar(e.at_low.mean if e.at_low else None, e.at_high.mean if e.at_high else None, scale, width)
 
         def change(diff: Any) -> Text:
             if diff is None:
@@ -298,5 +289,5 @@ def tornado(result: api.Sensitivity, top: int = 15, width: int = 21) -> Table:
 
         short = e.key.removeprefix("scenario.").removeprefix("policy.")  # which: the name says (agents, bot…)
         table.add_row(printable(short), printable(str(e.base)), change(e.at_low), change(e.at_high),
-                      Text("".join(cells), style="" if e.significant else "dim"))
+                      Text(bar, style="" if e.significant else "dim"))
     return table

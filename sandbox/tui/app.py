@@ -8,6 +8,7 @@ quitting never waits for a run.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import threading
@@ -21,6 +22,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -43,6 +45,7 @@ from textual.widgets.selection_list import Selection
 from sandbox import api
 from sandbox.errors import ConfigError, Problem
 from sandbox.tui.screens import (
+    SENSITIVITY_REPLICATIONS,
     CalculatorScreen,
     ConfirmScreen,
     ExportScreen,
@@ -50,6 +53,7 @@ from sandbox.tui.screens import (
     ProblemsScreen,
     SaveScreen,
     ScenarioScreen,
+    SensitivityScreen,
 )
 from sandbox.tui.widgets import TABLE_KPIS, Chart, Choice, IntentTable, KnobRow, KpiTable, legend
 from sandbox.tui.workbench import RunInputs, Workbench, contact_share
@@ -92,6 +96,12 @@ class StatusChanged(Message):
         self.text = text
 
 
+class SensitivityFinished(Message):
+    def __init__(self, screen: SensitivityScreen, result: api.Sensitivity | None, error: BaseException | None):
+        super().__init__()
+        self.screen, self.result, self.error = screen, result, error
+
+
 class SweepFailed(Message):
     def __init__(self, error: BaseException):
         super().__init__()
@@ -132,6 +142,7 @@ class SandboxApp(App[None]):
         Binding("w", "sweep", "Sweep", show=False),
         Binding("e", "toggle_equal_service", "Equal service", show=False),
         Binding("c", "calculator", "Erlang calculator", show=False),
+        Binding("m", "sensitivity", "What matters", show=False),
         Binding("p", "problems", "Problems", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("f", "toggle_sidebar", "Full width", show=False),
@@ -415,12 +426,14 @@ class SandboxApp(App[None]):
             return
         self.post_message(RunFinished(run, result))  # post_message is thread-safe
 
-    def _say(self, text: str) -> None:
-        """The status line, from a worker thread."""
-        self.post_message(StatusChanged(text))
+    def _say(self, text: str, stop: threading.Event | None = None) -> None:
+        """The status line, from a worker thread (not once its work is no longer wanted)."""
+        if stop is None or not stop.is_set():
+            self.post_message(StatusChanged(text))
 
     def on_status_changed(self, message: StatusChanged) -> None:
-        self._status(message.text)
+        with contextlib.suppress(NoMatches):  # posted by a worker thread as the app was closing
+            self._status(message.text)
 
     def _post(self, message: Message) -> None:
         self.post_message(message)  # thread-safe: called from the run's thread
@@ -519,6 +532,39 @@ class SandboxApp(App[None]):
 
     def action_calculator(self) -> None:
         self.push_screen(CalculatorScreen())
+
+    def action_sensitivity(self) -> None:
+        """Every assumption moved ±20% for the highlighted policy, ranked by effect on cost per resolved."""
+        wb = self.workbench
+        if not self.current or wb.invalid:
+            self.notify("Fix the red knobs first." if wb.invalid else "Highlight a policy first.", severity="error")
+            return
+        stop = threading.Event()
+        screen = SensitivityScreen(self.current, "cost_per_resolved", stop)
+        self.push_screen(screen)
+        scenario, policy, seed = wb.run_scenario(), wb.entry(self.current).run_model(), wb.seed
+
+        def work() -> None:
+            try:
+                result = api.sensitivity(scenario, policy, "cost_per_resolved", 0.2, SENSITIVITY_REPLICATIONS, seed,
+                                         executor=api.PoolExecutor(pool=self.pool) if self.pool else None,
+                                         should_stop=stop.is_set)
+            except Exception as exc:  # shown, never a crash
+                if not stop.is_set():
+                    self.post_message(SensitivityFinished(screen, None, exc))
+                return
+            if not stop.is_set() and not result.comparison.cancelled:
+                self.post_message(SensitivityFinished(screen, result, None))
+
+        threading.Thread(target=work, daemon=True, name="sandbox-sensitivity").start()
+
+    def on_sensitivity_finished(self, message: SensitivityFinished) -> None:
+        if not message.screen.is_attached:  # closed meanwhile
+            return
+        if message.result is not None:
+            message.screen.show(message.result)
+        elif message.error is not None:
+            message.screen.failed(message.error)
 
     def action_toggle_auto(self) -> None:
         self.auto = not self.auto
@@ -698,7 +744,7 @@ class SandboxApp(App[None]):
             same = api.sweep(scenario, policy, ["policy.automation.share=0:1:0.1"], replications=SWEEP_REPLICATIONS,
                              seed=seed, should_stop=stop.is_set, equal_service=list(EQUAL_SERVICE),
                              executor=api.PoolExecutor(pool=self.pool) if self.pool is not None else None,
-                             on_step=lambda what: self._say(f"sweep at equal service: {what} …"))
+                             on_step=lambda what: self._say(f"sweep at equal service: {what} …", stop))
         except Exception as exc:  # shown, never a crash (unless nobody wants it any more)
             if not stop.is_set():
                 self.post_message(SweepFailed(exc))

@@ -1,8 +1,9 @@
 """Provides the modal screens: help, problems, save a policy, export a comparison, confirm, pick a scenario,
-the Erlang calculator."""
+the Erlang calculator, the sensitivity tornado."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from rich.console import Group
@@ -18,6 +19,9 @@ from textual.widgets.option_list import Option
 
 from sandbox import api
 from sandbox.errors import ConfigError, Problem
+from sandbox.presentation import format_difference, format_value, tornado_bar
+
+SENSITIVITY_REPLICATIONS = 5  # per point of the m key's tornado: a quick look; the CLI takes -n
 
 INTRO = """\
 Compare support policies on the same simulated customers. Numbers are means over replications with a 95%
@@ -40,6 +44,7 @@ KEYS = (
     ("x", "export the comparison (CSV, JSON, Markdown)"),
     ("p", "show problems found in your files"),
     ("c", "the Erlang calculator: agents for a service level (Erlang C, or A with a patience)"),
+    ("m", "what matters: every assumption ±20%, ranked by its effect on cost per resolved contact"),
     ("t", "switch dark/light theme"),
     ("f", "hide or show the side panel: full width for the views"),
     ("ctrl+p", "the command palette: every action by name"),
@@ -277,3 +282,50 @@ class CalculatorScreen(ModalScreen[None]):
                         f"{'Erlang A' if patience else 'Erlang C'}); {calc.scheduled} to schedule at "
                         f"{100 * calc.shrinkage:g}% shrinkage.")
         out.update(Group(table, Text(self.summary, style="bold")))
+
+
+class SensitivityScreen(ModalScreen[None]):
+    """What matters most for a KPI under the highlighted policy: the CLI's `sensitivity` as a tornado."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+    TOP = 12
+
+    def __init__(self, label: str, kpi: str, stop: threading.Event):
+        super().__init__()
+        self.label, self.kpi, self.stop = label, kpi, stop
+        self.result: api.Sensitivity | None = None
+
+    def on_unmount(self) -> None:
+        self.stop.set()  # closing the dialog stops its runs
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label(f"What moves {api.KPIS[self.kpi].label} under {self.label}", classes="dialog-title")
+            yield Static(f"moving every assumption ±20%, one at a time, {SENSITIVITY_REPLICATIONS} replications "
+                         "each …  esc closes", id="tornado")
+            yield Button("Close", variant="primary", id="close")
+
+    def on_button_pressed(self) -> None:
+        self.dismiss()
+
+    def show(self, result: api.Sensitivity) -> None:
+        """The ranked effects, real ones first (ns: the interval spans 0)."""
+        self.result = result
+        shown = result.effects[: self.TOP]
+        scale = max((e.size for e in shown), default=0.0) or 1.0
+        table = Table(box=None, header_style="bold", padding=(0, 2, 0, 0))
+        for name, justify in (("assumption", "left"), ("at −20%", "right"), ("at +20%", "right"), ("", "left")):
+            table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        for e in shown:
+            cells = [format_difference(self.kpi, d)[0] or "0" if d is not None else "refused"
+                     for d in (e.at_low, e.at_high)]
+            bar = tornado_bar(e.at_low.mean if e.at_low else None, e.at_high.mean if e.at_high else None, scale)
+            table.add_row(e.key.removeprefix("scenario.").removeprefix("policy."), *cells, bar,
+                          style=None if e.significant else "dim")
+        base = format_value(self.kpi, result.base_value)
+        note = Text(f"{base} at the base · ░ at −20%, █ at +20% · paired over "
+                    f"{result.comparison.complete_replications()} replications; dim: noise", style="dim")
+        self.query_one("#tornado", Static).update(Group(table, note))
+
+    def failed(self, error: BaseException) -> None:
+        self.query_one("#tornado", Static).update(Text(f"The sensitivity run failed: {error}", style="red"))

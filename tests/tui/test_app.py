@@ -26,6 +26,7 @@ from sandbox.tui.screens import (
     ProblemsScreen,
     SaveScreen,
     ScenarioScreen,
+    SensitivityScreen,
 )
 from sandbox.tui.widgets import FIRST, Chart, Choice, IntentTable, KnobRow, KpiTable
 
@@ -701,3 +702,24 @@ async def test_c_opens_the_erlang_calculator():
         assert screen.summary.startswith("--rate")
         await pilot.press("escape")
         assert not isinstance(app.screen, CalculatorScreen)
+
+
+async def test_m_ranks_what_matters_for_the_highlighted_policy():
+    app = make_app(policies=["no-bot", "warm-handoff"], replications=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_run(app, pilot)
+        await highlight(app, pilot, "warm-handoff")
+        await pilot.press("m")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SensitivityScreen)
+        waited = 0.0
+        while screen.result is None and waited < 120:
+            await pilot.pause(0.1)
+            waited += 0.1
+        assert screen.result is not None, "no tornado in time"
+        flags = [e.significant for e in screen.result.effects]
+        assert flags == sorted(flags, reverse=True)  # real effects first
+        assert screen.result.effects[0].significant
+        await pilot.press("escape")
+        assert screen.stop.is_set()  # closing stops whatever still runs
