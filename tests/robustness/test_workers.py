@@ -177,6 +177,12 @@ def test_a_replication_lost_with_its_worker_gives_the_numbers_of_a_serial_run():
     kwargs = dict(policies=["no-bot", "warm-handoff"], replications=6, days=1, seed=5,
                   overrides=["demand.contacts_per_day=1500"])
     pool = Pool(2)
+    # Both workers ready first: on a loaded machine one may still be importing when the other has finished a
+    # replication, and a worker killed while starting has no replication to run again.
+    deadline = time.monotonic() + 60
+    while not all(w.ready for w in pool._workers) and time.monotonic() < deadline:
+        pool.run([Task(0, os.getpid, ())], lambda key, value: None)  # the supervisor hears who is ready
+        time.sleep(0.1)
     try:
         parallel = api.compare(pool=pool, on_result=kill_one, **kwargs)
     finally:
