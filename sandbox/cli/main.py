@@ -223,9 +223,7 @@ def _emit_sweep(sweep: api.Sweep, fmt: Format, output: Path | None, kpis: list[s
     if fmt is Format.json:
         text = api.json_text(sweep.to_dict()) + "\n"
     elif fmt is Format.csv:
-        rows = sweep.rows()
-        text = api.commented(comparison) + ",".join(rows[0]) + "\n" + "".join(
-            ",".join(_csv_cell(v) for v in row.values()) + "\n" for row in rows)
+        text = api.commented(comparison) + _csv(sweep.rows())
     else:
         table = sweep_table(sweep, tuple(kpis or api.SWEEP_KPIS))
         text = table_text(table) + printable(api.footer(comparison)) + "\n"
@@ -251,7 +249,16 @@ def _planned(start: Callable[[ProgressReporter, api.Executor | None], T], dask_l
     return result, terminated
 
 
+def _csv(rows: list[dict[str, Any]]) -> str:
+    """Rows of plain values as CSV with a header (the planning commands' tidy outputs)."""
+    if not rows:
+        return ""
+    return ",".join(rows[0]) + "\n" + "".join(",".join(_csv_cell(v) for v in row.values()) + "\n" for row in rows)
+
+
 def _csv_cell(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
     if isinstance(value, float):
         return "" if value != value else f"{value:.10g}"
     text = str(value)
@@ -440,9 +447,7 @@ def staff(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         text = api.json_text(plan.to_dict()) + "\n"
         sys.stdout.write(text)
     elif fmt is Format.csv:
-        rows = plan.rows()
-        text = ",".join(rows[0]) + "\n" + "".join(",".join(str(v).lower() if isinstance(v, bool) else str(v)
-                                                            for v in row.values()) + "\n" for row in rows)
+        text = _csv(plan.rows())
         sys.stdout.write(text)
     else:
         table = staffing_table(plan)
@@ -535,9 +540,9 @@ def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         text = api.json_text(plan.to_dict()) + "\n"
         sys.stdout.write(text)
     elif fmt is Format.csv:
-        text = "group,start,end,break,agents,paid_hours\n" + "".join(
-            f"{r.group},{s['start']},{s['end']},{s['break'] or ''},{s['agents']},{s['paid_hours']:g}\n"
-            for r in plan.rosters for s in r.to_dict()["shifts"])
+        text = _csv([{"group": r.group, "start": s["start"], "end": s["end"], "break": s["break"] or "",
+                      "agents": s["agents"], "paid_hours": s["paid_hours"]}
+                     for r in plan.rosters for s in r.to_dict()["shifts"]])
         sys.stdout.write(text)
     else:
         table = shifts_table(plan)
