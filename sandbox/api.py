@@ -52,7 +52,18 @@ from sandbox.experiments import (
     useful_workers,
 )
 from sandbox.experiments import compare as _compare
-from sandbox.export import OutputError, json_text, partial_path, policy_yaml, to_csv, to_json, to_markdown, write_atomic
+from sandbox.export import (
+    OutputError,
+    json_text,
+    parquet_bytes,
+    partial_path,
+    policy_yaml,
+    tidy_rows,
+    to_csv,
+    to_json,
+    to_markdown,
+    write_atomic,
+)
 from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
 from sandbox.planning.calculator import Calculation, calculate
@@ -73,9 +84,10 @@ __all__ = [
     "Sensitivity", "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target", "TaskResult",
     "apply_override", "builtin_dir", "catalogue", "commented", "compare", "configuration_reference", "cross_check",
     "default_policies", "detect_kind", "erlang_calculator", "explain", "footer", "json_text", "limits", "load",
-    "load_document_data", "load_policy", "load_scenario", "partial_path", "policies", "policy_yaml", "reproduce",
-    "resolve", "run", "scenarios", "schema", "sensitivity", "shifts", "split_overrides", "staff", "sweep",
-    "sweep_automation", "to_csv", "to_json", "to_markdown", "validate", "validate_document", "write_atomic"
+    "load_document_data", "load_policy", "load_scenario", "parquet_bytes", "partial_path", "policies", "policy_yaml",
+    "reproduce", "resolve", "run", "scenarios", "schema", "sensitivity", "shifts", "split_overrides", "staff", "sweep",
+    "sweep_automation", "tidy_rows", "to_csv", "to_json", "to_markdown", "validate", "validate_document",
+    "write_atomic",
 ]
 
 builtin_dir, resolve, default_policies = catalog.builtin_dir, catalog.resolve, catalog.default_policies
@@ -178,12 +190,13 @@ def _targets(given: Sequence[str | Target]) -> list[Target]:
 def sweep(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,
           vary: Sequence[str] = (), replications: int | None = None, seed: int = 0, days: int | None = None,
           overrides: Iterable[str] = (), workers: int | None = None, executor: Executor | None = None,
-          equal_service: Sequence[str | Target] | None = None, on_result: Callable[[Comparison], None] | None = None,
+          equal_service: Sequence[str | Target] | None = None, on_result: Callable[[Sweep], None] | None = None,
           should_stop: Callable[[], bool] = lambda: False, on_step: Callable[[str], None] | None = None,
           observer: Observer | None = None, precision: str | None = None,
           max_replications: int | None = None) -> Sweep:
     """A grid over any fields (``--vary KEY=START:STOP:STEP`` or ``KEY=A,B,C``), every point on the same seeds
-    (sandbox.planning.sweeps); at equal service each point is staffed to the targets first."""
+    (sandbox.planning.sweeps); at equal service each point is staffed to the targets first. ``on_result`` gets
+    the growing sweep after each finished replication, as ``compare`` gives its growing comparison."""
     problems: list[Problem] = []
     varies: list[Vary] = _gather(problems, parse_varies, list(vary)) or []
     narrow = _gather(problems, _precision, precision) if precision is not None else None
@@ -201,8 +214,9 @@ def sweep(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = 
             stop = lambda: True  # noqa: E731
         else:
             policies, scenarios = staffed_policies, staffed
+    report = None if on_result is None else lambda comparison: on_result(Sweep(comparison, grid))
     comparison = _compare(grid.scenarios[0], policies, grid.labels, seed=seed, replications=replications,
-                          workers=workers, executor=executor, on_result=on_result, should_stop=stop,
+                          workers=workers, executor=executor, on_result=report, should_stop=stop,
                           observer=observer, overrides=[*overrides, *(f"--vary {v}" for v in vary)],
                           scenarios=scenarios, precision=narrow,
                           max_replications=max_replications

@@ -57,24 +57,31 @@ def to_csv(comparison: Comparison) -> str:
     out.write(provenance.commented(comparison))
     writer = csv.DictWriter(out, CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
+    writer.writerows(tidy_rows(comparison))
+    return out.getvalue()
+
+
+def tidy_rows(comparison: Comparison) -> list[dict[str, Any]]:
+    """The rows of the CSV (and of a Parquet file): one per policy and KPI."""
+    rows = []
     for p, label in enumerate(comparison.labels):
         for kpi in KPIS:
             est = comparison.estimate(p, kpi)
             diff = comparison.difference(p, kpi) if p != comparison.baseline else None
-            writer.writerow(_clean({
+            rows.append(_clean({
                 "policy": label, "name": comparison.names[p], "kpi": kpi, "mean": est.mean,
                 "half_width": est.half_width, "low": est.low, "high": est.high, "n": est.n,
                 "diff_mean": diff.mean if diff else None, "diff_half_width": diff.half_width if diff else None,
                 "diff_significant": diff.significant if diff else None,
             }))
-    return out.getvalue()
+    return rows
 
 
 class OutputError(SandboxError):
     """A result could not be written where the user asked; the message names the path and why."""
 
 
-def write_atomic(path: Path, text: str) -> Path:
+def write_atomic(path: Path, text: str | bytes) -> Path:
     """Write a whole file or nothing: to a temporary file beside the target, flushed to disk, then renamed.
 
     A symlink is written through (the link stays a link); a pipe, device or socket is refused rather than
@@ -98,8 +105,9 @@ def write_atomic(path: Path, text: str) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8", "backslashreplace")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())  # the rename must never point at data still in the page cache
         os.chmod(tmp, info.st_mode & 0o7777 if info else 0o666 & ~_umask())  # mkstemp makes it 0600
@@ -132,6 +140,34 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
+    """Tidy rows as a Parquet file (pyarrow, the optional ``parquet`` extra). Each column gets one type: whole
+    numbers stay integers, a column mixing whole and fractional numbers is float, anything else is text; a
+    column with no value at all is null."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise OutputError("writing Parquet needs pyarrow: python -m pip install 'support-sandbox[parquet]'") from None
+    columns = {}
+    for name in rows[0] if rows else ():
+        values = [_clean(row[name]) for row in rows]  # NaN is a missing value: null, as in the JSON
+        present = [v for v in values if v is not None]
+        if not present:
+            columns[name] = pa.nulls(len(values))  # e.g. no difference against itself for a lone policy
+        elif all(isinstance(v, bool) for v in present):
+            columns[name] = pa.array(values, pa.bool_())
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+            columns[name] = pa.array(values, pa.int64())
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+            columns[name] = pa.array([None if v is None else float(v) for v in values], pa.float64())
+        else:
+            columns[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table(columns), sink)
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def partial_path(path: Path) -> Path:

@@ -13,6 +13,7 @@ import math
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -41,6 +42,7 @@ from sandbox.errors import ConfigError, SandboxError, printable
 from sandbox.presentation import markdown_kpis
 
 T = TypeVar("T")
+Result = TypeVar("Result", api.Comparison, api.Sweep)  # what a run command grows and shows
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode="rich",
                   pretty_exceptions_enable=False,
                   help="Try AI-assistant support policies on simulated customers before real ones.")
@@ -117,7 +119,7 @@ def _fail(exc: BaseException) -> NoReturn:
         print_problems(err, exc.problems)
         raise typer.Exit(2)
     if isinstance(exc, api.OutputError):
-        err.print(f"[red]error:[/red] {printable(str(exc))}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(printable(str(exc)))}", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     if _state["debug"]:
         raise exc
@@ -134,38 +136,50 @@ def _run_comparison(scenario: str, policies: list[str] | None, *, baseline: str 
                     equal_service: list[str] | None = None, dask_local: int | None = None,
                     cluster: str | None = None, precision: str | None = None) -> None:
     with _executor(dask_local, cluster) as executor:
-        _run_and_emit(lambda progress: api.compare(
+        _run_and_emit(lambda progress, on_result: api.compare(
             scenario, policies, baseline=baseline, replications=replications, seed=seed, days=days,
-            overrides=overrides or (), workers=workers, on_result=progress.on_result, observer=progress,
+            overrides=overrides or (), workers=workers, on_result=on_result, observer=progress,
             equal_service=equal_service, on_step=progress.step, executor=executor, precision=precision), fmt,
             output, show_all,
             why or bool(equal_service))
 
 
-def _run_and_emit(start: Callable[[ProgressReporter], api.Comparison | api.Sweep], fmt: Format,
+def _run_and_emit(start: Callable[[ProgressReporter, Callable[[Result], None]], Result], fmt: Format,
                   output: Path | None, show_all: bool, why: bool = False, kpis: list[str] | None = None) -> None:
-    """Run with progress on stderr; print (and write) what finished, even after Ctrl-C or SIGTERM."""
+    """Run with progress on stderr; print (and write) what finished, even after Ctrl-C or SIGTERM. ``start``
+    gets the progress bar and the callback for the growing result (the bar and the --output checkpoint)."""
+    if _is_parquet(output):
+        try:
+            api.parquet_bytes([])  # a missing pyarrow is said before the run, not after it
+        except api.OutputError as exc:
+            _fail(exc)
     progress = ProgressReporter(err)
+    checkpoint = _Checkpoint(output, lambda result: _file_content(result, fmt, output, show_all, kpis))
+
+    def on_result(result: Result) -> None:
+        progress.on_result(_comparison_of(result))
+        checkpoint(result)
+
     try:
         with _terminate_as_interrupt() as terminated:
-            result = start(progress)
+            result = start(progress, on_result)
     except KeyboardInterrupt:  # before any replication ran (loading, starting workers): nothing to show
         progress.close()
         raise typer.Exit(143 if terminated else 130) from None
     except Exception as exc:
         progress.close()
+        checkpoint.discard()
         _fail(exc)
         return
     progress.close()
     # What finished is printed whatever happens now: a second Ctrl-C must not lose it half-way.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
         else None
-    comparison = result.comparison if isinstance(result, api.Sweep) else result
+    comparison = _comparison_of(result)
     try:
-        if isinstance(result, api.Sweep):
-            _emit_sweep(result, fmt, output, kpis)
-        else:
-            _emit(comparison, fmt, output, show_all)
+        _emit(result, fmt, output, show_all, kpis)
+        if not comparison.cancelled:
+            checkpoint.discard()  # the complete result is written: the partial one is history
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -173,6 +187,38 @@ def _run_and_emit(start: Callable[[ProgressReporter], api.Comparison | api.Sweep
         for insight in api.explain(comparison):
             out.print(f"• {insight.text}", highlight=False)
     _report_end(comparison, terminated)
+
+
+CHECKPOINT_SECONDS = 5.0  # how stale the partial file may get; rendering it costs milliseconds
+
+
+def _comparison_of(result: api.Comparison | api.Sweep) -> api.Comparison:
+    return result.comparison if isinstance(result, api.Sweep) else result
+
+
+class _Checkpoint:
+    """With --output, what has finished is on disk while the run goes on, even if the process is killed
+    without warning: the partial file (results.partial.json) is rewritten atomically, at most every
+    CHECKPOINT_SECONDS, whenever more replications are complete; the complete result later replaces it."""
+
+    def __init__(self, output: Path | None, render: Callable[[Any], str | bytes]):
+        self.output, self.render = output, render
+        self.written, self.last = 0, time.monotonic()
+
+    def __call__(self, result: api.Comparison | api.Sweep) -> None:
+        complete = _comparison_of(result).complete_replications()
+        if self.output is None or complete <= self.written or time.monotonic() - self.last < CHECKPOINT_SECONDS:
+            return
+        try:
+            api.write_atomic(api.partial_path(self.output), self.render(result))
+        except api.OutputError:
+            return  # the final write reports an unwritable output once, clearly; a checkpoint just skips
+        self.written, self.last = complete, time.monotonic()
+
+    def discard(self) -> None:
+        if self.output is not None and self.written:
+            with contextlib.suppress(OSError):
+                api.partial_path(self.output).unlink()
 
 
 def _report_end(comparison: api.Comparison, terminated: list[bool]) -> None:
@@ -218,23 +264,6 @@ def _terminate_as_interrupt() -> Iterator[list[bool]]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _emit_sweep(sweep: api.Sweep, fmt: Format, output: Path | None, kpis: list[str] | None) -> None:
-    comparison = sweep.comparison
-    if fmt is Format.json:
-        text = api.json_text(sweep.to_dict()) + "\n"
-    elif fmt is Format.csv:
-        text = api.commented(comparison) + _csv(sweep.rows())
-    else:
-        table = sweep_table(sweep, tuple(kpis or api.SWEEP_KPIS))
-        text = table_text(table) + printable(api.footer(comparison)) + "\n"
-        out.print(table)
-        out.print(printable(api.footer(comparison)), style="dim", highlight=False)
-        text += api.commented(comparison)
-    if fmt is not Format.table:
-        sys.stdout.write(text)
-    _write_output(output, text, comparison.cancelled)
-
-
 def _planned(start: Callable[[ProgressReporter, api.Executor | None], T], dask_local: int | None,
              cluster: str | None) -> tuple[T, list[bool]]:
     """A planning command's work, with progress on stderr and SIGTERM taken as Ctrl-C; its mistakes exit 2."""
@@ -265,7 +294,7 @@ def _csv_cell(value: object) -> str:
     return f'"{text}"' if "," in text or '"' in text else text
 
 
-def _write_output(output: Path | None, text: str, cancelled: bool) -> None:
+def _write_output(output: Path | None, text: str | bytes, cancelled: bool) -> None:
     """Atomically; an interrupted run never replaces a complete result: it goes beside it, named partial."""
     if output is None:
         return
@@ -278,23 +307,50 @@ def _write_output(output: Path | None, text: str, cancelled: bool) -> None:
         err.print(f"[yellow]Partial result written to[/yellow] {printable(str(target))}", highlight=False)
 
 
-def _emit(comparison: api.Comparison, fmt: Format, output: Path | None, show_all: bool) -> None:
+def _table(result: api.Comparison | api.Sweep, show_all: bool, kpis: list[str] | None) -> Table:
+    if isinstance(result, api.Sweep):
+        return sweep_table(result, tuple(kpis or api.SWEEP_KPIS))
+    return comparison_table(result, tuple(api.KPIS) if show_all else api.HEADLINE)
+
+
+def _file_text(result: api.Comparison | api.Sweep, fmt: Format, show_all: bool, kpis: list[str] | None) -> str:
+    """What --output holds, and stdout shows for CSV and JSON; a table also carries, commented, the inputs
+    it can be reproduced from."""
+    comparison = _comparison_of(result)
     if fmt is Format.json:
-        text = api.to_json(comparison) + "\n"
+        return api.json_text(result.to_dict()) + "\n" if isinstance(result, api.Sweep) else api.to_json(result) + "\n"
+    if fmt is Format.csv:
+        return api.commented(comparison) + _csv(result.rows()) if isinstance(result, api.Sweep) else \
+            api.to_csv(result)
+    return table_text(_table(result, show_all, kpis)) + printable(api.footer(comparison)) + "\n" + \
+        api.commented(comparison)
+
+
+def _is_parquet(output: Path | None) -> bool:
+    return output is not None and output.suffix.lower() == ".parquet"
+
+
+def _file_content(result: api.Comparison | api.Sweep, fmt: Format, output: Path | None, show_all: bool,
+                  kpis: list[str] | None) -> str | bytes:
+    """An output named *.parquet holds the tidy rows (those of the CSV) as Parquet, whatever --format shows."""
+    if _is_parquet(output):
+        return api.parquet_bytes(result.rows() if isinstance(result, api.Sweep) else api.tidy_rows(result))
+    return _file_text(result, fmt, show_all, kpis)
+
+
+def _emit(result: api.Comparison | api.Sweep, fmt: Format, output: Path | None, show_all: bool,
+          kpis: list[str] | None = None) -> None:
+    comparison = _comparison_of(result)
+    text = _file_text(result, fmt, show_all, kpis)
+    if fmt is not Format.table:
         sys.stdout.write(text)
-    elif fmt is Format.csv:
-        text = api.to_csv(comparison)
-        sys.stdout.write(text)
-    else:
-        table = comparison_table(comparison, tuple(api.KPIS) if show_all else api.HEADLINE)
-        text = table_text(table) + printable(api.footer(comparison)) + "\n"
-        if out.is_terminal:
-            out.print(table)
-            out.print(printable(api.footer(comparison)), style="dim", highlight=False)
-        else:  # piped: plain text at its natural width, never wrapped at 80 columns
-            sys.stdout.write(text)
-        text += api.commented(comparison)  # the file can be reproduced from
-    _write_output(output, text, comparison.cancelled)
+    elif out.is_terminal:
+        out.print(_table(result, show_all, kpis))
+        out.print(printable(api.footer(comparison)), style="dim", highlight=False)
+    else:  # piped: plain text at its natural width, never wrapped at 80 columns
+        sys.stdout.write(table_text(_table(result, show_all, kpis)) + printable(api.footer(comparison)) + "\n")
+    _write_output(output, _file_content(result, fmt, output, show_all, kpis) if _is_parquet(output) else text,
+                  comparison.cancelled)
 
 
 @app.callback(invoke_without_command=True)
@@ -384,7 +440,7 @@ def reproduce(file: Annotated[Path, typer.Argument(help="A result exported by co
               fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
               all_kpis: AllOpt = False) -> None:
     """Run again what an exported result records (inputs as they ran, seed, replications): the same numbers."""
-    _run_and_emit(lambda progress: api.reproduce(file, workers=workers, on_result=progress.on_result,
+    _run_and_emit(lambda progress, on_result: api.reproduce(file, workers=workers, on_result=on_result,
                                                  observer=progress), fmt, output, all_kpis)
 
 
@@ -506,9 +562,9 @@ def sweep(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
                              for k in unknown])
         raise typer.Exit(2)
     with _executor(dask_local, cluster) as executor:
-        _run_and_emit(lambda progress: api.sweep(
+        _run_and_emit(lambda progress, on_result: api.sweep(
             scenario, policy, vary or [], replications, seed, days, set_ or (), workers, executor,
-            (target or ["service_level>=0.8"]) if equal_service else None, on_result=progress.on_result,
+            (target or ["service_level>=0.8"]) if equal_service else None, on_result=on_result,
             on_step=progress.step, observer=progress, precision=precision), fmt, output, False, kpis=kpi)
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,32 @@ def test_output_file_is_written_atomically(cli: Invoke, tmp_path: Path, fmt: str
         assert "\x1b[" not in written
     else:
         assert written == result.stdout
+
+
+@pytest.mark.parametrize("command", [["compare", *QUICK[:4], "-n", "3"],
+                                     ["sweep", "--vary", "policy.automation.share=0,1", "-n", "3"]])
+def test_output_is_checkpointed_as_replications_finish(cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       command: list[str]) -> None:
+    """While a run goes on, the finished replications are on disk beside the output (a process killed
+    without warning loses only what was running); the complete result replaces them at the end."""
+    main = sys.modules["sandbox.cli.main"]  # the package exports the function main, which hides the module
+    monkeypatch.setattr(main, "CHECKPOINT_SECONDS", 0.0)
+    target = tmp_path / "result.json"
+    seen: list[int] = []
+    write = main.api.write_atomic
+
+    def spy(path: Path, text: str) -> Path:
+        if path.name == "result.partial.json":
+            data = json.loads(text)
+            seen.append((data.get("comparison") or data)["complete_replications"])
+        return write(path, text)
+
+    monkeypatch.setattr(main.api, "write_atomic", spy)
+    result = cli(*command, "--days", "1", "-w", "1", "-f", "json", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert seen == [1, 2, 3]  # each time more replications were complete, never the same twice
+    assert [p.name for p in tmp_path.iterdir()] == ["result.json"]  # the partial file is gone
+    assert json.loads(target.read_text(encoding="utf-8")) == json.loads(result.stdout)
 
 
 def test_output_over_an_existing_file(cli: Invoke, tmp_path: Path) -> None:

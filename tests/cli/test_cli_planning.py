@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from sandbox.config.scenario import Scenario
@@ -88,3 +90,34 @@ def test_staff_with_nothing_open_is_a_user_error(cli: Invoke) -> None:
         assert result.exit_code == 2, result.output
         assert "nothing to staff" in result.stderr
         assert "Traceback" not in result.output
+
+
+def test_sweep_writes_its_tidy_rows_as_parquet(cli: Invoke, tmp_path: Path) -> None:
+    """The Parquet file holds exactly the CSV's rows, with one type per column."""
+    import pyarrow.parquet as pq
+
+    args = ("sweep", "--vary", "policy.automation.share=0,0.5", "-n", "2", "--days", "1")
+    target = tmp_path / "sweep.parquet"
+    assert cli(*args, "-o", str(target)).exit_code == 0
+    table = pq.read_table(target)
+    assert str(table.schema.field("policy.automation.share").type) == "double"
+    assert str(table.schema.field("value").type) == "double"
+    rows = list(csv.DictReader(line for line in cli(*args, "-f", "csv").stdout.splitlines()
+                               if not line.startswith("#")))
+    assert table.num_rows == len(rows)
+    for got, want in zip(table.to_pylist(), rows, strict=True):
+        assert (got["kpi"], got["statistic"]) == (want["kpi"], want["statistic"])
+        assert got["policy.automation.share"] == float(want["policy.automation.share"])
+        assert (got["value"] is None) == (want["value"] == "")
+        if got["value"] is not None:
+            assert got["value"] == pytest.approx(float(want["value"]), rel=1e-9)
+
+
+def test_parquet_without_pyarrow_is_one_clear_message(cli: Invoke, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the extra were not installed
+    result = cli("compare", "-p", "no-bot", "-n", "2", "--days", "1", "-o", str(tmp_path / "c.parquet"))
+    assert result.exit_code == 2, result.output
+    assert "pip install 'support-sandbox[parquet]'" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert not list(tmp_path.iterdir())
