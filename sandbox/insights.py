@@ -116,6 +116,77 @@ def _wrong_answers(v: _View, base: _View) -> Insight | None:
     return Insight(v.label, "wrong_answers", wrong / v.kpi("offered"), text)
 
 
+def _survey_flatters(v: _View, base: _View) -> Insight | None:
+    """The post-contact survey believes wrong answers; the journey does not."""
+    survey, journey = v.kpi("survey_csat"), v.kpi("csat")
+    wrong = v.kpi("false_contained")
+    if not (survey - journey >= 0.005 and wrong > 0):
+        return None
+    text = (f"{v.label}: a post-contact survey would show CSAT {_pct(survey)}, but only {_pct(journey)} of "
+            f"customer journeys end satisfied: {wrong:.0f} customers a run rated a wrong answer as resolved and "
+            "found out later. Judge the bot on the journey, not on its survey.")
+    return Insight(v.label, "survey_vs_journey", survey - journey, text)
+
+
+def _calming(v: _View, base: _View) -> Insight | None:
+    calmed = v.kpi("calmed")
+    if not calmed >= 0.02:
+        return None
+    text = (f"{v.label}: agents talked the customers they served down by {calmed:.2f} on the 0–1 frustration "
+            f"scale on average ({v.kpi('served'):.0f} served a run): the empathy a bot lacks, and a reason to "
+            "route upset customers to people.")
+    return Insight(v.label, "deescalation", calmed * v.kpi("served") / v.kpi("offered"), text)
+
+
+def _security(v: _View, base: _View) -> Insight | None:
+    attacks, incidents = v.kpi("attacks"), v.kpi("incidents")
+    failed = v.kpi("verification_failed")
+    if not (attacks > 0 or failed > 0):
+        return None
+    by_bot = v.kpi("incidents_bot")
+    text = (f"{v.label}: {incidents:.1f} security incidents a run ({by_bot:.1f} by the bot) from {attacks:.0f} "
+            f"attacks, costing {format_value('incident_cost', v.kpi('incident_cost'))}")
+    policy = v.c.policy_models[v.p] if len(v.c.policy_models) > v.p else None
+    if failed > 0:
+        text += f"; verifying identity sent {failed:.0f} genuine customers a run to a person."
+    elif by_bot > 0 and policy is not None:
+        guard = policy.security
+        what = ("acts on accounts without verifying who it talks to" if policy.integration.level == "act"
+                and not guard.verification else f"reads account data (level {policy.integration.level})")
+        text += f"; the bot {what}" + (", with no guardrail." if guard.guardrails == 0 else ".")
+    else:
+        text += "."
+    if v.p != base.p:
+        text += (f" {base.label}: {base.kpi('incidents'):.1f} incidents, "
+                 f"{format_value('incident_cost', base.kpi('incident_cost'))}.")
+    return Insight(v.label, "security", incidents / max(attacks, 1.0), text)
+
+
+def _net_cost(v: _View, base: _View) -> Insight | None:
+    """Cheaper to run is not cheaper: churn and incidents are costs too."""
+    if v.p == base.p:
+        return None
+    run, net = v.c.difference(v.p, "total_cost"), v.c.difference(v.p, "net_cost")
+    if not net.significant and not run.significant:
+        return None
+    run_word = "cheaper" if run.mean < 0 else "dearer"
+    net_word = "cheaper" if net.mean < 0 else "dearer"
+    but = "and" if run_word == net_word and net.significant else "but"
+    running = (f"{format_value('total_cost', abs(run.mean))} {run_word} to run" if run.significant else
+               "no different to run within the noise")
+    netted = (f"{format_value('net_cost', abs(net.mean))} {net_word} in net cost" if net.significant else
+              "no different in net cost within the noise")
+    text = (f"{v.label} is {running} than {base.label} {but} {netted} "
+            f"({format_value('net_cost', v.kpi('net_cost'))} vs {format_value('net_cost', base.kpi('net_cost'))}): "
+            f"churn above what perfect service would still lose costs "
+            f"{format_value('churn_cost', v.kpi('churn_cost'))} vs "
+            f"{format_value('churn_cost', base.kpi('churn_cost'))}, incidents "
+            f"{format_value('incident_cost', v.kpi('incident_cost'))} vs "
+            f"{format_value('incident_cost', base.kpi('incident_cost'))}; it resolves {v.kpi('resolved'):.0f} "
+            f"contacts against {base.kpi('resolved'):.0f}.")
+    return Insight(v.label, "net_cost", 0.5 if but == "but" else 0.0, text)
+
+
 def _flattering_containment(v: _View, base: _View) -> Insight | None:
     industry, verified = v.kpi("containment_rate"), v.kpi("bot_resolution_rate")
     if math.isnan(industry) or industry - verified < 0.10:
@@ -175,9 +246,8 @@ def _equal_service(v: _View, base: _View) -> Insight | None:
     return Insight(v.label, "equal_service", 1.0, text)
 
 
-DETECTORS = (_equal_service, _dead_ends, _repeated_information, _emotional_intents, _wrong_answers,
-             _flattering_containment,
-             _understaffed, _cost)
+DETECTORS = (_equal_service, _net_cost, _dead_ends, _repeated_information, _emotional_intents, _wrong_answers,
+             _survey_flatters, _flattering_containment, _security, _calming, _understaffed, _cost)
 
 
 def explain(comparison: Comparison) -> list[Insight]:
@@ -189,6 +259,6 @@ def explain(comparison: Comparison) -> list[Insight]:
             continue
         view = _View(comparison, p)
         found = [ins for detect in DETECTORS if (ins := detect(view, base)) is not None]
-        found = [i for i in found if p != comparison.baseline or i.mode not in ("cost", "understaffed")]
+        found = [i for i in found if p != comparison.baseline or i.mode not in ("cost", "understaffed", "net_cost")]
         out += sorted(found, key=lambda i: -i.weight)
     return out

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sandbox.config import limits
-from sandbox.config.scenario import Channel, Headcount, Name, Probability, Strict, Text
+from sandbox.config.scenario import Channel, Headcount, Money, Name, Probability, Strict, Text
 from sandbox.units import Duration
 
 
@@ -34,9 +34,60 @@ class Automation(Strict):
 
 
 class Integration(Strict):
-    """What the bot can see."""
+    """What the bot can see and do."""
 
-    crm: bool = Field(True, description="The bot reads account/CRM data (uses each intent's resolve_with_crm).")
+    level: Literal["none", "read", "act"] = Field(
+        "read", description="none: answers only (resolve_without_crm); read: reads account data "
+        "(resolve_with_crm); act: may also change the account and issue refunds (resolve_with_actions), which "
+        "is what account-takeover and refund-fraud attacks need (OWASP LLM06, Excessive Agency).",
+    )
+    crm: bool | None = Field(
+        None, description="Earlier form of level: true is level read, false level none. Prefer level.",
+    )
+    refund_limit: Money | None = Field(
+        None, description="The most the bot may refund at once at level act; a fraudulent refund loses at most "
+        "this. null: no limit.",
+    )
+    history: bool = Field(
+        False, description="The bot recognises a returning customer (segment and history): a repeat contact "
+        "does not make them tell their story again.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _crm_is_a_level(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("crm"), bool):
+            implied = "read" if data["crm"] else "none"
+            if data.get("level", implied) != implied:
+                raise ValueError(f"crm: {str(data['crm']).lower()} means level {implied}, but level is "
+                                 f"{data['level']}; give level only")
+            data = {**data, "level": implied}
+        return data
+
+
+class Security(Strict):
+    """Identity verification and guardrails: what stops an attack, and what it costs genuine customers."""
+
+    verification: bool = Field(
+        False, description="Verify identity before account actions (intents marked account_action, at level "
+        "act): extra time for every such bot conversation; impostors are stopped, some genuine customers fail.",
+    )
+    verification_time: Duration = Field(
+        "1m", validate_default=True, ge=0, le=60,
+        description="Time the verification step takes (one-time code or knowledge questions; illustrative 1 min).",
+    )
+    genuine_failure: Probability = Field(
+        0.05, description="Share of genuine customers who fail verification: they are frustrated (as by a "
+        "refused request) and handed to a human. Illustrative.",
+    )
+    impostor_caught: Probability = Field(
+        0.9, description="Share of impostors verification stops (a one-time code to the real owner's phone). "
+        "Illustrative.",
+    )
+    guardrails: Probability = Field(
+        0.0, description="Probability a guardrail (input and output filters) detects an attack on the bot and "
+        "ends the session before it works. 0: none.",
+    )
 
 
 class Escalation(Strict):
@@ -105,7 +156,8 @@ class Policy(Strict):
     name: Text = Field(description="Display name.")
     description: Text = Field("", description="What this policy does, in a sentence.")
     automation: Automation = Field(default_factory=Automation, description="Bot routing.")
-    integration: Integration = Field(default_factory=Integration, description="Bot data access.")
+    integration: Integration = Field(default_factory=Integration, description="What the bot may see and do.")
+    security: Security = Field(default_factory=Security, description="Verification and guardrails.")
     escalation: Escalation = Field(default_factory=Escalation, description="Escalation triggers.")
     handoff: Handoff = Field(default_factory=Handoff, description="Handoff to humans.")
     staffing: Staffing = Field(default_factory=Staffing, description="Staffing override.")

@@ -8,7 +8,7 @@ models (``support-sandbox schema --markdown``). Defaults cite ../docs/model.md �
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -233,21 +233,35 @@ class IntentBot(Strict):
         0.03, description="On a turn where the bot cannot help, probability it gives a confident wrong answer "
         "that the customer accepts (false containment). Hallucination floor 3%, up to 27% (Vectara 2023).",
     )
+    resolve_with_actions: Probability | None = Field(
+        None, description="The same when the bot may also act on the account (refund, change, cancel: policy "
+        "integration.level act); default: as with CRM. Only intents marked account_action gain from it.",
+    )
+    account_action: bool = Field(
+        False, description="Resolving it means changing the account (a refund, an address, a cancellation): "
+        "where the policy verifies identity before account actions, the bot does so first.",
+    )
     turns_to_resolve: float = Field(
         2.0, ge=1, le=30, description="Mean number of turns a resolvable conversation takes (geometric, ≥ 1). "
         "Successful bot conversations last under 2 min (Klarna 2024).",
     )
 
     @model_validator(mode="after")
-    def _crm_helps(self) -> Self:
+    def _access_helps(self) -> Self:
         if self.resolve_without_crm is not None and self.resolve_without_crm > self.resolve_with_crm:
             raise ValueError("resolve_without_crm cannot exceed resolve_with_crm (account data never hurts)")
+        if self.resolve_with_actions is not None and self.resolve_with_actions < self.resolve_with_crm:
+            raise ValueError("resolve_with_actions cannot be below resolve_with_crm (being allowed to act never "
+                             "hurts)")
         return self
 
-    def resolve(self, crm: bool) -> float:
-        if crm or self.resolve_without_crm is None:
-            return self.resolve_with_crm
-        return self.resolve_without_crm
+    def resolve(self, level: str) -> float:
+        """Resolution probability at an integration level: none (answers only), read, act."""
+        if level == "none" and self.resolve_without_crm is not None:
+            return self.resolve_without_crm
+        if level == "act" and self.resolve_with_actions is not None:
+            return self.resolve_with_actions
+        return self.resolve_with_crm
 
 
 class Intent(Strict):
@@ -325,6 +339,11 @@ class AgentGroup(Strict):
     hourly_cost: Money = Field(
         40.0, description="Fully loaded cost per paid agent hour (≈$40: Iterum Connections 2025).",
     )
+    deescalation: Probability = Field(
+        0.3, description="Share of a customer's frustration a good human conversation talks down: a served "
+        "contact ends with F × (1 − this). The empathy a bot lacks (Crolic et al. 2022); size illustrative, "
+        "0: agents do not calm anyone (earlier versions).",
+    )
     shrinkage: float = Field(
         0.0, ge=0, le=0.9,
         description="Share of paid time not available for contacts (breaks, training, meetings, absence). "
@@ -388,7 +407,13 @@ class Frustration(Strict):
     These coefficients are calibration choices, not measurements; docs/model.md says what each reproduces.
     """
 
-    failed_turn: Coefficient = Field(0.12, description="Added per bot turn that does not help.")
+    failed_turn: Coefficient = Field(0.12, description="Added per bot turn that does not help (× 1 + "
+                                     "emotional_failure × the intent's emotional load).")
+    emotional_failure: Coefficient = Field(
+        1.0, description="η: a failed bot turn adds failed_turn × (1 + η × emotional load): an upset customer "
+        "loses patience with a bot faster (Crolic et al., J. Marketing 2022: angry customers penalise chatbots). "
+        "Size illustrative; 0: every failure costs the same.",
+    )
     repeat_information: Coefficient = Field(
         0.15, description="Added each time the customer must repeat themselves (cold handoff, repeat contact).",
     )
@@ -421,6 +446,95 @@ class Churn(Strict):
     unresolved: Probability = Field(0.25, description="Left without a (real) resolution.")
 
 
+class Satisfaction(Strict):
+    """How a contact's resolution, effort and emotion become a satisfied rating (docs/model.md §Satisfaction).
+
+    P(satisfied) = channel CSAT × (1 if resolved else ``unresolved``) × (1 − ``per_extra_step``)^steps × (1 − F).
+    ``unresolved`` 1, ``per_extra_step`` 0 and ``misled`` 0 give back the earlier CSAT × (1 − F)."""
+
+    unresolved: Probability = Field(
+        0.2, description="Satisfied share of a customer left without a resolution (abandoned, dead end, blocked, "
+        "sent away, a wrong answer found out), relative to a resolved one at the same effort and emotion. "
+        "Illustrative: SQM Group's +1 pp FCR ↔ +1 pp CSAT implies unresolved customers are rarely satisfied.",
+    )
+    per_extra_step: Probability = Field(
+        0.15, description="Relative loss of satisfaction per extra step: a repeat contact, a bot-to-human "
+        "transfer, having to repeat information (SQM Group, widely quoted: each repeat contact ≈ −15% CSAT).",
+    )
+    misled: Coefficient = Field(
+        0.3, description="Frustration added when a believed wrong answer is found out: the customer who comes "
+        "back starts from it, and churn counts it (illustrative; see Moffatt v. Air Canada, 2024). The journey "
+        "`csat` of an issue that ends in a found-out wrong answer is 0 (nobody who acted on a wrong answer rates "
+        "the journey satisfied); the post-contact `survey_csat` believes it.",
+    )
+
+
+class Attack(Strict):
+    """One kind of adversarial session (OWASP Top 10 for LLM Applications 2025): how often it comes and how
+    often it works. The rates are illustrative (no public base rates exist); set them from your own fraud data."""
+
+    share: Probability = Field(0.0, description="Share of all contacts that are this attack (0: none).")
+    bot_success: Probability = Field(
+        0.5, description="Probability it works on a bot that has the access it needs and no guardrail catches it "
+        "(prompt injection, social engineering). Illustrative.",
+    )
+    agent_success: Probability = Field(
+        0.05, description="Probability it works on a human agent (trained, following a verification script): "
+        "lower than a bot's. Illustrative.",
+    )
+    cost: Money = Field(
+        500.0, description="Loss per incident (fraud loss, remediation). Illustrative unless the kind says "
+        "otherwise.",
+    )
+
+
+class AccountTakeover(Attack):
+    """Account takeover by social engineering."""
+
+
+class RefundFraud(Attack):
+    """A refund or credit not owed."""
+
+    cost: Money = Field(150.0, description="The refund asked for (illustrative); a bot loses at most the "
+                        "policy's refund_limit.")
+
+
+class DataExtraction(Attack):
+    """Another customer's data, extracted by prompt injection."""
+
+    cost: Money = Field(173.0, description="IBM Cost of a Data Breach 2024: $173 per customer-PII record; one "
+                        "record per incident.")
+
+
+class Security(Strict):
+    """Adversarial sessions by kind; they arrive like other contacts (channel, segment, intent mix), try the bot
+    and then the human agents, and count as incidents where they work (docs/model.md §Security)."""
+
+    account_takeover: AccountTakeover = Field(
+        default_factory=AccountTakeover, description="Talk the bot or an agent into changing someone else's "
+        "account (needs the bot to act; OWASP LLM06 Excessive Agency).",
+    )
+    refund_fraud: RefundFraud = Field(
+        default_factory=RefundFraud, description="Obtain a refund or credit not owed (needs the bot to act).",
+    )
+    data_extraction: DataExtraction = Field(
+        default_factory=DataExtraction, description="Extract another customer's data by prompt injection (needs "
+        "the bot to read accounts; OWASP LLM01, LLM02).",
+    )
+
+    KINDS: ClassVar[tuple[str, ...]] = ("account_takeover", "refund_fraud", "data_extraction")
+    NEEDS: ClassVar[dict[str, str]] = {"account_takeover": "act", "refund_fraud": "act", "data_extraction": "read"}
+
+    @model_validator(mode="after")
+    def _shares(self) -> Self:
+        if sum(self.attack(k).share for k in self.KINDS) > 1:
+            raise ValueError("the attack shares add up to more than 1")
+        return self
+
+    def attack(self, kind: str) -> Attack:
+        return cast(Attack, getattr(self, kind))
+
+
 class RepeatContacts(Strict):
     """Customers who come back: after abandoning, or after a wrong answer they believed."""
 
@@ -438,6 +552,16 @@ class RepeatContacts(Strict):
     false_containment_delay: Distribution = Field(
         default_factory=lambda: Exponential(kind="exponential", mean="4h"),  # type: ignore[call-arg]
         description="Time until the wrong answer is discovered and the customer returns (assumption).",
+    )
+    carry_frustration: bool = Field(
+        True, description="A repeat contact starts as upset as the customer left (a found-out wrong answer adds "
+        "satisfaction.misled), plus retelling the story: angrier each time. false: from the intent's emotional "
+        "load plus the retelling, as earlier versions did.",
+    )
+    same_issue: bool = Field(
+        True, description="A repeat contact brings the same issue: the bot can solve it only if it could the "
+        "first time (a bot that gave a wrong answer does not know the right one on the retry). false draws "
+        "it anew, as earlier versions did.",
     )
 
 
@@ -459,6 +583,9 @@ class Scenario(Strict):
     agents: Agents = Field(description="Agent groups, schedules and the queue cap.")
     frustration: Frustration = Field(default_factory=Frustration, description="Frustration coefficients.")
     churn: Churn = Field(default_factory=Churn, description="Churn probabilities by outcome.")
+    satisfaction: Satisfaction = Field(default_factory=Satisfaction,
+                                       description="How outcome, effort and emotion make CSAT.")
+    security: Security = Field(default_factory=Security, description="Adversarial sessions (none by default).")
     repeat_contacts: RepeatContacts = Field(default_factory=RepeatContacts, description="Retries and returns.")
 
     @field_validator("channels", "segments", "intents")

@@ -85,10 +85,10 @@ class Agent:
 class Team:
     """The agents of one group on duty now."""
 
-    __slots__ = ("acw", "conc", "cost", "duty", "free", "full", "leaving", "present", "queues", "slowdown")
+    __slots__ = ("acw", "calm", "conc", "cost", "duty", "free", "full", "leaving", "present", "queues", "slowdown")
 
-    def __init__(self, conc: int, slowdown: float, acw: float, cost: float, duty: Level):
-        self.conc, self.slowdown, self.acw, self.cost = conc, slowdown, acw, cost
+    def __init__(self, conc: int, slowdown: float, acw: float, cost: float, calm: float, duty: Level):
+        self.conc, self.slowdown, self.acw, self.cost, self.calm = conc, slowdown, acw, cost, calm
         # Every agent on duty is in exactly one place: free[slots in use], full, or leaving. These are dicts
         # used as ordered sets: a set's pop order follows memory addresses, which would make runs irreproducible.
         self.free: list[dict[Agent, None]] = [{} for _ in range(conc)]
@@ -144,7 +144,7 @@ class Centre:
         self._finished = self._finish  # one bound method, not a new one per service
         channels = plan.channels
         self.teams = [Team(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
-                           Level(plan.start, plan.end, width)) for g in plan.groups]
+                           g.spec.deescalation, Level(plan.start, plan.end, width)) for g in plan.groups]
         self.paid_per_productive = [1 / (1 - g.spec.shrinkage) for g in plan.groups]
         # One queue per (skill, channel); queue_of[intent × channels + channel] finds a contact's queue.
         by_key: dict[tuple[str, str], Queue] = {}
@@ -297,8 +297,8 @@ class Centre:
                 elif contact.deadline < math.inf:
                     heapq.heappush(deadlines, (contact.deadline, seq, contact, ABANDON))
                 continue
+            self.on_abandon(contact, t)  # first: the ledger row records whether the customer will come back
             self._leave(contact, t, Outcome.ABANDONED_QUEUE)
-            self.on_abandon(contact, t)
 
     # --- service ---------------------------------------------------------------------------------------
 
@@ -312,8 +312,11 @@ class Centre:
         agent.load += slots
         wait = now - contact.enq
         busy = handle + team.acw
-        self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait,
-                        self.frustration.after_wait(contact.f, wait), handle, busy, slots)
+        answered = self.frustration.after_wait(contact.f, wait)
+        f = self.frustration.after_service(answered, team.calm)
+        if team.calm and contact.cohort.arrive[contact.index] >= 0:  # reported like every KPI: after warm-up
+            self.totals.add("calmed", answered - f)
+        self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait, f, handle, busy, slots)
         Timeout(self.env, busy, (agent, slots)).callbacks.append(self._finished)
 
     def _finish(self, event: simpy.Event) -> None:

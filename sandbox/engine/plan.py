@@ -12,7 +12,7 @@ import numpy as np
 
 from sandbox.config.distributions import Distribution
 from sandbox.config.policy import Callback, Handoff, Policy
-from sandbox.config.scenario import WEEKDAYS, AgentGroup, RepeatContacts, Scenario
+from sandbox.config.scenario import WEEKDAYS, AgentGroup, RepeatContacts, Satisfaction, Scenario, Security
 from sandbox.model.conversation import BotRules
 from sandbox.model.frustration import FrustrationModel
 
@@ -67,6 +67,7 @@ class Plan:
     head_start: np.ndarray  # by segment
     value: np.ndarray  # by segment
     ceiling: np.ndarray  # by channel
+    satisfaction: Satisfaction
     threshold: np.ndarray  # by channel: service-level T
     frustration: FrustrationModel
     groups: list[GroupPlan]
@@ -80,6 +81,13 @@ class Plan:
     busyness_shape: float | None
     bot_cost_per_conversation: float
     bot_cost_per_resolution: float
+    # Attacks by kind (Security.KINDS): shares of all contacts, and the loss per incident at the bot and at an
+    # agent (a bot's refund is capped by the policy's refund limit).
+    attack_share: np.ndarray
+    attack_agent_success: np.ndarray
+    attack_cost_bot: np.ndarray
+    attack_cost_agent: np.ndarray
+    history: bool  # the bot recognises a returning customer: no retelling on a repeat contact
 
     def rules_on(self, day: int) -> DayRules:
         """The rules in force on ``day`` (0 = the first day of the horizon; negative = warm-up)."""
@@ -181,14 +189,19 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
     channels, segments, intents = list(scenario.channels), list(scenario.segments), list(scenario.intents)
     bot, esc = scenario.bot, policy.escalation
     frustration = FrustrationModel(scenario.frustration, scenario.churn)
+    level, guard, attacks = policy.integration.level, policy.security, scenario.security
+    rank = {"none": 0, "read": 1, "act": 2}
+    kinds = Security.KINDS
+    verifying = guard.verification and level == "act"
+    refunds = policy.integration.refund_limit
     rules = BotRules(
         share=np.array([policy.automation.share_for(c) for c in channels]),
         bypass_intent=np.array([i in policy.automation.bypass_intents or (
             policy.automation.bypass_emotional_load is not None
             and scenario.intents[i].emotional_load >= policy.automation.bypass_emotional_load) for i in intents]),
         bypass_segment=np.array([s in policy.automation.bypass_segments for s in segments]),
-        resolve=np.minimum(1.0, np.array([scenario.intents[i].bot.resolve(policy.integration.crm)
-                                          for i in intents]) * bot.quality),
+        resolve=np.minimum(1.0, np.array([scenario.intents[i].bot.resolve(level) for i in intents]) * bot.quality),
+        failure_weight=frustration.failure_weight(np.array([scenario.intents[i].emotional_load for i in intents])),
         wrong=np.array([scenario.intents[i].bot.wrong_answer for i in intents]),
         p_turn=np.array([1 / scenario.intents[i].bot.turns_to_resolve for i in intents]),
         identification=bot.identification,
@@ -200,6 +213,15 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         on_low_confidence=esc.on_low_confidence,
         cold=policy.handoff.mode == "cold",
         frustration=frustration,
+        verify=np.array([verifying and scenario.intents[i].bot.account_action for i in intents]),
+        verification_time=guard.verification_time,
+        genuine_failure=guard.genuine_failure,
+        impostor_caught=guard.impostor_caught,
+        guardrails=guard.guardrails,
+        attack_permitted=np.array([rank[level] >= rank[Security.NEEDS[k]]
+                                   and not (k == "refund_fraud" and refunds == 0) for k in kinds]),
+        attack_verified=np.array([verifying and Security.NEEDS[k] == "act" for k in kinds]),
+        attack_success=np.array([attacks.attack(k).bot_success for k in kinds]),
     )
     staffed = _headcounts(scenario, policy)
     groups = [GroupPlan(name, g, frozenset(g.skills), frozenset(g.channels),
@@ -230,6 +252,7 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         head_start=np.array([scenario.segments[s].head_start for s in segments]),
         value=np.array([scenario.segments[s].value_at_risk for s in segments]),
         ceiling=np.array([scenario.channels[c].csat_ceiling for c in channels]),  # type: ignore[index]
+        satisfaction=scenario.satisfaction,
         threshold=np.array([scenario.channels[c].service_level_threshold for c in channels]),  # type: ignore[index]
         frustration=frustration,
         groups=groups,
@@ -244,4 +267,10 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         busyness_shape=scenario.demand.busyness_shape,
         bot_cost_per_conversation=bot.cost_per_conversation,
         bot_cost_per_resolution=bot.cost_per_resolution,
+        attack_share=np.array([attacks.attack(k).share for k in kinds]),
+        attack_agent_success=np.array([attacks.attack(k).agent_success for k in kinds]),
+        attack_cost_bot=np.array([min(attacks.attack(k).cost, refunds) if k == "refund_fraud" and refunds is not None
+                                  else attacks.attack(k).cost for k in kinds]),
+        attack_cost_agent=np.array([attacks.attack(k).cost for k in kinds]),
+        history=policy.integration.history,
     )

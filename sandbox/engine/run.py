@@ -23,7 +23,7 @@ from sandbox.engine.centre import Centre, Contact
 from sandbox.engine.plan import DAY, DayRules, Plan
 from sandbox.engine.streams import Streams
 from sandbox.metrics.kpis import compute_kpis
-from sandbox.metrics.ledger import COLUMNS, Ledger, Totals
+from sandbox.metrics.ledger import COLUMNS, AttackRates, Ledger, Totals
 from sandbox.model.conversation import converse
 from sandbox.model.outcomes import ENDED_IN_BOT, Origin, Outcome
 
@@ -70,9 +70,15 @@ class Cohort:
 
     def __init__(self, plan: Plan, rules: DayRules, arrive: np.ndarray, channel: np.ndarray, segment: np.ndarray,
                  intent: np.ndarray, origin: np.ndarray, f0: np.ndarray, u: np.ndarray,
-                 rng_patience: np.random.Generator, rng_handle: np.random.Generator, rng_bot: np.random.Generator):
+                 rng_patience: np.random.Generator, rng_handle: np.random.Generator, rng_bot: np.random.Generator,
+                 attack: np.ndarray, u_security: np.ndarray, repeat_of: Cohort | None = None,
+                 same_issue: bool = True):
         n = len(arrive)
         self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
+        self.attack = attack  # attack kind (scenario.security), −1 for a genuine customer
+        self.u_agent = u_security[4]  # whether an attack that reaches an agent works
+        # A repeat contact retells the story unless the bot recognises the customer (integration.history).
+        self.retold = np.full(n, repeat_of is not None and not plan.history)
         self.u_accept, self.u_repeat = u[1], u[2]
         zero = rng_patience.random(n) < plan.zero_patience[segment]
         budget = sample_by_group(segment, plan.patience, rng_patience, math.inf)
@@ -82,7 +88,10 @@ class Cohort:
         handle = sample_by_group(self.queue, [dist for by_channel in plan.handle for dist in by_channel], rng_handle,
                                  math.nan)
         self.rules = rules
-        talk = converse(rules.bot, rules.turn_time, intent, segment, channel, f0, u[0], rng_bot)
+        talk = converse(rules.bot, rules.turn_time, intent, segment, channel, f0, u[0], rng_bot,
+                        repeat_of.u_solve if repeat_of is not None and same_issue else None, attack, u_security[:4])
+        self.breached = talk.breached
+        self.u_solve: np.ndarray = talk.u_solve  # whether the bot can solve each issue (a repeat brings the same issue)
         self.outcome, self.duration, self.frustration = talk.outcome, talk.duration, talk.frustration
         self.turns, self.failed, self.reason = talk.turns, talk.failed, talk.reason
         self.asked, self.refused, self.repeats = talk.asked, talk.refused, talk.repeats
@@ -93,6 +102,7 @@ class Cohort:
         self.budget, self.handle = budget, handle
         self.priority = plan.priority[segment] + np.where(escalated, handoff.priority, 0)
         self.head = plan.head_start[segment] + np.where(escalated, handoff.head_start, 0.0)
+        self.continues = np.zeros(n, dtype=bool)  # comes back before the horizon ends: its journey goes on
         self.next: Cohort | None = None  # the potential repeat of each contact
         self.retry_delay = self.return_delay = np.zeros(0)
 
@@ -106,6 +116,8 @@ class Simulation:
         self.env = simpy.Environment(initial_time=plan.start)
         self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval, len(plan.channels))
         self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.frustration.churn,
+                             plan.satisfaction, plan.f0,
+                             AttackRates(plan.attack_agent_success, plan.attack_cost_bot, plan.attack_cost_agent),
                              keep_records)
         self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)
 
@@ -128,19 +140,39 @@ class Simulation:
         channel = np.searchsorted(plan.channel_cum, u[0], side="right").astype(np.int16)
         segment = np.searchsorted(plan.segment_cum, u[1], side="right").astype(np.int16)
         intent = np.searchsorted(plan.intent_cum, u[2], side="right").astype(np.int16)
+        attack = np.full(n, -1, dtype=np.int8)
+        if plan.attack_share.any():  # its own stream: adding attackers shifts nobody else's draws
+            drawn = np.searchsorted(np.cumsum(plan.attack_share), streams.day("attacks", day).random(n), side="right")
+            attack = np.where(drawn < len(plan.attack_share), drawn, -1).astype(np.int8)
         rules = plan.rules_on(day)
         first = Cohort(plan, rules, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
-                       streams.day("patience", day), streams.day("handle", day), streams.day("bot", day))
+                       streams.day("patience", day), streams.day("handle", day), streams.day("bot", day), attack,
+                       streams.day("security", day).random((5, n)))
         rep = rules.repeat
         if rep.after_abandonment > 0 or rep.after_false_containment > 0:
             rng = streams.day("repeats", day)
-            f0 = plan.frustration.on_coming_back(plan.f0[intent])
+            f0 = self._coming_back(first, rep.carry_frustration)
             first.next = Cohort(plan, rules, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8), f0,
-                                rng.random((3, n)), rng, rng, rng)
+                                rng.random((3, n)), rng, rng, rng, attack,
+                                streams.day("security_repeats", day).random((5, n)),
+                                repeat_of=first, same_issue=rep.same_issue)
             first.retry_delay = rep.abandonment_delay.sample(rng, n)
             first.return_delay = rep.false_containment_delay.sample(rng, n)
         inside = np.flatnonzero((arrive >= plan.start) & (arrive < plan.end))
         self._admit(first, inside)
+
+    def _coming_back(self, first: Cohort, carry: bool) -> np.ndarray:
+        """F at the start of each contact's potential repeat: as upset as they left (a wrong answer found out
+        adds ``misled``; a queue abandoner is taken as they joined the queue, plus leaving unresolved), or, not
+        carried, the intent's load; then the retelling, unless the bot recognises them."""
+        plan = self.plan
+        f = plan.f0[first.intent]
+        if carry:
+            left = first.frustration
+            f = np.where(first.outcome == Outcome.FALSE_CONTAINED, np.minimum(1.0, left + plan.satisfaction.misled),
+                         np.where(np.isin(first.outcome, (Outcome.ESCALATED, Outcome.DIRECT)),
+                                  plan.frustration.after_leaving_unresolved(left), left))
+        return f if plan.history else plan.frustration.on_coming_back(f)
 
     def _admit(self, cohort: Cohort, index: np.ndarray) -> None:
         """Contacts whose arrival time is set: record the bot's results, schedule repeats, queue the rest."""
@@ -150,10 +182,7 @@ class Simulation:
         late = end >= plan.end  # still in the bot when the horizon ends
         done = np.isin(outcome, ENDED_IN_BOT)
         record = done | late
-        if record.any():
-            self.ledger.add_batch(cohort, index[record], np.where(late, int(Outcome.IN_SYSTEM), outcome)[record],
-                                  np.minimum(end, plan.end)[record], cohort.frustration[index[record]])
-        if cohort.next is not None:
+        if cohort.next is not None:  # first, so that the rows recorded below know whether their journey goes on
             rep = cohort.rules.repeat
             for which, p, delays, origin in (
                 (Outcome.FALSE_CONTAINED, rep.after_false_containment, cohort.return_delay, Origin.RETURN),
@@ -161,7 +190,10 @@ class Simulation:
             ):
                 hit = (outcome == which) & ~late & (cohort.u_repeat[index] < p)
                 for i, t in zip(index[hit].tolist(), (end + delays[index])[hit].tolist(), strict=True):
-                    self._repeat(cohort.next, i, t, origin)
+                    self._repeat(cohort, i, t, origin)
+        if record.any():
+            self.ledger.add_batch(cohort, index[record], np.where(late, int(Outcome.IN_SYSTEM), outcome)[record],
+                                  np.minimum(end, plan.end)[record], cohort.frustration[index[record]])
         entering = ~done & ~late
         if entering.any():
             order = np.argsort(end[entering], kind="stable")
@@ -191,8 +223,8 @@ class Simulation:
 
     # --- repeat contacts -------------------------------------------------------------------------------
 
-    def _repeat(self, cohort: Cohort, index: int, t: float, origin: int) -> None:
-        """Contact ``index`` comes back at t as a row of its cohort's pre-drawn repeats.
+    def _repeat(self, first: Cohort, index: int, t: float, origin: int) -> None:
+        """Contact ``index`` of ``first`` comes back at t as the same row of the cohort of pre-drawn repeats.
 
         _admit for a single contact that cannot repeat again, without numpy's per-call overhead.
         """
@@ -200,6 +232,9 @@ class Simulation:
         if t >= plan.end:
             self.totals.add("repeats_after_horizon", 1)
             return
+        first.continues[index] = True
+        cohort = first.next
+        assert cohort is not None
         cohort.arrive[index] = t
         cohort.origin[index] = origin
         outcome, end = int(cohort.outcome[index]), t + float(cohort.duration[index])
@@ -212,7 +247,7 @@ class Simulation:
     def _abandoned(self, contact: Contact, t: float) -> None:
         cohort = contact.cohort
         if cohort.next is not None and cohort.u_repeat[contact.index] < cohort.rules.repeat.after_abandonment:
-            self._repeat(cohort.next, contact.index, t + float(cohort.retry_delay[contact.index]), Origin.RETRY)
+            self._repeat(cohort, contact.index, t + float(cohort.retry_delay[contact.index]), Origin.RETRY)
 
     # --- running ---------------------------------------------------------------------------------------
 

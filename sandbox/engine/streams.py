@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-SOURCES = ("arrivals", "customers", "patience", "handle", "bot", "repeats")
+# Appended, never reordered: a source's index is part of its seed. "attacks" says who is an attacker;
+# "security" holds the verification and attack draws, so that switching security on shifts nothing else.
+SOURCES = ("arrivals", "customers", "patience", "handle", "bot", "repeats", "attacks", "security",
+           "security_repeats")
 
 
 class Streams:

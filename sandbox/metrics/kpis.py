@@ -173,9 +173,18 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.get("refused_requests")),
     KPI("frustration_mean", "frustration", "index", "lower", "Mean final frustration F (0–1) of finished contacts.",
         lambda x: _ratio(x.get("frustration"), x.get("final"))),
-    KPI("csat", "CSAT", "share", "higher",
-        "Mean probability of a satisfied (top-2-box) rating: channel CSAT × (1 − F), over finished contacts.",
-        lambda x: _ratio(x.get("csat"), x.get("final"))),
+    KPI("calmed", "frustration talked down", "index", None,
+        "Mean frustration agents' de-escalation took away, per served customer (F at answer − F at the end).",
+        lambda x: _ratio(x.get("calmed"), x.n["served"])),
+    KPI("csat", "CSAT (journey)", "share", "higher",
+        "Journey CSAT: mean probability of a satisfied (top-2-box) rating per customer issue, scored where its "
+        "journey ends (a contact followed by a repeat is scored at the repeat); a believed wrong answer counts as "
+        "unresolved, found out. Channel CSAT × (1 or `unresolved`) × (1 − per_extra_step)^steps × (1 − F).",
+        lambda x: _ratio(x.get("csat"), x.get("journeys"))),
+    KPI("survey_csat", "CSAT (survey)", "share", "higher",
+        "What a post-contact survey shows: the same formula over every finished contact, as the customer sees it "
+        "then (a believed wrong answer rates as resolved). Above csat when the bot misleads.",
+        lambda x: _ratio(x.get("survey_csat"), x.get("final"))),
     KPI("churn_risk", "churn risk", "share", "lower", "Mean churn probability of finished contacts.",
         lambda x: _ratio(x.get("churn"), x.get("final"))),
     KPI("value_at_risk", "value at risk", "money", "lower", "Σ churn probability × the segment's value at risk.",
@@ -205,12 +214,33 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.resolved),
     KPI("cost_per_resolved", "cost / resolved", "money", "lower", "total_cost / resolved.",
         lambda x: _ratio(x.bot_cost + x.get("agent_cost"), x.resolved)),
+    KPI("churn_cost", "churn cost", "money", "lower",
+        "Expected value lost to churn above the churn a perfectly served customer would still have (resolved "
+        "at first contact, no more upset than on arrival): Σ per issue max(0, churn − that) × value at risk.",
+        lambda x: x.get("churn_cost")),
+    KPI("attacks", "attacks", "count", None, "Adversarial sessions that finished (scenario.security).",
+        lambda x: x.get("attacks")),
+    KPI("incidents", "security incidents", "count", "lower",
+        "Attacks that worked: unauthorised account changes, fraudulent refunds, data exposures, by the bot or an "
+        "agent.", lambda x: x.get("incidents")),
+    KPI("incidents_bot", "incidents by the bot", "count", "lower", "The incidents the bot was talked into.",
+        lambda x: x.get("incidents_bot")),
+    KPI("incident_cost", "incident cost", "money", "lower",
+        "Σ incidents × the attack kind's cost (a bot's refund capped by the policy's refund_limit).",
+        lambda x: x.get("incident_cost")),
+    KPI("verification_failed", "failed verification", "count", "lower",
+        "Genuine customers who failed identity verification and were handed to a human: its friction.",
+        lambda x: x.get("verification_failed")),
+    KPI("net_cost", "net cost", "money", "lower",
+        "What the policy really costs: total_cost + churn_cost + incident_cost.",
+        lambda x: x.bot_cost + x.get("agent_cost") + x.get("churn_cost") + x.get("incident_cost")),
 )}
 
 SERIES = ("arrivals", "escalated", "abandoned", "queue_length", "occupancy", "agents_on_duty")
 INTENT_FIELDS = ("offered", "bot_handled", "contained", "false_contained", "dead_ended", "abandoned_bot",
                  "escalated", "served", "abandoned_queue", "bot_resolution_rate", "false_containment_rate",
-                 "escalation_rate", "frustration_mean", "left_frustrated", "csat", "agent_hours", "returns",
+                 "escalation_rate", "frustration_mean", "left_frustrated", "csat", "survey_csat", "agent_hours",
+                 "returns",
                  "value_at_risk")
 
 
@@ -316,7 +346,8 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
             "escalation_rate": _ratio(float(bi["escalated"][i]), handled),
             "frustration_mean": _ratio(float(bi["frustration"][i]), fin),
             "left_frustrated": _ratio(float(bi["left_frustrated"][i]), fin),
-            "csat": _ratio(float(bi["csat"][i]), fin),
+            "csat": _ratio(float(bi["csat"][i]), float(bi["journeys"][i])),
+            "survey_csat": _ratio(float(bi["survey_csat"][i]), fin),
             "agent_hours": float(bi["handle"][i]) / 60,
             "returns": float(bi["returns"][i]),
             "value_at_risk": float(bi["value_at_risk"][i]),
@@ -328,5 +359,5 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
 
 HEADLINE = ("offered", "bot_resolution_rate", "false_containment_rate", "dead_ended", "escalation_rate",
             "abandonment_rate", "queue_abandonment_rate", "asa_served", "service_level", "resolution_time_mean",
-            "repeat_contacts", "csat", "churn_risk", "value_at_risk", "occupancy", "total_cost",
-            "cost_per_resolved")
+            "repeat_contacts", "csat", "survey_csat", "churn_risk", "value_at_risk", "occupancy", "total_cost",
+            "cost_per_resolved", "net_cost", "incidents")

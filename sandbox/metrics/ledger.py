@@ -14,24 +14,25 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.config.scenario import Churn
+from sandbox.config.scenario import Churn, Satisfaction
 from sandbox.metrics.monitors import interval_areas
-from sandbox.model.frustration import churn_probability, satisfaction
 from sandbox.model.outcomes import N_OUTCOMES, Origin, Outcome, Reason
+from sandbox.model.satisfaction import RESOLVED, churn_probability, satisfaction, unavoidable_churn
 
 # Static columns come from the contact's cohort; dynamic ones from what happened to it.
 STATIC = ("channel", "segment", "intent", "origin", "arrive", "turns", "failed", "reason", "asked", "refused",
-          "repeats")
+          "repeats", "continues", "retold", "attack", "breached", "u_agent")
 DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots")
 COLUMNS = STATIC + DYNAMIC
 _DTYPES = {"outcome": np.int8, "end": float, "queued": bool, "wait": float, "frustration": float,
            "handle": float, "busy": float, "slots": np.int16}
 FRUSTRATED = 0.7  # F at or above this counts as "left frustrated" in the per-intent view
-N_REASONS = 5
+N_REASONS = len(Reason)
 # Resolution-time histogram: log-spaced bins of 1% width from 1 s to 30 days, enough for a p90 to 1%.
 _HIST_EDGES = np.exp(np.arange(np.log(1 / 60), np.log(30 * 1440), np.log(1.01)))
 FLUSH_ROWS = 4096
-INTENT_SUMS = ("frustration", "final", "csat", "left_frustrated", "bot_handled", "escalated", "failed_turns",
+INTENT_SUMS = ("frustration", "final", "csat", "survey_csat", "journeys", "left_frustrated", "bot_handled", "escalated",
+               "failed_turns",
                "handle", "returns", "value_at_risk")
 
 
@@ -40,7 +41,9 @@ INTENT_SUMS = ("frustration", "final", "csat", "left_frustrated", "bot_handled",
 # the queue) by arrival interval; the rest by the interval the contact joined the queue in (the WFM convention).
 CHANNEL_SERIES = ("offered", "gave_up", "queued", "served", "answered_within_t", "abandoned_queue", "wait_all",
                   "wait_served")
-SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "churn", "value_at_risk",
+SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "survey_csat", "journeys", "churn",
+           "value_at_risk", "churn_cost", "attacks", "incidents", "incidents_bot", "incident_cost",
+           "verification_failed", "calmed",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
            "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon", "agent_minutes", "paid_minutes",
@@ -97,13 +100,24 @@ class Totals:
         return float((lo + hi) / 2)
 
 
+@dataclass(frozen=True)
+class AttackRates:
+    """By attack kind: how often one that reaches an agent works, and what an incident costs at each."""
+
+    agent_success: np.ndarray
+    cost_bot: np.ndarray
+    cost_agent: np.ndarray
+
+
 class Ledger:
     """Collects finished contacts and keeps their totals (and, on request, the rows themselves)."""
 
     def __init__(self, totals: Totals, ceiling: np.ndarray, threshold: np.ndarray, value: np.ndarray,
-                 churn: Churn, keep_records: bool = False):
+                 churn: Churn, satisfaction: Satisfaction, f0: np.ndarray, attacks: AttackRates,
+                 keep_records: bool = False):
         self.totals = totals
         self._ceiling, self._threshold, self._value, self._churn = ceiling, threshold, value, churn
+        self._satisfaction, self._f0, self._attacks = satisfaction, f0, attacks
         self._rows: dict[Any, list[tuple]] = {}  # cohort → rows of (index, *DYNAMIC)
         self._n_rows = 0
         self._batches: list[dict[str, np.ndarray]] = []
@@ -175,15 +189,40 @@ class Ledger:
         t = self.totals
         outcome, intent, channel = b["outcome"].astype(np.int64), b["intent"].astype(np.int64), b["channel"]
         np.add.at(t.outcome_by_intent, (intent, outcome), 1)
-        final = outcome != Outcome.IN_SYSTEM
+        # Attackers are contacts like any (they take bot and agent time, and a bot they fool looks contained),
+        # but not customers: they have no satisfaction, churn or journey.
+        attacker = b["attack"] >= 0
+        finished = outcome != Outcome.IN_SYSTEM
+        final = finished & ~attacker
         f = b["frustration"]
         after_repeat = (b["origin"] != Origin.FIRST) | (b["reason"] != Reason.NONE)
-        csat = np.where(final, satisfaction(f, self._ceiling[channel]), 0.0)
+        escalated = b["reason"] != Reason.NONE
+        # Satisfaction (sandbox.model.satisfaction): the survey believes a wrong answer; the journey scores each
+        # issue once, where it ends, and a wrong answer found out as unresolved and more upsetting.
+        steps = b["repeats"] + (b["origin"] != Origin.FIRST) + escalated
+        resolved_now = np.isin(outcome, RESOLVED)
+        misled = outcome == Outcome.FALSE_CONTAINED
+        ceiling, params = self._ceiling[channel], self._satisfaction
+        survey = np.where(final, satisfaction(f, ceiling, resolved_now | misled, steps, params), 0.0)
+        journey_end = final & ~b["continues"]
+        f_journey = np.where(misled, np.minimum(1.0, f + params.misled), f)
+        # A journey that ends in a found-out wrong answer is never a satisfied one.
+        csat = np.where(journey_end & ~misled, satisfaction(f, ceiling, resolved_now, steps, params), 0.0)
         churn = np.where(final, churn_probability(f, outcome, after_repeat, self._churn), 0.0)
-        lost = churn * self._value[b["segment"]]
+        value = self._value[b["segment"]]
+        lost = churn * value
+        # What churn costs the policy: once per issue, above what a perfectly served customer would still do.
+        excess = churn_probability(f_journey, outcome, after_repeat, self._churn) - \
+            unavoidable_churn(self._f0[intent], self._churn)
+        churn_cost = np.where(journey_end, np.maximum(0.0, excess), 0.0) * value
         botted = b["turns"] > 0
         queued = b["queued"]
-        escalated = b["reason"] != Reason.NONE
+        kind = np.where(attacker, b["attack"], 0).astype(np.int64)
+        served_attack = attacker & (outcome == Outcome.SERVED)
+        by_agent = served_attack & (b["u_agent"] < self._attacks.agent_success[kind])
+        by_bot = attacker & b["breached"] & (outcome == Outcome.CONTAINED)  # not cut short by the horizon
+        incident_cost = np.where(by_bot, self._attacks.cost_bot[kind], 0.0) + \
+            np.where(by_agent, self._attacks.cost_agent[kind], 0.0)
         wait = np.where(queued, b["wait"], 0.0)
         served = outcome == Outcome.SERVED
         abandoned_q = outcome == Outcome.ABANDONED_QUEUE
@@ -194,10 +233,13 @@ class Ledger:
 
         for name, value in (
             ("final", final.sum()), ("bot_handled", botted.sum()), ("escalated", escalated.sum()),
-            ("frustration", f[final].sum()), ("csat", csat.sum()), ("churn", churn.sum()),
+            ("frustration", f[final].sum()), ("csat", csat.sum()), ("survey_csat", survey.sum()),
+            ("journeys", journey_end.sum()), ("churn", churn.sum()), ("value_at_risk", lost.sum()),
+            ("churn_cost", churn_cost.sum()), ("attacks", (attacker & finished).sum()),
+            ("incidents", (by_bot | by_agent).sum()), ("incidents_bot", by_bot.sum()),
+            ("incident_cost", incident_cost.sum()), ("verification_failed", (b["reason"] == Reason.VERIFICATION).sum()),
             # Every repeat contact tells the story again, as does every cold handoff.
-            ("value_at_risk", lost.sum()),
-            ("repeat_information", b["repeats"].sum() + (b["origin"] != Origin.FIRST).sum()),
+            ("repeat_information", b["repeats"].sum() + b["retold"].sum()),
             ("retries", (b["origin"] == Origin.RETRY).sum()),
             ("returns", (b["origin"] == Origin.RETURN).sum()),
             ("asked_human", b["asked"].sum()), ("refused_requests", b["refused"].sum()),
@@ -212,7 +254,8 @@ class Ledger:
                                          minlength=len(t.resolution_hist))
 
         for name, weights in (
-            ("frustration", np.where(final, f, 0.0)), ("final", final), ("csat", csat),
+            ("frustration", np.where(final, f, 0.0)), ("final", final), ("csat", csat), ("survey_csat", survey),
+            ("journeys", journey_end),
             ("left_frustrated", frustrated), ("bot_handled", botted), ("escalated", escalated),
             ("failed_turns", b["failed"]), ("handle", b["handle"]), ("returns", b["origin"] == Origin.RETURN),
             ("value_at_risk", lost),

@@ -38,6 +38,7 @@ class BotRules:
     bypass_intent: np.ndarray  # bool by intent
     bypass_segment: np.ndarray  # bool by segment
     resolve: np.ndarray  # by intent, with CRM setting and bot quality applied
+    failure_weight: np.ndarray  # by intent: how much more a failed turn hurts an upset customer
     wrong: np.ndarray  # by intent
     p_turn: np.ndarray  # by intent: 1 / turns_to_resolve
     identification: float
@@ -49,6 +50,15 @@ class BotRules:
     on_low_confidence: bool
     cold: bool
     frustration: FrustrationModel
+    # Security (sandbox.config: scenario.security, policy.security and integration.level).
+    verify: np.ndarray  # bool by intent: verify identity first (account_action, level act, verification on)
+    verification_time: float
+    genuine_failure: float
+    impostor_caught: float
+    guardrails: float
+    attack_permitted: np.ndarray  # bool by attack kind: the bot has the access the attack needs
+    attack_verified: np.ndarray  # bool by attack kind: verification stands in its way
+    attack_success: np.ndarray  # by attack kind: it works on an unguarded bot with that access
 
 
 @dataclass
@@ -64,6 +74,8 @@ class Conversations:
     asked: np.ndarray  # asked for a human at least once
     refused: np.ndarray  # requests for a human that were refused
     repeats: np.ndarray  # times the customer repeated information in this stage
+    u_solve: np.ndarray  # the draw that decided whether the bot could solve each issue
+    breached: np.ndarray  # an attack that worked on the bot (an incident)
 
 
 def _honours(honour: str | int, turn: int) -> bool:
@@ -76,11 +88,18 @@ def _honours(honour: str | int, turn: int) -> bool:
 
 
 def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray, channel: np.ndarray,
-             f0: np.ndarray, u_route: np.ndarray, rng: np.random.Generator) -> Conversations:
-    """Run the bot stage for a batch; ``turn_time`` is the scenario's turn-time distribution."""
+             f0: np.ndarray, u_route: np.ndarray, rng: np.random.Generator,
+             same_issue: np.ndarray | None = None, attack: np.ndarray | None = None,
+             u_security: np.ndarray | None = None) -> Conversations:
+    """Run the bot stage for a batch; ``turn_time`` is the scenario's turn-time distribution. ``same_issue``:
+    the solvability draws of the contacts these repeat (the bot can solve a repeat only if it could before).
+    ``attack``: the attack kind of each contact (−1: a genuine customer); ``u_security``: 4 × n uniform draws of
+    their own stream for verification and attacks."""
     n = len(intent)
     k_max = rules.give_up_after
-    u_solve = rng.random(n)
+    u_solve = rng.random(n)  # drawn even when replaced: the stream stays the same either way
+    if same_issue is not None:
+        u_solve = same_issue
     need = rng.geometric(rules.p_turn[intent]) if n else np.zeros(0, dtype=np.int64)
     turn_times = turn_time.sample(rng, k_max * n).reshape(k_max, n)
     u = rng.random((k_max, 4, n))
@@ -96,7 +115,9 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
     asked = np.zeros(n, dtype=bool)
     refused = np.zeros(n, dtype=np.int16)
     wrong_p, p_detect = rules.wrong[intent], rules.low_confidence_detection
+    weight = rules.failure_weight[intent]
     active = offered.copy()
+    breached = np.zeros(n, dtype=bool)
 
     def escalate(mask: np.ndarray, why: Reason) -> None:
         outcome[mask] = Outcome.ESCALATED
@@ -107,6 +128,10 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
         outcome[mask] = how
         active[mask] = False
 
+    if u_security is not None and attack is not None:
+        _secure(rules, intent, attack, u_security, turn_times[0], active, outcome, reason, duration, turns, f,
+                breached)
+
     for k in range(1, k_max + 1):
         if not active.any():
             break
@@ -116,7 +141,7 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
 
         fail = active & ~solvable
         failed[fail] += 1
-        f[fail] = rules.frustration.after_failed_turn(f[fail])
+        f[fail] = rules.frustration.after_failed_turn(f[fail], weight[fail])
         wrong = fail & (u[k - 1, 0] < wrong_p)
         end(wrong, Outcome.FALSE_CONTAINED)
         fail &= ~wrong
@@ -149,4 +174,45 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
         repeats[escalated] = 1
     gave_up = np.isin(outcome, (Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT))
     f[gave_up] = rules.frustration.after_leaving_unresolved(f[gave_up])
-    return Conversations(outcome.astype(np.int8), duration, f, turns, failed, reason, asked, refused, repeats)
+    return Conversations(outcome.astype(np.int8), duration, f, turns, failed, reason, asked, refused, repeats,
+                         u_solve, breached)
+
+
+def _secure(rules: BotRules, intent: np.ndarray, attack: np.ndarray, u: np.ndarray, first_turn: np.ndarray,
+            active: np.ndarray, outcome: np.ndarray, reason: np.ndarray, duration: np.ndarray, turns: np.ndarray,
+            f: np.ndarray, breached: np.ndarray) -> None:
+    """Verification and attacks, before the first turn (arrays updated in place; docs/model.md §Security).
+
+    A genuine customer on an intent that needs verification spends its time and, failing it, is frustrated and
+    handed to a human. An attacker makes one attempt: a guardrail may end the session; otherwise it works when
+    the bot has the access it needs, verification does not catch the impostor and the attempt succeeds; it then
+    looks contained to the bot's analytics. A failed attempt asks for a human (the agents are tried next).
+    """
+    adversary = active & (attack >= 0)
+    genuine = active & ~adversary
+    verify = genuine & rules.verify[intent]
+    duration[verify] += rules.verification_time
+    failed = verify & (u[0] < rules.genuine_failure)
+    turns[failed] = 1  # the verification exchange: they did talk to the bot
+    f[failed] = rules.frustration.after_ignored_request(f[failed])
+    outcome[failed], reason[failed], active[failed] = Outcome.ESCALATED, Reason.VERIFICATION, False
+
+    if not adversary.any():
+        return
+    kind = np.where(adversary, attack, 0)
+    verified = adversary & rules.attack_verified[kind]
+    duration[adversary] += first_turn[adversary]
+    duration[verified] += rules.verification_time
+    turns[adversary] = 1
+    stopped = adversary & (u[1] < rules.guardrails)
+    caught = verified & (u[2] < rules.impostor_caught)
+    works = adversary & ~stopped & ~caught & rules.attack_permitted[kind] & (u[3] < rules.attack_success[kind])
+    breached |= works
+    outcome[works] = Outcome.CONTAINED
+    outcome[stopped] = Outcome.ABANDONED_BOT  # the guardrail ends the session
+    to_human = adversary & ~works & ~stopped
+    if _honours(rules.honour, 1):
+        outcome[to_human], reason[to_human] = Outcome.ESCALATED, Reason.REQUEST
+    else:
+        outcome[to_human] = Outcome.ABANDONED_BOT
+    active[adversary] = False

@@ -1,8 +1,11 @@
-"""Provides the frustration model: how F grows, how it shortens patience, and how it maps to CSAT and churn.
+"""Provides the frustration model: how F grows and falls, and how it shortens patience (sandbox.model.satisfaction
+turns F into CSAT and churn).
 
 F is an index in [0, 1]: 0 calm, 1 furious. It starts at the intent's emotional load and rises by fixed steps
-(failed bot turn, repeated information, transfer, refused request, leaving unresolved) and linearly while
-waiting in the queue; it is capped at 1. The equations, defaults and their sources are in docs/model.md.
+(failed bot turn, heavier on emotional intents; repeated information, transfer, refused request, leaving
+unresolved) and linearly while waiting in the queue; it is capped at 1. It falls only in a human's hands: a
+served contact ends with F reduced by the agent group's de-escalation share. The equations, defaults and
+their sources are in docs/model.md.
 
 Queue patience is a *budget* τ drawn from the segment's patience distribution and spent at rate exp(β·F(s))
 while waiting, so the customer abandons at the first t with ∫₀ᵗ exp(β·F(s)) ds = τ. With exponential τ this
@@ -21,12 +24,11 @@ from typing import TypeVar
 import numpy as np
 
 from sandbox.config.scenario import Churn, Frustration
-from sandbox.model.outcomes import UNRESOLVED, Outcome
 
 F = TypeVar("F", float, np.ndarray)
 
 
-def _raised(f: F, step: float) -> F:
+def _raised(f: F, step: F | float) -> F:
     """F + step, capped at 1: element-wise for a batch (the bot stage), plain for one contact (the queue)."""
     if isinstance(f, np.ndarray):
         return np.minimum(1.0, f + step)
@@ -41,9 +43,18 @@ class FrustrationModel:
     params: Frustration
     churn: Churn
 
-    def after_failed_turn(self, f: F) -> F:
-        """A bot turn that did not help."""
-        return _raised(f, self.params.failed_turn)
+    def after_failed_turn(self, f: F, weight: F | float = 1.0) -> F:
+        """A bot turn that did not help; ``weight`` (failure_weight) makes it hurt an upset customer more."""
+        return _raised(f, self.params.failed_turn * weight)
+
+    def failure_weight(self, emotional_load: np.ndarray) -> np.ndarray:
+        """1 + η·load: a failed bot turn on an emotional intent hurts more (angry customers penalise bots,
+        Crolic et al. 2022); η = 0 makes every failure cost the same."""
+        return 1.0 + self.params.emotional_failure * emotional_load
+
+    def after_service(self, f: float, deescalation: float) -> float:
+        """A human conversation calms the customer: F falls by the agent group's share ``deescalation``."""
+        return f * (1.0 - deescalation)
 
     def after_ignored_request(self, f: F) -> F:
         """Asked for a human and was refused."""
@@ -87,19 +98,3 @@ class FrustrationModel:
     def quit_probability(self, f: np.ndarray) -> np.ndarray:
         """P(give up on the bot after a failed turn) = 1 − exp(−κq·F)."""
         return -np.expm1(-self.params.quit_bot * f)
-
-
-def satisfaction(f: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
-    """Probability of a satisfied (top-2-box) rating: the channel's human CSAT × (1 − F)."""
-    return ceiling * (1.0 - f)
-
-
-def churn_probability(f: np.ndarray, outcome: np.ndarray, repeat: np.ndarray, churn: Churn) -> np.ndarray:
-    """SQM's defection rate for the outcome, × (0.5 + F): a customer at F = 0.5 churns at SQM's rate.
-
-    ``repeat`` marks resolutions that took more than one contact (a transfer, a callback, a repeat contact).
-    """
-    base = np.where(repeat, churn.resolved_after_repeat, churn.resolved_first_contact)
-    base = np.where(np.isin(outcome, UNRESOLVED), churn.unresolved, base)
-    base = np.where(outcome == Outcome.CALLBACK, churn.resolved_after_repeat, base)
-    return np.minimum(1.0, base * (0.5 + f))

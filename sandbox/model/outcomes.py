@@ -48,3 +48,4 @@ class Reason(IntEnum):
     FRUSTRATION = 2
     REQUEST = 3
     LOW_CONFIDENCE = 4
+    VERIFICATION = 5  # failed identity verification before an account action

@@ -23,7 +23,7 @@ from sandbox.tui.workbench import Knob
 
 # What a strategist reads first comes first, so it is on screen without scrolling even at 80x24; then the rest
 # of the headline KPIs in their usual order.
-FIRST = ("abandonment_rate", "csat", "cost_per_resolved", "value_at_risk", "frustration_mean")
+FIRST = ("abandonment_rate", "csat", "survey_csat", "net_cost", "cost_per_resolved", "frustration_mean")
 TABLE_KPIS = (*FIRST, *(k for k in api.HEADLINE if k not in FIRST))
 
 INTENT_COLUMNS = (

@@ -47,7 +47,10 @@ POLICY_KNOBS = (
     Knob("escalation.honour_requests", "human asks", "policy", "choice",
          ("always", "after 1", "after 2", "after 3", "never"), "honour a request for a human"),
     Knob("handoff.mode", "handoff", "policy", "choice", ("warm", "cold"), "does the conversation travel?"),
-    Knob("integration.crm", "CRM data", "policy", "choice", ("on", "off"), "the bot reads account data"),
+    Knob("integration.level", "bot access", "policy", "choice", ("none", "read", "act"),
+         "what the bot may do: answer only, read account data, or act on the account"),
+    Knob("security.verification", "verify id", "policy", "choice", ("on", "off"),
+         "verify identity before account actions (at access act)"),
 )
 SCENARIO_KNOBS = (
     Knob("bot.quality", "bot quality", "scenario", "float", help="× every intent's bot resolution probability"),
@@ -320,7 +323,7 @@ class Workbench:
             value = getattr(value, part)
         if knob.name == "escalation.honour_requests" and isinstance(value, int):
             return f"after {value}"
-        if knob.name == "integration.crm":
+        if isinstance(value, bool):
             return "on" if value else "off"
         if value is None:
             return "none" if knob.kind == "optional_int" else "off"
@@ -333,7 +336,7 @@ class Workbench:
         if knob.kind == "choice":
             if knob.name == "escalation.honour_requests" and text.startswith("after"):
                 return int(text.split()[1])
-            if knob.name == "integration.crm":
+            if knob.choices == ("on", "off"):
                 return text == "on"
             return text
         try:

@@ -71,6 +71,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         intent["emotional_load"] = draw(probability)
         with_crm = draw(probability)
         intent["bot"] = {"resolve_with_crm": with_crm, "resolve_without_crm": with_crm * draw(probability),
+                         "resolve_with_actions": with_crm + (1 - with_crm) * draw(probability),
+                         "account_action": draw(st.booleans()),
                          "wrong_answer": draw(st.sampled_from([0.0, 0.03, 0.3])),
                          "turns_to_resolve": draw(st.sampled_from([1.0, 2.0, 4.0]))}
         intent["handle_time"] = {"kind": "lognormal", "mean": draw(minutes), "cv": 1.0}
@@ -82,17 +84,25 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         group["headcount"] = draw(st.integers(0, 8))
         group["concurrency"] = draw(st.integers(1, 4))
         group["after_contact_work"] = draw(st.sampled_from([0, "30s"]))
+        group["deescalation"] = draw(st.sampled_from([0.0, 0.3, 1.0]))
     if draw(st.booleans()):  # a shift pattern instead of a flat headcount
         s["agents"]["groups"]["service"].pop("headcount")
         s["agents"]["groups"]["service"]["schedule"] = {"00:00": draw(st.integers(0, 4)),
                                                         "12:00": draw(st.integers(0, 6))}
     s["agents"]["queue_capacity"] = draw(st.sampled_from([None, None, 0, 3]))
     s["frustration"] = {"patience_coupling": draw(st.sampled_from([0.0, 0.5, 2.0])),
-                        "per_minute_waiting": draw(st.sampled_from([0.0, 0.05]))}
+                        "per_minute_waiting": draw(st.sampled_from([0.0, 0.05])),
+                        "emotional_failure": draw(st.sampled_from([0.0, 1.0, 3.0]))}
+    s["satisfaction"] = {"unresolved": draw(probability), "per_extra_step": draw(st.sampled_from([0.0, 0.15, 0.5])),
+                         "misled": draw(st.sampled_from([0.0, 0.3]))}
+    s["security"] = {kind: {"share": draw(st.sampled_from([0.0, 0.0, 0.05, 0.3])), "bot_success": draw(probability),
+                            "agent_success": draw(probability)}
+                     for kind in ("account_takeover", "refund_fraud", "data_extraction")}
     s["repeat_contacts"] = {"after_abandonment": draw(probability), "after_false_containment": draw(probability),
                             "abandonment_delay": {"kind": "exponential", "mean": draw(st.sampled_from(["5m", "1h"]))},
                             "false_containment_delay": {"kind": "exponential",
-                                                        "mean": draw(st.sampled_from(["10m", "4h"]))}}
+                                                        "mean": draw(st.sampled_from(["10m", "4h"]))},
+                            "same_issue": draw(st.booleans()), "carry_frustration": draw(st.booleans())}
     return s
 
 
@@ -105,7 +115,10 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
         "bypass_segments": draw(st.sampled_from([[], ["vip"]])),
         "bypass_emotional_load": draw(st.sampled_from([None, 0.3])),
     }
-    p["integration"] = {"crm": draw(st.booleans())}
+    p["integration"] = {"level": draw(st.sampled_from(["none", "read", "act"])),
+                        "refund_limit": draw(st.sampled_from([None, 0, 50])), "history": draw(st.booleans())}
+    p["security"] = {"verification": draw(st.booleans()), "guardrails": draw(probability),
+                     "genuine_failure": draw(probability), "impostor_caught": draw(probability)}
     p["escalation"] = {"max_bot_turns": draw(st.one_of(st.none(), st.integers(1, 6))),
                        "frustration_threshold": draw(st.sampled_from([None, 0.3, 0.6])),
                        "honour_requests": draw(st.one_of(st.sampled_from(["always", "never"]), st.integers(1, 4))),
@@ -166,14 +179,19 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
     assert k["asked_human"] <= k["bot_handled"]
 
     # Rates: in [0, 1], and nan exactly when their denominator is 0.
-    queued, final = counts["queued"], k["offered"] - k["in_system"]
+    queued = counts["queued"]
+    # Means over customers leave attackers out (docs/model.md §4a); the journey CSAT counts issues that ended.
+    finished = np.zeros(0, bool) if records is None else records["outcome"] != Outcome.IN_SYSTEM
+    customer = np.zeros(0, bool) if records is None else records["attack"] < 0
+    final = int((finished & customer).sum())
+    journeys = 0 if records is None else int((finished & customer & ~records["continues"]).sum())
     denominators = {
         "abandonment_rate": k["offered"], "queue_abandonment_rate": queued,
         "containment_rate": k["bot_handled"], "bot_resolution_rate": k["bot_handled"],
         "false_containment_rate": k["bot_handled"], "escalation_rate": k["bot_handled"],
         "service_level": queued, "service_level_served": k["served"],
         "service_level_excl_early": queued - k["abandoned_before_t"],
-        "csat": final, "churn_risk": final, "frustration_mean": final,
+        "csat": journeys, "survey_csat": final, "churn_risk": final, "frustration_mean": final,
         "occupancy": k["agent_hours"], "asa_all": queued, "asa_served": k["served"],
         "resolution_time_mean": k["resolved"] - k["callbacks_done"],
     }
@@ -190,6 +208,8 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
         assert math.isnan(value) or value >= 0, f"{name} = {value}"
     assert math.isnan(k["resolution_time_p90"]) == (k["resolved"] - k["callbacks_done"] == 0)
     assert k["total_cost"] == k["bot_cost"] + k["agent_cost"]
+    assert k["net_cost"] == pytest.approx(k["total_cost"] + k["churn_cost"] + k["incident_cost"], rel=1e-12)
+    assert k["incidents_bot"] <= k["incidents"] <= k["attacks"]
     if not math.isnan(k["service_level"]) and not math.isnan(k["service_level_served"]):
         assert k["service_level"] <= k["service_level_served"]
 
@@ -273,14 +293,15 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
         assert math.isnan(k["occupancy"])
     if all(seg["patience"] is None and seg["zero_patience"] == 0 for seg in s["segments"].values()):
         assert k["abandoned_queue"] == 0
-    # Customers repeat themselves once per repeat contact and once per cold handoff (KPIS). A conversation
-    # still in the bot at the end may be counted with its future cold handoff (see test_kpi_accounting), so
-    # the cold bound leaves room for in_system.
+    # Customers repeat themselves once per repeat contact (unless the bot recognises them: integration.history)
+    # and once per cold handoff (KPIS). A conversation still in the bot at the end may be counted with its
+    # future cold handoff (see test_kpi_accounting), so the cold bound leaves room for in_system.
+    retold = 0 if p["integration"]["history"] else k["repeat_contacts"]
     if p["handoff"]["mode"] == "warm":
-        assert k["repeat_information"] == k["repeat_contacts"]
+        assert k["repeat_information"] == retold
     else:
-        assert k["escalated"] + k["repeat_contacts"] <= k["repeat_information"]
-        assert k["repeat_information"] <= k["escalated"] + k["repeat_contacts"] + k["in_system"]
+        assert k["escalated"] + retold <= k["repeat_information"]
+        assert k["repeat_information"] <= k["escalated"] + retold + k["in_system"]
     if s["horizon"]["warm_up"] == 0:
         # Without a warm-up, every repeat follows an outcome counted in this run, and every callback promised
         # is either made or still pending.

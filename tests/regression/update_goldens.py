@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-GOLDENS = Path(__file__).resolve().parent / "goldens"
+GOLDENS = Path(__file__).resolve().parent / "goldens"  # goldens/earlier-model: frozen (test_earlier_model)
 SEED = 20261127
 REPLICATIONS = 2
 DAYS = 1

@@ -409,8 +409,8 @@ async def test_baseline_and_auto_rerun():
         await pilot.press("a")
         assert app.auto
         runs = app.run_id
-        row(app, "integration.crm").query_one(Choice).focus()
-        await pilot.press("enter")  # CRM on → off
+        row(app, "integration.level").query_one(Choice).focus()
+        await pilot.press("enter")  # read → act
         await pilot.pause(1.2)  # the debounce
         assert app.run_id == runs + 1
 

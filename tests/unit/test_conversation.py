@@ -29,10 +29,14 @@ def rules(frustration: dict[str, float] | None = None, n_intents: int = 1, **cha
     """One channel, one segment, n intents; every failure mode off unless a test turns it on."""
     base = BotRules(
         share=np.array([1.0]), bypass_intent=np.zeros(n_intents, dtype=bool), bypass_segment=np.zeros(1, dtype=bool),
-        resolve=np.full(n_intents, 0.5), wrong=np.zeros(n_intents), p_turn=np.full(n_intents, 0.5),
+        resolve=np.full(n_intents, 0.5), failure_weight=np.ones(n_intents), wrong=np.zeros(n_intents),
+        p_turn=np.full(n_intents, 0.5),
         identification=0.0, give_up_after=6, low_confidence_detection=0.5, max_turns=4, threshold=None,
         honour="always", on_low_confidence=False, cold=False,
         frustration=FrustrationModel(Frustration(**{**CALM, **(frustration or {})}), Churn()),
+        verify=np.zeros(n_intents, dtype=bool), verification_time=1.0, genuine_failure=0.0, impostor_caught=0.0,
+        guardrails=0.0, attack_permitted=np.ones(3, dtype=bool), attack_verified=np.zeros(3, dtype=bool),
+        attack_success=np.zeros(3),
     )
     return dataclasses.replace(base, **changes)
 

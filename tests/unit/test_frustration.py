@@ -1,5 +1,5 @@
-"""sandbox.model.frustration: the closed-form abandonment moment against numerical integration, and the
-satisfaction and churn equations."""
+"""sandbox.model.frustration: the closed-form abandonment moment against numerical integration, the
+failure weight and de-escalation (satisfaction and churn: test_satisfaction.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from scipy.integrate import quad
 from scipy.optimize import brentq
 
 from sandbox.config.scenario import Churn, Frustration
-from sandbox.model.frustration import FrustrationModel, churn_probability, satisfaction
-from sandbox.model.outcomes import UNRESOLVED, Outcome
+from sandbox.model.frustration import FrustrationModel
 
 
 def model(beta: float = 0.5, d: float = 0.05, **churn: float) -> FrustrationModel:
@@ -111,47 +110,20 @@ def test_ask_and_quit_probabilities() -> None:
     assert m.ask_probability(np.array([0.5]))[0] == pytest.approx(0.632, abs=5e-4)  # "at F = 0.5: 63%"
 
 
-# ---------------------------------------------------------------------------------------------------------
-# satisfaction and churn
+def test_failed_turns_hurt_emotional_intents_more_and_eta_zero_is_the_earlier_step() -> None:
+    m = FrustrationModel(Frustration(emotional_failure=1.0), Churn())
+    load = np.array([0.0, 0.45, 1.0])
+    weight = m.failure_weight(load)
+    np.testing.assert_allclose(weight, [1.0, 1.45, 2.0], rtol=1e-14)
+    np.testing.assert_allclose(m.after_failed_turn(np.full(3, 0.1), weight), [0.22, 0.1 + 0.12 * 1.45, 0.34],
+                               rtol=1e-12)
+    flat = FrustrationModel(Frustration(emotional_failure=0.0), Churn())
+    np.testing.assert_array_equal(flat.failure_weight(load), np.ones(3))
 
 
-def test_satisfaction_is_ceiling_times_calm() -> None:
-    f = np.array([0.0, 0.25, 0.5, 1.0])
-    ceiling = np.array([0.9, 0.88, 0.92, 0.9])
-    np.testing.assert_allclose(satisfaction(f, ceiling), [0.9, 0.66, 0.46, 0.0], rtol=1e-14)
-
-
-def _churn(f: float, outcome: Outcome, repeat: bool, churn: Churn | None = None) -> float:
-    return float(churn_probability(np.array([f]), np.array([int(outcome)]), np.array([repeat]),
-                                   churn or Churn())[0])
-
-
-@pytest.mark.parametrize(("outcome", "repeat", "rate"), [
-    (Outcome.CONTAINED, False, 0.05), (Outcome.SERVED, False, 0.05),
-    (Outcome.SERVED, True, 0.09), (Outcome.CONTAINED, True, 0.09),
-    (Outcome.CALLBACK, False, 0.09), (Outcome.CALLBACK, True, 0.09),
-    *[(o, False, 0.25) for o in UNRESOLVED], *[(o, True, 0.25) for o in UNRESOLVED],
-])
-def test_sqm_rates_at_half_frustration(outcome: Outcome, repeat: bool, rate: float) -> None:
-    assert _churn(0.5, outcome, repeat) == pytest.approx(rate, rel=1e-14)
-
-
-@pytest.mark.parametrize("f", [0.0, 0.2, 0.7, 1.0])
-def test_churn_scales_with_half_plus_frustration(f: float) -> None:
-    assert _churn(f, Outcome.SERVED, False) == pytest.approx(0.05 * (0.5 + f), rel=1e-14)
-    assert _churn(f, Outcome.SERVED, True) == pytest.approx(0.09 * (0.5 + f), rel=1e-14)
-    assert _churn(f, Outcome.ABANDONED_QUEUE, False) == pytest.approx(0.25 * (0.5 + f), rel=1e-14)
-
-
-def test_churn_is_capped_at_one() -> None:
-    churn = Churn(unresolved=0.9)
-    assert _churn(1.0, Outcome.DEAD_ENDED, False, churn) == 1.0
-    assert _churn(0.5, Outcome.DEAD_ENDED, False, churn) == pytest.approx(0.9)
-
-
-def test_churn_is_vectorised_elementwise() -> None:
-    f = np.array([0.5, 0.5, 0.5, 1.0])
-    outcome = np.array([Outcome.SERVED, Outcome.SERVED, Outcome.BLOCKED, Outcome.CONTAINED])
-    repeat = np.array([False, True, False, False])
-    np.testing.assert_allclose(churn_probability(f, outcome, repeat, Churn()), [0.05, 0.09, 0.25, 0.075],
-                               rtol=1e-14)
+@pytest.mark.parametrize("calm", [0.0, 0.3, 1.0])
+def test_deescalation_lowers_frustration_by_its_share_and_never_raises_it(calm: float) -> None:
+    m = FrustrationModel(Frustration(), Churn())
+    for f in (0.0, 0.4, 1.0):
+        assert m.after_service(f, calm) == pytest.approx(f * (1 - calm))
+        assert m.after_service(f, calm) <= f

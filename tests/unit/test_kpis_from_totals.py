@@ -39,7 +39,8 @@ def hand_made() -> Totals:
     t.reasons[Reason.MAX_TURNS], t.reasons[Reason.REQUEST] = 15, 5
     for name, value in {"bot_handled": 60, "escalated": 20, "queued": 60, "wait_served": 50 * 0.5,
                         "wait_all": 50 * 0.5 + 10 * 2.0, "answered_within_t": 40, "abandoned_before_t": 4,
-                        "final": 100, "csat": 70.0, "frustration": 25.0, "churn": 8.0, "agent_minutes": 2 * 480,
+                        "final": 100, "csat": 63.0, "journeys": 90, "survey_csat": 72.0,
+                        "churn_cost": 155.0, "frustration": 25.0, "churn": 8.0, "agent_minutes": 2 * 480,
                         "paid_minutes": 2 * 480 / 0.8,
                         "agent_cost": 2 * 8 * 30.0}.items():
         t.add(name, value)
@@ -70,7 +71,8 @@ def test_kpis_follow_their_definitions_from_hand_made_totals() -> None:
     assert k["service_level_voice"] == pytest.approx(40 / 60)
     assert k["abandonment_rate_voice"] == pytest.approx(15 / 100)
     assert np.isnan(k["service_level_chat"])  # no chat in this run
-    assert k["csat"] == pytest.approx(0.7)
+    assert k["csat"] == pytest.approx(63 / 90)  # per journey that ended
+    assert k["survey_csat"] == pytest.approx(72 / 100)  # per finished contact
     assert k["occupancy"] == pytest.approx(720 / 960)
     assert k["agent_hours"] == pytest.approx(20)  # paid: 16 productive hours at 20% shrinkage
     assert k["productive_hours"] == pytest.approx(16)
@@ -78,6 +80,8 @@ def test_kpis_follow_their_definitions_from_hand_made_totals() -> None:
     assert k["total_cost"] == pytest.approx(65 + 480)
     assert k["resolved"] == 80
     assert k["cost_per_resolved"] == pytest.approx(545 / 80)
+    assert k["churn_cost"] == pytest.approx(155)
+    assert k["net_cost"] == pytest.approx(545 + 155)
 
 
 def test_series_and_a_misspelt_total() -> None:
