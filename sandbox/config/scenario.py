@@ -305,6 +305,11 @@ class Bot(Strict):
         description="Multiplies every intent's resolution probability (capped at 1): a what-if knob for a better or "
         "worse bot.",
     )
+    wrong_answers: float = Field(
+        1.0, ge=0, le=limits.MAX_FACTOR,
+        description="Multiplies every intent's wrong_answer risk (capped at 1): a what-if knob for stale or "
+        "hallucinated knowledge.",
+    )
     cost_per_conversation: Money = Field(
         0.0, description="Charged for every bot conversation (Salesforce Agentforce: $2, 2024)."
     )

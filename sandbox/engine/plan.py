@@ -202,7 +202,7 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         bypass_segment=np.array([s in policy.automation.bypass_segments for s in segments]),
         resolve=np.minimum(1.0, np.array([scenario.intents[i].bot.resolve(level) for i in intents]) * bot.quality),
         failure_weight=frustration.failure_weight(np.array([scenario.intents[i].emotional_load for i in intents])),
-        wrong=np.array([scenario.intents[i].bot.wrong_answer for i in intents]),
+        wrong=np.minimum(1.0, np.array([scenario.intents[i].bot.wrong_answer for i in intents]) * bot.wrong_answers),
         p_turn=np.array([1 / scenario.intents[i].bot.turns_to_resolve for i in intents]),
         identification=bot.identification,
         give_up_after=bot.give_up_after,

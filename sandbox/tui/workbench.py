@@ -54,6 +54,8 @@ POLICY_KNOBS = (
 )
 SCENARIO_KNOBS = (
     Knob("bot.quality", "bot quality", "scenario", "float", help="× every intent's bot resolution probability"),
+    Knob("bot.wrong_answers", "wrong answers", "scenario", "float",
+         help="× every intent's wrong-answer risk: stale knowledge looks good on the survey, not on the journey"),
     Knob("demand.contacts_per_day", "contacts/day", "scenario", "float", help="expected contacts per day"),
 )
 DAYS = Knob("horizon.days", "days", "scenario", "int", help="simulated days per replication")

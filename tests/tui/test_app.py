@@ -723,3 +723,19 @@ async def test_m_ranks_what_matters_for_the_highlighted_policy():
         assert screen.result.effects[0].significant
         await pilot.press("escape")
         assert screen.stop.is_set()  # closing stops whatever still runs
+
+
+async def test_stale_knowledge_flatters_the_survey_and_the_why_view_says_so():
+    """Turn the wrong-answers knob up: the journey CSAT falls below the survey's, and Why explains it."""
+    app = make_app(policies=["warm-handoff"], replications=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_run(app, pilot)
+        c = app.comparison
+        assert c.estimate(0, "survey_csat").mean - c.estimate(0, "csat").mean < 0.005
+        await type_into(app, pilot, "bot.wrong_answers", "8", "enter")
+        await wait_for_run(app, pilot)
+        c = app.comparison
+        assert c.estimate(0, "survey_csat").mean > c.estimate(0, "csat").mean + 0.01
+        await pilot.press("4")
+        markdown = app.query_one("#why-text").source  # type: ignore[attr-defined]
+        assert "a post-contact survey would show CSAT" in markdown
