@@ -242,7 +242,9 @@ def _equal_service(v: _View, base: _View) -> Insight | None:
             f"a day against {format_value('total_cost', base.kpi('agent_cost') / days)}, "
             f"{cost} {format_value('total_cost', abs(money))} a day in all with the bot's own cost; CSAT "
             f"{_pct(v.kpi('csat'))} vs {_pct(base.kpi('csat'))}, churn risk {_pct(v.kpi('churn_risk'))} vs "
-            f"{_pct(base.kpi('churn_risk'))}.")
+            f"{_pct(base.kpi('churn_risk'))}; net cost, churn and incidents counted, "
+            f"{format_value('net_cost', v.kpi('net_cost') / days)} vs "
+            f"{format_value('net_cost', base.kpi('net_cost') / days)} a day.")
     return Insight(v.label, "equal_service", 1.0, text)
 
 
