@@ -455,7 +455,7 @@ class Satisfaction(Strict):
     """How a contact's resolution, effort and emotion become a satisfied rating (docs/model.md §Satisfaction).
 
     P(satisfied) = channel CSAT × (1 if resolved else ``unresolved``) × (1 − ``per_extra_step``)^steps × (1 − F).
-    ``unresolved`` 1, ``per_extra_step`` 0 and ``misled`` 0 give back the earlier CSAT × (1 − F)."""
+    With ``unresolved`` 1 and ``per_extra_step`` 0, ``survey_csat`` is the earlier CSAT × (1 − F)."""
 
     unresolved: Probability = Field(
         0.2, description="Satisfied share of a customer left without a resolution (abandoned, dead end, blocked, "

@@ -31,9 +31,8 @@ N_REASONS = len(Reason)
 # Resolution-time histogram: log-spaced bins of 1% width from 1 s to 30 days, enough for a p90 to 1%.
 _HIST_EDGES = np.exp(np.arange(np.log(1 / 60), np.log(30 * 1440), np.log(1.01)))
 FLUSH_ROWS = 4096
-INTENT_SUMS = ("frustration", "final", "csat", "survey_csat", "journeys", "left_frustrated", "bot_handled", "escalated",
-               "failed_turns",
-               "handle", "returns", "value_at_risk")
+INTENT_SUMS = ("frustration", "final", "csat", "survey_csat", "journeys", "left_frustrated", "bot_handled",
+               "escalated", "failed_turns", "handle", "returns", "value_at_risk")
 
 
 # Every scalar total a run accumulates (the ledger's sums, and what the engine adds at the end of a run).
