@@ -187,6 +187,27 @@ def _net_cost(v: _View, base: _View) -> Insight | None:
     return Insight(v.label, "net_cost", 0.5 if but == "but" else 0.0, text)
 
 
+def _escalation_errors(v: _View, base: _View) -> Insight | None:
+    """What a handoff policy trades: handing over too early, and too late or never."""
+    early, missed = v.kpi("premature_escalations"), v.kpi("missed_escalations")
+    if not (early >= 0.5 or missed >= 0.5):
+        return None
+    parts = []
+    if early >= 0.5:
+        intent, n = v.top_intent("premature_escalations")
+        parts.append(f"{early:.0f} contacts a run went to a person although the bot could have resolved them "
+                     f"(premature; most about {intent}, {n:.0f})")
+    if missed >= 0.5:
+        intent, n = v.top_intent("missed_escalations")
+        parts.append(f"{missed:.0f} that needed a person stayed with the bot or reached one only late (missed; "
+                     f"most about {intent}, {n:.0f})")
+    text = f"{v.label}: " + ", and ".join(parts) + "."
+    if v.p != base.p:
+        text += (f" {base.label}: {base.kpi('premature_escalations'):.0f} premature, "
+                 f"{base.kpi('missed_escalations'):.0f} missed.")
+    return Insight(v.label, "escalation_errors", (early + missed) / v.kpi("offered"), text)
+
+
 def _flattering_containment(v: _View, base: _View) -> Insight | None:
     industry, verified = v.kpi("containment_rate"), v.kpi("bot_resolution_rate")
     if math.isnan(industry) or industry - verified < 0.10:
@@ -249,7 +270,8 @@ def _equal_service(v: _View, base: _View) -> Insight | None:
 
 
 DETECTORS = (_equal_service, _net_cost, _dead_ends, _repeated_information, _emotional_intents, _wrong_answers,
-             _survey_flatters, _flattering_containment, _security, _calming, _understaffed, _cost)
+             _survey_flatters, _escalation_errors, _flattering_containment, _security, _calming, _understaffed,
+             _cost)
 
 
 def explain(comparison: Comparison) -> list[Insight]:

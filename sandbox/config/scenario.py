@@ -279,6 +279,11 @@ class Intent(Strict):
         "lognormal, mean 6 min (APQC median AHT 590 s; ContactBabel 6m21s), cv 1.13 (Anonymous Bank).",
     )
     bot: IntentBot = Field(default_factory=IntentBot, description="The bot's ability on this intent.")
+    needs_human: Probability = Field(
+        0.0, description="Share of these contacts that need a human whatever the bot could say (a complaint, a "
+        "vulnerable customer, a decision only staff may take): the bot cannot resolve them, and keeping them in "
+        "the bot, or handing them over late, is a missed escalation.",
+    )
 
 
 class Bot(Strict):
@@ -299,6 +304,14 @@ class Bot(Strict):
     low_confidence_detection: Probability = Field(
         0.5, description="Probability the bot recognises a turn it could not handle (its confidence drops below "
         "its threshold); used by policies that escalate on low confidence. Assumption: no public figure.",
+    )
+    low_confidence_false_alarm: Probability = Field(
+        0.0, description="Probability the bot's confidence drops on a turn where it is in fact getting there; under "
+        "a policy that escalates on low confidence, a premature escalation. Assumption: 0 by default.",
+    )
+    late_escalation: int = Field(
+        3, ge=1, le=30, description="A contact that needs a human and reaches one only after this many failed bot "
+        "turns counts as a missed (late) escalation.",
     )
     quality: float = Field(
         1.0, ge=0, le=limits.MAX_FACTOR,

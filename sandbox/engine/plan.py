@@ -207,6 +207,8 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         identification=bot.identification,
         give_up_after=bot.give_up_after,
         low_confidence_detection=bot.low_confidence_detection,
+        low_confidence_false_alarm=bot.low_confidence_false_alarm,
+        needs_human=np.array([scenario.intents[i].needs_human for i in intents]),
         max_turns=esc.max_bot_turns,
         threshold=esc.frustration_threshold,
         honour=esc.honour_requests,

@@ -71,8 +71,8 @@ class Cohort:
     def __init__(self, plan: Plan, rules: DayRules, arrive: np.ndarray, channel: np.ndarray, segment: np.ndarray,
                  intent: np.ndarray, origin: np.ndarray, f0: np.ndarray, u: np.ndarray,
                  rng_patience: np.random.Generator, rng_handle: np.random.Generator, rng_bot: np.random.Generator,
-                 attack: np.ndarray, u_security: np.ndarray, repeat_of: Cohort | None = None,
-                 same_issue: bool = True):
+                 attack: np.ndarray, u_security: np.ndarray, u_needs: np.ndarray | None,
+                 repeat_of: Cohort | None = None, same_issue: bool = True):
         n = len(arrive)
         self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
         self.attack = attack  # attack kind (scenario.security), −1 for a genuine customer
@@ -89,8 +89,9 @@ class Cohort:
                                  math.nan)
         self.rules = rules
         talk = converse(rules.bot, rules.turn_time, intent, segment, channel, f0, u[0], rng_bot,
-                        repeat_of.u_solve if repeat_of is not None and same_issue else None, attack, u_security[:4])
-        self.breached = talk.breached
+                        repeat_of.u_solve if repeat_of is not None and same_issue else None, attack, u_security[:4],
+                        u_needs)
+        self.breached, self.solvable, self.needs = talk.breached, talk.solvable, talk.needs
         self.u_solve: np.ndarray = talk.u_solve  # whether the bot can solve each issue (a repeat brings the same issue)
         self.outcome, self.duration, self.frustration = talk.outcome, talk.duration, talk.frustration
         self.turns, self.failed, self.reason = talk.turns, talk.failed, talk.reason
@@ -118,7 +119,7 @@ class Simulation:
         self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.frustration.churn,
                              plan.satisfaction, plan.f0,
                              AttackRates(plan.attack_agent_success, plan.attack_cost_bot, plan.attack_cost_agent),
-                             keep_records)
+                             plan.scenario.bot.late_escalation, keep_records)
         self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)
 
     # --- arrivals ----------------------------------------------------------------------------------------
@@ -144,17 +145,19 @@ class Simulation:
         if plan.attack_share.any():  # its own stream: adding attackers shifts nobody else's draws
             drawn = np.searchsorted(np.cumsum(plan.attack_share), streams.day("attacks", day).random(n), side="right")
             attack = np.where(drawn < len(plan.attack_share), drawn, -1).astype(np.int8)
+        # Who needs a human, on its own stream (the same customers under every policy); a repeat, the same.
+        u_needs = streams.day("needs", day).random(n) if plan.day_rules.bot.needs_human.any() else None
         rules = plan.rules_on(day)
         first = Cohort(plan, rules, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
                        streams.day("patience", day), streams.day("handle", day), streams.day("bot", day), attack,
-                       streams.day("security", day).random((5, n)))
+                       streams.day("security", day).random((5, n)), u_needs)
         rep = rules.repeat
         if rep.after_abandonment > 0 or rep.after_false_containment > 0:
             rng = streams.day("repeats", day)
             f0 = self._coming_back(first, rep.carry_frustration)
             first.next = Cohort(plan, rules, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8), f0,
                                 rng.random((3, n)), rng, rng, rng, attack,
-                                streams.day("security_repeats", day).random((5, n)),
+                                streams.day("security_repeats", day).random((5, n)), u_needs,
                                 repeat_of=first, same_issue=rep.same_issue)
             first.retry_delay = rep.abandonment_delay.sample(rng, n)
             first.return_delay = rep.false_containment_delay.sample(rng, n)

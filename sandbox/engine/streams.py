@@ -17,7 +17,7 @@ import numpy as np
 # Appended, never reordered: a source's index is part of its seed. "attacks" says who is an attacker;
 # "security" holds the verification and attack draws, so that switching security on shifts nothing else.
 SOURCES = ("arrivals", "customers", "patience", "handle", "bot", "repeats", "attacks", "security",
-           "security_repeats")
+           "security_repeats", "needs")
 
 
 class Streams:

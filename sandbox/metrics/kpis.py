@@ -173,6 +173,13 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.get("refused_requests")),
     KPI("frustration_mean", "frustration", "index", "lower", "Mean final frustration F (0–1) of finished contacts.",
         lambda x: _ratio(x.get("frustration"), x.get("final"))),
+    KPI("premature_escalations", "premature escalations", "count", "lower",
+        "Bot conversations handed to a human although the bot could have resolved them (a turn limit reached "
+        "while getting there, or a low-confidence false alarm).", lambda x: x.get("premature_escalations")),
+    KPI("missed_escalations", "missed escalations", "count", "lower",
+        "Contacts that needed a human (intent needs_human) and did not reach one (dead end, gave up on the bot, "
+        "a wrong answer believed) or reached one only after bot.late_escalation failed turns.",
+        lambda x: x.get("missed_escalations")),
     KPI("calmed", "frustration talked down", "index", None,
         "Mean frustration agents' de-escalation took away, per served customer (F at answer − F at the end).",
         lambda x: _ratio(x.get("calmed"), x.n["served"])),
@@ -240,7 +247,7 @@ SERIES = ("arrivals", "escalated", "abandoned", "queue_length", "occupancy", "ag
 INTENT_FIELDS = ("offered", "bot_handled", "contained", "false_contained", "dead_ended", "abandoned_bot",
                  "escalated", "served", "abandoned_queue", "bot_resolution_rate", "false_containment_rate",
                  "escalation_rate", "frustration_mean", "left_frustrated", "csat", "survey_csat", "agent_hours",
-                 "returns",
+                 "returns", "premature_escalations", "missed_escalations",
                  "value_at_risk")
 
 
@@ -351,6 +358,8 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
             "agent_hours": float(bi["handle"][i]) / 60,
             "returns": float(bi["returns"][i]),
             "value_at_risk": float(bi["value_at_risk"][i]),
+            "premature_escalations": float(bi["premature_escalations"][i]),
+            "missed_escalations": float(bi["missed_escalations"][i]),
         }
     counts = {"queued": int(queued), "callbacks_pending": int(get("callbacks_pending")),
               "repeats_after_horizon": int(get("repeats_after_horizon"))}
@@ -358,6 +367,7 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
 
 
 HEADLINE = ("offered", "bot_resolution_rate", "false_containment_rate", "dead_ended", "escalation_rate",
+            "premature_escalations", "missed_escalations",
             "abandonment_rate", "queue_abandonment_rate", "asa_served", "service_level", "resolution_time_mean",
             "repeat_contacts", "csat", "survey_csat", "churn_risk", "value_at_risk", "occupancy", "total_cost",
             "cost_per_resolved", "net_cost", "incidents")

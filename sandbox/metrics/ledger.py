@@ -21,7 +21,7 @@ from sandbox.model.satisfaction import RESOLVED, churn_probability, satisfaction
 
 # Static columns come from the contact's cohort; dynamic ones from what happened to it.
 STATIC = ("channel", "segment", "intent", "origin", "arrive", "turns", "failed", "reason", "asked", "refused",
-          "repeats", "continues", "retold", "attack", "breached", "u_agent")
+          "repeats", "continues", "retold", "attack", "breached", "u_agent", "solvable", "needs")
 DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots")
 COLUMNS = STATIC + DYNAMIC
 _DTYPES = {"outcome": np.int8, "end": float, "queued": bool, "wait": float, "frustration": float,
@@ -32,7 +32,8 @@ N_REASONS = len(Reason)
 _HIST_EDGES = np.exp(np.arange(np.log(1 / 60), np.log(30 * 1440), np.log(1.01)))
 FLUSH_ROWS = 4096
 INTENT_SUMS = ("frustration", "final", "csat", "survey_csat", "journeys", "left_frustrated", "bot_handled",
-               "escalated", "failed_turns", "handle", "returns", "value_at_risk")
+               "escalated", "failed_turns", "handle", "returns", "value_at_risk", "premature_escalations",
+               "missed_escalations")
 
 
 # Every scalar total a run accumulates (the ledger's sums, and what the engine adds at the end of a run).
@@ -42,7 +43,7 @@ CHANNEL_SERIES = ("offered", "gave_up", "queued", "served", "answered_within_t",
                   "wait_served")
 SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "survey_csat", "journeys", "churn",
            "value_at_risk", "churn_cost", "attacks", "incidents", "incidents_bot", "incident_cost",
-           "verification_failed", "calmed",
+           "verification_failed", "calmed", "premature_escalations", "missed_escalations",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
            "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon", "agent_minutes", "paid_minutes",
@@ -113,10 +114,11 @@ class Ledger:
 
     def __init__(self, totals: Totals, ceiling: np.ndarray, threshold: np.ndarray, value: np.ndarray,
                  churn: Churn, satisfaction: Satisfaction, f0: np.ndarray, attacks: AttackRates,
-                 keep_records: bool = False):
+                 late_escalation: int = 3, keep_records: bool = False):
         self.totals = totals
         self._ceiling, self._threshold, self._value, self._churn = ceiling, threshold, value, churn
         self._satisfaction, self._f0, self._attacks = satisfaction, f0, attacks
+        self._late = late_escalation
         self._rows: dict[Any, list[tuple]] = {}  # cohort → rows of (index, *DYNAMIC)
         self._n_rows = 0
         self._batches: list[dict[str, np.ndarray]] = []
@@ -216,6 +218,11 @@ class Ledger:
         churn_cost = np.where(journey_end, np.maximum(0.0, excess), 0.0) * value
         botted = b["turns"] > 0
         queued = b["queued"]
+        # Escalation errors, both ways: handed over though the bot could resolve it; needed a human and stayed in
+        # the bot (or reached one only after the late-escalation number of failed turns).
+        premature = final & escalated & b["solvable"]
+        in_bot = np.isin(outcome, (Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT))
+        missed = final & b["needs"] & (in_bot | (escalated & (b["failed"] >= self._late)))
         kind = np.where(attacker, b["attack"], 0).astype(np.int64)
         served_attack = attacker & (outcome == Outcome.SERVED)
         by_agent = served_attack & (b["u_agent"] < self._attacks.agent_success[kind])
@@ -235,6 +242,7 @@ class Ledger:
             ("frustration", f[final].sum()), ("csat", csat.sum()), ("survey_csat", survey.sum()),
             ("journeys", journey_end.sum()), ("churn", churn.sum()), ("value_at_risk", lost.sum()),
             ("churn_cost", churn_cost.sum()), ("attacks", (attacker & finished).sum()),
+            ("premature_escalations", premature.sum()), ("missed_escalations", missed.sum()),
             ("incidents", (by_bot | by_agent).sum()), ("incidents_bot", by_bot.sum()),
             ("incident_cost", incident_cost.sum()), ("verification_failed", (b["reason"] == Reason.VERIFICATION).sum()),
             # Every repeat contact tells the story again, as does every cold handoff.
@@ -257,7 +265,7 @@ class Ledger:
             ("journeys", journey_end),
             ("left_frustrated", frustrated), ("bot_handled", botted), ("escalated", escalated),
             ("failed_turns", b["failed"]), ("handle", b["handle"]), ("returns", b["origin"] == Origin.RETURN),
-            ("value_at_risk", lost),
+            ("value_at_risk", lost), ("premature_escalations", premature), ("missed_escalations", missed),
         ):
             t.by_intent[name] += np.bincount(intent, weights=np.asarray(weights, float), minlength=t.n_intents)
 

@@ -44,6 +44,8 @@ class BotRules:
     identification: float
     give_up_after: int
     low_confidence_detection: float
+    low_confidence_false_alarm: float
+    needs_human: np.ndarray  # by intent: share that needs a human whatever the bot says
     max_turns: int | None
     threshold: float | None
     honour: str | int  # "always", "never" or N
@@ -76,6 +78,8 @@ class Conversations:
     repeats: np.ndarray  # times the customer repeated information in this stage
     u_solve: np.ndarray  # the draw that decided whether the bot could solve each issue
     breached: np.ndarray  # an attack that worked on the bot (an incident)
+    solvable: np.ndarray  # the bot could have resolved it
+    needs: np.ndarray  # it needs a human whatever the bot says
 
 
 def _honours(honour: str | int, turn: int) -> bool:
@@ -90,11 +94,11 @@ def _honours(honour: str | int, turn: int) -> bool:
 def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray, channel: np.ndarray,
              f0: np.ndarray, u_route: np.ndarray, rng: np.random.Generator,
              same_issue: np.ndarray | None = None, attack: np.ndarray | None = None,
-             u_security: np.ndarray | None = None) -> Conversations:
+             u_security: np.ndarray | None = None, u_needs: np.ndarray | None = None) -> Conversations:
     """Run the bot stage for a batch; ``turn_time`` is the scenario's turn-time distribution. ``same_issue``:
     the solvability draws of the contacts these repeat (the bot can solve a repeat only if it could before).
     ``attack``: the attack kind of each contact (−1: a genuine customer); ``u_security``: 4 × n uniform draws of
-    their own stream for verification and attacks."""
+    their own stream for verification and attacks; ``u_needs``: the draws that say who needs a human."""
     n = len(intent)
     k_max = rules.give_up_after
     u_solve = rng.random(n)  # drawn even when replaced: the stream stays the same either way
@@ -105,7 +109,8 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
     u = rng.random((k_max, 4, n))
 
     offered = (u_route < rules.share[channel]) & ~rules.bypass_intent[intent] & ~rules.bypass_segment[segment]
-    solvable = u_solve < rules.resolve[intent]
+    needs = np.zeros(n, dtype=bool) if u_needs is None else u_needs < rules.needs_human[intent]
+    solvable = (u_solve < rules.resolve[intent]) & ~needs
     outcome = np.where(offered, _UNDECIDED, int(Outcome.DIRECT))
     duration = np.where(offered, rules.identification, 0.0)
     f = f0.astype(float).copy()
@@ -138,6 +143,8 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
         duration[active] += turn_times[k - 1, active]
         turns[active] = k
         end(active & solvable & (need == k), Outcome.CONTAINED)
+        if rules.on_low_confidence and rules.low_confidence_false_alarm:  # the bot doubts a turn that was fine
+            escalate(active & solvable & (u[k - 1, 1] < rules.low_confidence_false_alarm), Reason.LOW_CONFIDENCE)
 
         fail = active & ~solvable
         failed[fail] += 1
@@ -175,7 +182,7 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
     gave_up = np.isin(outcome, (Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT))
     f[gave_up] = rules.frustration.after_leaving_unresolved(f[gave_up])
     return Conversations(outcome.astype(np.int8), duration, f, turns, failed, reason, asked, refused, repeats,
-                         u_solve, breached)
+                         u_solve, breached, solvable, needs)
 
 
 def _secure(rules: BotRules, intent: np.ndarray, attack: np.ndarray, u: np.ndarray, first_turn: np.ndarray,

@@ -30,6 +30,7 @@ INTENT_COLUMNS = (
     ("offered", "offered", "count"), ("bot_handled", "to bot", "count"),
     ("bot_resolution_rate", "bot resolved", "share"),
     ("false_containment_rate", "wrong answer", "share"), ("escalation_rate", "escalated", "share"),
+    ("premature_escalations", "too early", "count"), ("missed_escalations", "too late", "count"),
     ("dead_ended", "dead ends", "count"), ("abandoned_bot", "quit bot", "count"),
     ("abandoned_queue", "quit queue", "count"), ("left_frustrated", "left frustrated", "share"),
     ("csat", "CSAT", "share"),

@@ -69,6 +69,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         segment["head_start"] = draw(st.sampled_from([0, "30s"]))
     for intent in s["intents"].values():
         intent["emotional_load"] = draw(probability)
+        intent["needs_human"] = draw(st.sampled_from([0.0, 0.0, 0.3, 1.0]))
         with_crm = draw(probability)
         intent["bot"] = {"resolve_with_crm": with_crm, "resolve_without_crm": with_crm * draw(probability),
                          "resolve_with_actions": with_crm + (1 - with_crm) * draw(probability),
@@ -78,6 +79,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         intent["handle_time"] = {"kind": "lognormal", "mean": draw(minutes), "cv": 1.0}
     s["bot"] = {"give_up_after": draw(st.integers(1, 6)), "quality": draw(st.sampled_from([0.0, 0.5, 1.0, 2.0])),
                 "identification": draw(st.sampled_from([0, "10s"])),
+                "low_confidence_false_alarm": draw(st.sampled_from([0.0, 0.2])),
                 "turn_time": {"kind": "exponential", "mean": draw(st.sampled_from(["20s", "45s", "3m"]))},
                 "cost_per_conversation": draw(st.sampled_from([0.0, 2.0]))}
     for group in s["agents"]["groups"].values():

@@ -1,9 +1,10 @@
 """With every lever added since version 0.2 switched off, the simulator gives the earlier model's numbers.
 
 The goldens in goldens/earlier-model were made by version 0.2 (before journey CSAT, effort, de-escalation,
-emotion-weighted bot failures, same-issue repeats, frustration carried into repeats and security). They are
-frozen: never regenerate them. The one KPI whose definition changed is compared under its new name: the
-earlier ``csat`` (channel CSAT × (1 − F) over finished contacts) is today's ``survey_csat`` with the levers off.
+emotion-weighted bot failures, same-issue repeats, frustration carried into repeats, security and
+escalation errors). They are frozen: never regenerate them. The one KPI whose definition changed is compared
+under its new name: the earlier ``csat`` (channel CSAT × (1 − F) over finished contacts) is today's
+``survey_csat`` with the levers off.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def levers_off(scenario: Path) -> list[str]:
             "repeat_contacts.same_issue=false",
             "repeat_contacts.carry_frustration=false", "frustration.emotional_failure=0",
             *(f"scenario.security.{kind}.share=0" for kind in ("account_takeover", "refund_fraud", "data_extraction"))]
-    return sets + [f"agents.groups.{group}.deescalation=0" for group in loaded.agents.groups]
+    return sets + [f"agents.groups.{group}.deescalation=0" for group in loaded.agents.groups] + \
+        [f"intents.{intent}.needs_human=0" for intent in loaded.intents]
 
 
 @pytest.mark.parametrize("golden", sorted(EARLIER.glob("*.json")), ids=lambda p: p.stem)
