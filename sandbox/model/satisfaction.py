@@ -5,8 +5,9 @@ Two ratings, because real teams are misled by the difference (docs/model.md §Sa
 * ``survey_csat``: what a post-contact survey shows. A customer who believed a wrong answer thinks the issue is
   resolved and rates the contact as such.
 * ``csat``: the journey. Each customer's issue is scored once, where its journey ends: a contact followed by a
-  repeat contact is scored at the repeat (with the extra step it cost); a believed wrong answer, found out, is
-  an unresolved issue and the customer is angrier for having been misled.
+  repeat contact is scored at the repeat (with the extra step it cost); a believed wrong answer that ends the
+  journey is found out and never satisfied (the ledger scores it 0), and a customer who comes back after one
+  starts angrier for having been misled.
 
 P(satisfied) = channel CSAT × (1 if resolved else u) × (1 − δ)^steps × (1 − F), with steps = repeat contacts +
 bot-to-human transfers + times the customer had to repeat information. Waiting and failed bot turns act
