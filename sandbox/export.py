@@ -167,7 +167,7 @@ def parquet_bytes(rows: list[dict[str, Any]]) -> bytes:
             columns[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
     sink = pa.BufferOutputStream()
     pq.write_table(pa.table(columns), sink)
-    return bytes(sink.getvalue().to_pybytes())
+    return sink.getvalue().to_pybytes()
 
 
 def partial_path(path: Path) -> Path:

@@ -166,11 +166,9 @@ def _run_and_emit(start: Callable[[ProgressReporter, Callable[[Result], None]], 
     except KeyboardInterrupt:  # before any replication ran (loading, starting workers): nothing to show
         progress.close()
         raise typer.Exit(143 if terminated else 130) from None
-    except Exception as exc:
+    except Exception as exc:  # what was checkpointed stays on disk
         progress.close()
-        checkpoint.discard()
         _fail(exc)
-        return
     progress.close()
     # What finished is printed whatever happens now: a second Ctrl-C must not lose it half-way.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
@@ -313,6 +311,11 @@ def _table(result: api.Comparison | api.Sweep, show_all: bool, kpis: list[str] |
     return comparison_table(result, tuple(api.KPIS) if show_all else api.HEADLINE)
 
 
+def _shown_table(result: api.Comparison | api.Sweep, show_all: bool, kpis: list[str] | None) -> str:
+    """The table as plain text at its natural width, with its footer line."""
+    return table_text(_table(result, show_all, kpis)) + printable(api.footer(_comparison_of(result))) + "\n"
+
+
 def _file_text(result: api.Comparison | api.Sweep, fmt: Format, show_all: bool, kpis: list[str] | None) -> str:
     """What --output holds, and stdout shows for CSV and JSON; a table also carries, commented, the inputs
     it can be reproduced from."""
@@ -322,20 +325,21 @@ def _file_text(result: api.Comparison | api.Sweep, fmt: Format, show_all: bool, 
     if fmt is Format.csv:
         return api.commented(comparison) + _csv(result.rows()) if isinstance(result, api.Sweep) else \
             api.to_csv(result)
-    return table_text(_table(result, show_all, kpis)) + printable(api.footer(comparison)) + "\n" + \
-        api.commented(comparison)
+    return _shown_table(result, show_all, kpis) + api.commented(comparison)
 
 
 def _is_parquet(output: Path | None) -> bool:
     return output is not None and output.suffix.lower() == ".parquet"
 
 
+def _parquet(result: api.Comparison | api.Sweep) -> bytes:
+    """The tidy rows (those of the CSV) as Parquet: what an output named *.parquet holds, whatever --format."""
+    return api.parquet_bytes(result.rows() if isinstance(result, api.Sweep) else api.tidy_rows(result))
+
+
 def _file_content(result: api.Comparison | api.Sweep, fmt: Format, output: Path | None, show_all: bool,
                   kpis: list[str] | None) -> str | bytes:
-    """An output named *.parquet holds the tidy rows (those of the CSV) as Parquet, whatever --format shows."""
-    if _is_parquet(output):
-        return api.parquet_bytes(result.rows() if isinstance(result, api.Sweep) else api.tidy_rows(result))
-    return _file_text(result, fmt, show_all, kpis)
+    return _parquet(result) if _is_parquet(output) else _file_text(result, fmt, show_all, kpis)
 
 
 def _emit(result: api.Comparison | api.Sweep, fmt: Format, output: Path | None, show_all: bool,
@@ -348,9 +352,8 @@ def _emit(result: api.Comparison | api.Sweep, fmt: Format, output: Path | None, 
         out.print(_table(result, show_all, kpis))
         out.print(printable(api.footer(comparison)), style="dim", highlight=False)
     else:  # piped: plain text at its natural width, never wrapped at 80 columns
-        sys.stdout.write(table_text(_table(result, show_all, kpis)) + printable(api.footer(comparison)) + "\n")
-    _write_output(output, _file_content(result, fmt, output, show_all, kpis) if _is_parquet(output) else text,
-                  comparison.cancelled)
+        sys.stdout.write(_shown_table(result, show_all, kpis))
+    _write_output(output, _parquet(result) if _is_parquet(output) else text, comparison.cancelled)
 
 
 @app.callback(invoke_without_command=True)

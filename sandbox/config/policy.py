@@ -42,7 +42,8 @@ class Integration(Strict):
         "is what account-takeover and refund-fraud attacks need (OWASP LLM06, Excessive Agency).",
     )
     crm: bool | None = Field(
-        None, description="Earlier form of level: true is level read, false level none. Prefer level.",
+        None, description="Earlier form of level: true is level read, false level none; when level is given "
+        "too, level decides. Prefer level.",
     )
     refund_limit: Money | None = Field(
         None, description="The most the bot may refund at once at level act; a fraudulent refund loses at most "
@@ -56,12 +57,9 @@ class Integration(Strict):
     @model_validator(mode="before")
     @classmethod
     def _crm_is_a_level(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("crm"), bool):
-            implied = "read" if data["crm"] else "none"
-            if data.get("level", implied) != implied:
-                raise ValueError(f"crm: {str(data['crm']).lower()} means level {implied}, but level is "
-                                 f"{data['level']}; give level only")
-            data = {**data, "level": implied}
+        # level, when given, decides: a knob or --set that changes it must not clash with an old crm key.
+        if isinstance(data, dict) and isinstance(data.get("crm"), bool) and "level" not in data:
+            data = {**data, "level": "read" if data["crm"] else "none"}
         return data
 
 

@@ -314,9 +314,8 @@ class Centre:
         busy = handle + team.acw
         answered = self.frustration.after_wait(contact.f, wait)
         f = self.frustration.after_service(answered, team.calm)
-        if team.calm and contact.cohort.arrive[contact.index] >= 0:  # reported like every KPI: after warm-up
-            self.totals.add("calmed", answered - f)
-        self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait, f, handle, busy, slots)
+        self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait, f, handle, busy, slots,
+                        answered - f)
         Timeout(self.env, busy, (agent, slots)).callbacks.append(self._finished)
 
     def _finish(self, event: simpy.Event) -> None:

@@ -22,10 +22,10 @@ from sandbox.model.satisfaction import RESOLVED, churn_probability, satisfaction
 # Static columns come from the contact's cohort; dynamic ones from what happened to it.
 STATIC = ("channel", "segment", "intent", "origin", "arrive", "turns", "failed", "reason", "asked", "refused",
           "repeats", "continues", "retold", "attack", "breached", "u_agent", "solvable", "needs")
-DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots")
+DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots", "calmed")
 COLUMNS = STATIC + DYNAMIC
 _DTYPES = {"outcome": np.int8, "end": float, "queued": bool, "wait": float, "frustration": float,
-           "handle": float, "busy": float, "slots": np.int16}
+           "handle": float, "busy": float, "slots": np.int16, "calmed": float}
 FRUSTRATED = 0.7  # F at or above this counts as "left frustrated" in the per-intent view
 N_REASONS = len(Reason)
 # Resolution-time histogram: log-spaced bins of 1% width from 1 s to 30 days, enough for a p90 to 1%.
@@ -127,12 +127,12 @@ class Ledger:
         self.records: list[dict[str, np.ndarray]] = []
 
     def add(self, cohort: Any, index: int, outcome: int, end: float, queued: bool, wait: float, f: float,
-            handle: float = 0.0, busy: float = 0.0, slots: int = 0) -> None:
-        """One finished contact of the human stage."""
+            handle: float = 0.0, busy: float = 0.0, slots: int = 0, calmed: float = 0.0) -> None:
+        """One finished contact of the human stage (``calmed``: the frustration its agent talked down)."""
         rows = self._rows.get(cohort)
         if rows is None:
             rows = self._rows[cohort] = []
-        rows.append((index, outcome, end, queued, wait, f, handle, busy, slots))
+        rows.append((index, outcome, end, queued, wait, f, handle, busy, slots, calmed))
         self._n_rows += 1
         if self._n_rows >= FLUSH_ROWS:
             self.flush()
@@ -147,7 +147,8 @@ class Ledger:
             return
         batch = {name: getattr(cohort, name)[index] for name in STATIC}
         batch.update(outcome=outcome.astype(np.int8), end=end, queued=np.zeros(n, bool), wait=np.full(n, np.nan),
-                     frustration=frustration, handle=np.zeros(n), busy=np.zeros(n), slots=np.zeros(n, np.int16))
+                     frustration=frustration, handle=np.zeros(n), busy=np.zeros(n), slots=np.zeros(n, np.int16),
+                     calmed=np.zeros(n))
         self._batches.append(batch)
 
     def add_busy(self, start: float, duration: float, slots: int) -> None:
@@ -243,6 +244,7 @@ class Ledger:
             ("journeys", journey_end.sum()), ("churn", churn.sum()), ("value_at_risk", lost.sum()),
             ("churn_cost", churn_cost.sum()), ("attacks", (attacker & finished).sum()),
             ("premature_escalations", premature.sum()), ("missed_escalations", missed.sum()),
+            ("calmed", b["calmed"].sum()),
             ("incidents", (by_bot | by_agent).sum()), ("incidents_bot", by_bot.sum()),
             ("incident_cost", incident_cost.sum()), ("verification_failed", (b["reason"] == Reason.VERIFICATION).sum()),
             # Every repeat contact tells the story again, as does every cold handoff.
