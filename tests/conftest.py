@@ -12,8 +12,13 @@ from hypothesis import HealthCheck, settings
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
 
-settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("dev", max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# "ci" draws the same examples on every machine (derandomize), so a run is reproducible; "explore" draws new
+# ones each time and more of them, to look for counterexamples by hand (HYPOTHESIS_PROFILE=explore).
+settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=15, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SEED = 20261127

@@ -82,3 +82,24 @@ def test_agents_who_calm_customers_raise_csat_without_changing_the_queue(calm: f
     assert c.values(0, "asa_all") == base.values(0, "asa_all")
     direction = c.estimate(0, "csat").mean - base.estimate(0, "csat").mean
     assert direction > 0 if calm > 0.3 else direction < 0
+
+
+@pytest.mark.parametrize("same_issue", [False, True])
+def test_misled_customers_return_with_the_issue_the_bot_could_not_solve(same_issue: bool) -> None:
+    """Why more wrong answers lower csat, shown where the earlier model let them raise it (docs/model.md
+    §Satisfaction): no agents, abandoners who never return, unresolved customers never satisfied and customers
+    who give up after one failed turn, so honest failure is a dead end. If a returning misled customer drew a
+    new issue (same_issue off), the return would be a fresh chance at the bot and csat would rise; with the
+    same issue (the default) the bot still cannot solve it and csat does not rise."""
+    dead_end = ["policy.staffing.scale=0", "satisfaction.misled=0", "satisfaction.unresolved=0",
+                "bot.give_up_after=1", "repeat_contacts.after_false_containment=0.5",
+                "repeat_contacts.after_abandonment=0", f"repeat_contacts.same_issue={str(same_issue).lower()}"]
+    wrong = compare(["warm-handoff"], [*dead_end, *(f"intents.{i}.bot.wrong_answer=0.3" for i in INTENTS)])
+    right = compare(["warm-handoff"], [*dead_end, *(f"intents.{i}.bot.wrong_answer=0.0" for i in INTENTS)])
+    paired = [w - r for w, r in zip(wrong.values(0, "csat"), right.values(0, "csat"), strict=True)]
+    mean = sum(paired) / len(paired)
+    half = 2.262 * (sum((d - mean) ** 2 for d in paired) / (len(paired) - 1) / len(paired)) ** 0.5  # t(0.975, 9)
+    if same_issue:
+        assert mean - half <= 0  # not significantly higher
+    else:
+        assert mean - half > 0  # a fresh issue is a second chance

@@ -48,6 +48,11 @@ def not_significantly_above(after: np.ndarray, before: np.ndarray) -> bool:
 @given(scenarios(), policies(), st.sampled_from([0.1, 0.3, 0.6]))
 def test_more_wrong_answers_never_raise_journey_csat(scenario: dict[str, Any], policy: dict[str, Any],
                                                       more: float) -> None:
+    """Misled customers who come back bring the same issue (repeat_contacts.same_issue, the default): the bot
+    that could not solve it still cannot. With same_issue off (the earlier model's fresh draw) a misled
+    customer's return is a new chance at the bot, which where the honest path is a dead end can raise csat:
+    docs/model.md §Satisfaction explains it, tests/functional/test_outcomes.py shows it."""
+    scenario["repeat_contacts"]["same_issue"] = True
     worse = copy.deepcopy(scenario)
     for intent in worse["intents"].values():
         intent["bot"]["wrong_answer"] = min(1.0, intent["bot"]["wrong_answer"] + more)
