@@ -18,6 +18,7 @@ import yaml
 
 from sandbox import catalog, provenance
 from sandbox.catalog import DEFAULT_BASELINE, DEFAULT_SCENARIO
+from sandbox.config import evidence as _evidence
 from sandbox.config import limits
 from sandbox.config.inputs import (
     Loaded,
@@ -67,6 +68,8 @@ from sandbox.export import (
 from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
 from sandbox.planning.calculator import Calculation, calculate
+from sandbox.planning.demand import COLUMNS as DEMAND_COLUMNS
+from sandbox.planning.demand import DemandRow, demand_rows
 from sandbox.planning.sensitivity import Sensitivity
 from sandbox.planning.sensitivity import sensitivity as run_sensitivity
 from sandbox.planning.shifts import Roster, ShiftRules, parse_rules, rosters
@@ -78,16 +81,16 @@ from sandbox.units import parse_duration, parse_rate
 # The front ends (sandbox.cli, sandbox.tui) import the package only through this module, sandbox.errors and
 # sandbox.presentation (tests/unit/test_layers.py keeps it so): what they use of the lower layers is named here.
 __all__ = [
-    "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_KPIS", "SWEEP_SHARES", "Calculation",
-    "Comparison", "DaskExecutor", "Document", "Entry", "Executor", "Horizon", "Insight", "Loaded", "OutputError",
-    "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Roster", "Scenario", "ScenarioRef",
-    "Sensitivity", "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target", "TaskResult",
-    "apply_override", "builtin_dir", "catalogue", "commented", "compare", "configuration_reference", "cross_check",
-    "default_policies", "detect_kind", "erlang_calculator", "explain", "footer", "json_text", "limits", "load",
-    "load_document_data", "load_policy", "load_scenario", "parquet_bytes", "partial_path", "policies", "policy_yaml",
-    "reproduce", "resolve", "run", "scenarios", "schema", "sensitivity", "shifts", "split_overrides", "staff", "sweep",
-    "sweep_automation", "tidy_rows", "to_csv", "to_json", "to_markdown", "validate", "validate_document",
-    "write_atomic",
+    "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_KPIS", "SWEEP_SHARES", "BotEvidence",
+    "Calculation", "Comparison", "DaskExecutor", "Demand", "Document", "Entry", "Executor", "Horizon", "Insight",
+    "Loaded", "OutputError", "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Roster", "Scenario",
+    "ScenarioRef", "Sensitivity", "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target",
+    "TaskResult", "apply_override", "bot_evidence", "builtin_dir", "catalogue", "commented", "compare",
+    "configuration_reference", "cross_check", "default_policies", "demand", "detect_kind", "erlang_calculator",
+    "explain", "footer", "json_text", "limits", "load", "load_document_data", "load_policy", "load_scenario",
+    "parquet_bytes", "partial_path", "policies", "policy_yaml", "reproduce", "resolve", "run", "scenarios", "schema",
+    "sensitivity", "shifts", "split_overrides", "staff", "sweep", "sweep_automation", "tidy_rows", "to_csv",
+    "to_json", "to_markdown", "validate", "validate_document", "write_atomic",
 ]
 
 builtin_dir, resolve, default_policies = catalog.builtin_dir, catalog.resolve, catalog.default_policies
@@ -299,6 +302,31 @@ def run(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = ca
     return compare(scenario, [policy], **kwargs)
 
 
+@dataclass(frozen=True)
+class Demand:
+    """The demand a policy leaves for humans, per queue and interval (sandbox.planning.demand)."""
+
+    comparison: Comparison  # the replications it was measured on (provenance, cancelled)
+    rows: list[DemandRow]
+    columns: tuple[str, ...] = DEMAND_COLUMNS
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.comparison
+        return {"scenario": c.scenario, "policy": c.names[0], "replications": len(c.finished(0)),
+                "seed": c.seed, "cancelled": c.cancelled, "rows": [r.to_dict() for r in self.rows],
+                "provenance": provenance.record(c)}
+
+
+def demand(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,
+           **kwargs: Any) -> Demand:
+    """Per queue (skill and channel) and interval: contacts that reach agents under ``policy``, their mean
+    handle time and concurrency, with 95% intervals (the file a workforce tool imports). ``kwargs`` as
+    ``compare``'s; an interrupted run gives the rows of the replications that finished."""
+    c = compare(scenario, [policy], **kwargs)
+    assert c.scenario_model is not None
+    return Demand(c, demand_rows(c, c.scenario_model) if c.finished(0) else [])
+
+
 SWEEP_SHARES = tuple(i / 10 for i in range(11))
 SWEEP_KPIS = ("bot_resolution_rate", "abandonment_rate", "service_level", "csat", "agent_hours", "total_cost",
               "cost_per_resolved")
@@ -448,6 +476,50 @@ def sensitivity(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: Policy
         raise ConfigError(problems)
     return run_sensitivity(scenario, policy, kpi, share, replications, seed, list(overrides), days, executor,
                            workers, on_result, should_stop)
+
+
+@dataclass(frozen=True)
+class BotEvidence:
+    """Bot evaluation results read into per-intent counts, and the bot-evidence YAML they make."""
+
+    evidence: _evidence.Evidence
+    text: str  # the bot-evidence file (a scenario references it: bot_evidence: FILE)
+    rows: list[dict[str, Any]]  # per intent: counts, and each rate's mean and 95% interval
+
+
+def bot_evidence(file: str | Path, fmt: str = "csv", tasks: str | Path | None = None, discount: float = 1.0,
+                 level: str = "read", command: str = "") -> BotEvidence:
+    """Read a bot evaluation (csv, tau-bench or analytics; docs/bot-evidence.md) into uncertain bot rates.
+
+    ``discount`` multiplies the resolution rates (an evaluation against simulated customers); ``level`` names
+    the integration level the evaluation ran at (none, read, act: which resolve_* field it measures). Check a
+    written file against a scenario with ``load_scenario(scenario, [f"bot_evidence={path}"])``.
+    """
+    from scipy.stats import beta
+
+    problems = []
+    if fmt not in _evidence.FORMATS:
+        problems.append(Problem("--format", None, "", f"unknown format {fmt!r}",
+                                f"one of {', '.join(_evidence.FORMATS)}"))
+    if level not in _evidence.LEVEL_FIELD:
+        problems.append(Problem("--level", None, "", f"unknown level {level!r}", "one of none, read, act"))
+    if not (isinstance(discount, int | float) and 0 < discount <= 1):
+        problems.append(Problem("--discount", None, "", f"should be more than 0 and at most 1 (got {discount})"))
+    if problems:
+        raise ConfigError(problems)
+    found = _evidence.read(Path(file), fmt, Path(tasks) if tasks is not None else None)
+    text = _evidence.render(found, discount, level, command)
+    rows = []
+    for intent, counts in found.intents.items():
+        resolve, wrong = _evidence.estimates(counts, discount)
+        row: dict[str, Any] = {"intent": intent, "conversations": counts.conversations,
+                               "resolved": counts.resolved, "wrong": counts.wrong,
+                               "escalated": counts.escalated, "abandoned": counts.abandoned}
+        for name, e in (("resolve", resolve), ("wrong_per_turn", wrong)):
+            row[name] = None if e is None else (e.mean, *(e.discount * beta.ppf(q, e.alpha, e.beta)
+                                                          for q in (0.025, 0.975)))
+        rows.append(row)
+    return BotEvidence(found, text, rows)
 
 
 def erlang_calculator(rate: str | float, aht: str | float, target: str = "80%@20s",

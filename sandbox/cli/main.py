@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import shlex
 import signal
 import sys
 import threading
@@ -686,6 +687,89 @@ def erlang(rate: Annotated[str, typer.Option("--rate", help="Arrival rate, e.g. 
             api.write_atomic(output, text)
         except api.OutputError as exc:
             _fail(exc)
+
+
+@app.command()
+def demand(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
+           policy: Annotated[str, typer.Option("--policy", "-p", help="Policy name or YAML path.")]
+           = api.DEFAULT_BASELINE,
+           replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
+           fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
+           dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None) -> None:
+    """The demand a policy leaves for humans, per queue (skill, channel) and interval: contacts, average handle
+    time and concurrency with 95% intervals, for a workforce-management tool (-f csv)."""
+    found, terminated = _planned(lambda progress, executor: api.demand(
+        scenario, policy, replications=replications, seed=seed, days=days, overrides=set_ or (), workers=workers,
+        on_result=progress.on_result, observer=progress, executor=executor), dask_local, cluster)
+    rows = [r.to_dict() for r in found.rows]
+    if fmt is Format.json:
+        text = api.json_text(found.to_dict()) + "\n"
+        sys.stdout.write(text)
+    elif fmt is Format.csv:
+        text = _csv(rows) or ",".join(found.columns) + "\n"
+        sys.stdout.write(text)
+    else:
+        table = Table("skill", "channel", "day", "start", "contacts", "AHT (s)", "concurrency",
+                      title=f"Demand left for humans under {escape(found.comparison.names[0])}",
+                      title_justify="left")
+
+        def pm(mean: float | None, half: float | None, digits: int) -> str:
+            if mean is None:
+                return "-"
+            return f"{mean:.{digits}f}" + (f" ± {half:.{digits}f}" if half is not None else "")
+
+        for r in rows:
+            table.add_row(escape(r["skill"]), r["channel"], f"{r['day']} {r['weekday'][:3]}", r["start"],
+                          pm(r["contacts"], r["contacts_half_width"], 1), pm(r["aht_seconds"], r["aht_half_width"], 0),
+                          r["concurrency"])
+        out.print(table)
+        text = table_text(table)
+    _write_output(output, text, found.comparison.cancelled)
+    _report_end(found.comparison, terminated)
+
+
+@app.command(name="bot-evidence")
+def bot_evidence(
+        file: Annotated[Path, typer.Argument(help="The evaluation results: a CSV of counts, a tau-bench results "
+                                             "file (JSON or JSON lines) or a bot-analytics export.")],
+        fmt: Annotated[str, typer.Option("--format", help="csv, tau-bench or analytics (docs/bot-evidence.md).")]
+        = "csv",
+        tasks: Annotated[Path | None, typer.Option("--tasks", help="tau-bench: a CSV mapping task_id to "
+                                                   "intent.")] = None,
+        discount: Annotated[float, typer.Option("--discount", help="Simulated-to-real discount on resolution "
+                                                "rates (e.g. 0.85 for an evaluation against simulated "
+                                                "customers).")] = 1.0,
+        level: Annotated[str, typer.Option("--level", help="Integration level the bot was evaluated at: none, "
+                                           "read or act.")] = "read",
+        scenario: Annotated[str | None, typer.Option("--scenario", help="Check the written file against this "
+                                                     "scenario (its intents, valid rates).")] = None,
+        output: OutputOpt = None) -> None:
+    """Turn bot evaluation results into per-intent bot rates with their uncertainty, for a scenario's
+    bot_evidence."""
+    command = "support-sandbox bot-evidence " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    try:
+        found = api.bot_evidence(file, fmt, tasks, discount, level, command)
+        if output is None:
+            sys.stdout.write(found.text)
+            return
+        api.write_atomic(output, found.text)
+        if scenario is not None:
+            api.load_scenario(scenario, [f"bot_evidence={output.resolve()}"])
+    except (ConfigError, api.OutputError) as exc:
+        _fail(exc)
+    table = Table("intent", "n", "resolved [95%]", "wrong/turn [95%]", "escalated", "abandoned",
+                  title=f"{escape(str(output))} (a scenario's bot_evidence)", title_justify="left")
+
+    def rate(value: tuple[float, float, float] | None) -> str:
+        return "-" if value is None else f"{100 * value[0]:.1f}% [{100 * value[1]:.1f}–{100 * value[2]:.1f}]"
+
+    for row in found.rows:
+        n = row["conversations"] or 1
+        table.add_row(escape(row["intent"]), str(row["conversations"]), rate(row["resolve"]),
+                      rate(row["wrong_per_turn"]), f"{row['escalated'] / n:.0%}", f"{row['abandoned'] / n:.0%}")
+    out.print(table)
+    for reason, count in found.evidence.skipped.items():
+        err.print(f"[yellow]note:[/yellow] skipped {count} records: {escape(reason)}", highlight=False)
 
 
 @app.command()

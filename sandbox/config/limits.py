@@ -30,6 +30,7 @@ MAX_TEXT = 2_000  # characters of a name or description
 # --- work ----------------------------------------------------------------------------------------------
 MAX_CONTACTS_PER_DAY = 250_000  # expected, on the busiest weekday; one day's customers are held in memory
 MAX_CONTACTS_PER_REPLICATION = 20_000_000  # warm-up included: about five minutes of simulation on one core
+MAX_COUNT = 10_000_000  # conversations of one intent in a bot-evidence file (an Estimate's α, β ≤ 10⁷)
 MAX_REPLICATIONS = 10_000
 MAX_DAYS = 366
 MAX_WORKERS = 256

@@ -519,9 +519,42 @@ def cross_check(scenario: Scenario, policy: Policy, doc: Document) -> list[Probl
 def load_document(source: Path | dict[str, Any], overrides: list[tuple[Path_, Any, str]] = (),  # type: ignore[assignment]
                   schema: type[BaseModel] | None = None) -> Document:
     doc = read_yaml(source) if isinstance(source, Path) else Document(_copy(source), None)
+    if schema is Scenario and isinstance(source, Path):
+        # Only a file is read for its evidence: a scenario handed in as data or a model has it merged already.
+        evidence = next((v for p, v, _ in reversed(overrides) if p == ("bot_evidence",)), doc.data.get("bot_evidence"))
+        if isinstance(evidence, str) and evidence:  # anything else is left for validation to report
+            merge_evidence(doc, source.parent / Path(evidence).expanduser())
     for path, value, text in overrides:
         apply_override(doc, path, value, text, schema)
     return doc
+
+
+EVIDENCE_KEYS = ("intents", "source")
+
+
+def merge_evidence(doc: Document, path: Path) -> None:
+    """Write a bot-evidence file's rates into a scenario document, each as an override that names the evidence
+    file and line (so a problem in it points there), before any --set."""
+    evidence = read_yaml(path)
+    problems = [evidence.problem((k,), "unknown key", f"a bot-evidence file has {' and '.join(EVIDENCE_KEYS)}")
+                for k in evidence.data if k not in EVIDENCE_KEYS]
+    intents = evidence.data.get("intents")
+    if not isinstance(intents, dict):
+        problems.append(evidence.problem(("intents",), "should be a mapping of intent names to their bot rates"))
+        intents = {}
+    for name, section in intents.items():
+        if not isinstance(section, dict) or set(section) - {"bot"} or not isinstance(section.get("bot"), dict):
+            problems.append(evidence.problem(("intents", name), "should hold one key, bot, with the intent's bot "
+                                             "rates"))
+            continue
+        for key, value in section["bot"].items():
+            where = ("intents", name, "bot", key)
+            try:
+                apply_override(doc, where, value, f"{evidence.file}:{evidence.lines.get(where, '?')}", Scenario)
+            except ConfigError as exc:
+                problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
 
 
 def _copy(data: Any) -> Any:

@@ -217,23 +217,49 @@ class Segment(Strict):
     )
 
 
-class IntentBot(Strict):
-    """How well the bot copes with one intent."""
+class Estimate(Strict):
+    """A rate measured from counts, with its uncertainty: Beta(alpha, beta) × discount. ``support-sandbox
+    bot-evidence`` writes these from evaluation counts (k of n: alpha = k + 1, beta = n − k + 1, a uniform
+    prior); each replication samples one value (bot.uncertainty), so every KPI's interval carries it."""
 
-    resolve_with_crm: Probability = Field(
+    alpha: float = Field(gt=0, le=1e7, description="Beta α: successes + 1.")
+    beta: float = Field(gt=0, le=1e7, description="Beta β: failures + 1.")
+    discount: float = Field(
+        1.0, gt=0, le=1, description="Multiplies the rate: the 'simulated to real' discount for an evaluation "
+        "run against simulated customers, who are more cooperative and patient than real ones.",
+    )
+    source: Text | None = Field(None, description="Where the counts came from (written by bot-evidence).")
+
+    @property
+    def mean(self) -> float:
+        return self.discount * self.alpha / (self.alpha + self.beta)
+
+
+Rate_ = Probability | Estimate  # a rate typed as a number, or measured with its uncertainty
+
+
+def rate(value: float | Estimate) -> float:
+    """The point value of a rate: the number, or the mean of an estimate."""
+    return value.mean if isinstance(value, Estimate) else value
+
+
+class IntentBot(Strict):
+    """How well the bot copes with one intent. Each rate is a number or an Estimate (counts → Beta)."""
+
+    resolve_with_crm: Rate_ = Field(
         0.45, description="Probability the bot can fully resolve the issue when it reads account/CRM data. "
         "Pooled industry figure 0.45 (Comm100 2026); returns/cancellations 0.58, billing disputes 0.17 "
         "(Gartner 2023).",
     )
-    resolve_without_crm: Probability | None = Field(
+    resolve_without_crm: Rate_ | None = Field(
         None, description="The same without account data (default: as with CRM). Transactional intents "
         "(order status, refunds) need the data.",
     )
-    wrong_answer: Probability = Field(
+    wrong_answer: Rate_ = Field(
         0.03, description="On a turn where the bot cannot help, probability it gives a confident wrong answer "
         "that the customer accepts (false containment). Hallucination floor 3%, up to 27% (Vectara 2023).",
     )
-    resolve_with_actions: Probability | None = Field(
+    resolve_with_actions: Rate_ | None = Field(
         None, description="The same when the bot may also act on the account (refund, change, cancel: policy "
         "integration.level act); default: as with CRM. Only intents marked account_action gain from it.",
     )
@@ -248,14 +274,16 @@ class IntentBot(Strict):
 
     @model_validator(mode="after")
     def _access_helps(self) -> Self:
-        if self.resolve_without_crm is not None and self.resolve_without_crm > self.resolve_with_crm:
+        # Typed numbers only: a measured estimate (bot_evidence) is what it is, and a run uses one level's rate.
+        crm = self.resolve_with_crm
+        if isinstance(self.resolve_without_crm, float) and isinstance(crm, float) and self.resolve_without_crm > crm:
             raise ValueError("resolve_without_crm cannot exceed resolve_with_crm (account data never hurts)")
-        if self.resolve_with_actions is not None and self.resolve_with_actions < self.resolve_with_crm:
+        if isinstance(self.resolve_with_actions, float) and isinstance(crm, float) and self.resolve_with_actions < crm:
             raise ValueError("resolve_with_actions cannot be below resolve_with_crm (being allowed to act never "
                              "hurts)")
         return self
 
-    def resolve(self, level: str) -> float:
+    def resolve(self, level: str) -> float | Estimate:
         """Resolution probability at an integration level: none (answers only), read, act."""
         if level == "none" and self.resolve_without_crm is not None:
             return self.resolve_without_crm
@@ -317,6 +345,11 @@ class Bot(Strict):
         1.0, ge=0, le=limits.MAX_FACTOR,
         description="Multiplies every intent's resolution probability (capped at 1): a what-if knob for a better or "
         "worse bot.",
+    )
+    uncertainty: Literal["sample", "mean"] = Field(
+        "sample", description="Rates given as estimates (counts → Beta): sample one value per replication, so the "
+        "KPIs' confidence intervals include how uncertain the bot's measured quality is; mean: use their means, "
+        "as if they were exact numbers.",
     )
     wrong_answers: float = Field(
         1.0, ge=0, le=limits.MAX_FACTOR,
@@ -598,6 +631,11 @@ class Scenario(Strict):
     intents: dict[Name, Intent] = Field(min_length=1, max_length=limits.MAX_MIX_ENTRIES,
                                         description="Contact reasons.")
     bot: Bot = Field(default_factory=Bot, description="The automated assistant.")
+    bot_evidence: Text | None = Field(
+        None, description="A bot-evidence file (written by support-sandbox bot-evidence) whose per-intent bot "
+        "rates replace the ones written here; a relative path is read from this file's folder (when the scenario is "
+        "read from a file). --set still wins.",
+    )
     agents: Agents = Field(description="Agent groups, schedules and the queue cap.")
     frustration: Frustration = Field(default_factory=Frustration, description="Frustration coefficients.")
     churn: Churn = Field(default_factory=Churn, description="Churn probabilities by outcome.")

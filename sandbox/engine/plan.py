@@ -5,6 +5,7 @@ Compiling once keeps name lookups, unit handling and policy overrides out of the
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -12,7 +13,16 @@ import numpy as np
 
 from sandbox.config.distributions import Distribution
 from sandbox.config.policy import Callback, Handoff, Policy
-from sandbox.config.scenario import WEEKDAYS, AgentGroup, RepeatContacts, Satisfaction, Scenario, Security
+from sandbox.config.scenario import (
+    WEEKDAYS,
+    AgentGroup,
+    Estimate,
+    RepeatContacts,
+    Satisfaction,
+    Scenario,
+    Security,
+    rate,
+)
 from sandbox.model.conversation import BotRules
 from sandbox.model.frustration import FrustrationModel
 
@@ -45,6 +55,36 @@ class DayRules:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """The bot's rates that were measured, not typed (scenario Estimates), by intent (None: an exact number).
+
+    Each replication draws one value of each from its Beta, by inverse transform of a uniform from the
+    "evidence" stream: the same uniforms under every policy (common random numbers), and a lower estimate
+    never draws a higher value from the same uniform."""
+
+    resolve: tuple[Estimate | None, ...]  # at the policy's integration level, before bot.quality
+    wrong: tuple[Estimate | None, ...]  # before bot.wrong_answers
+    quality: float
+    wrong_answers: float
+
+    def draw(self, rules: BotRules, rng: np.random.Generator) -> BotRules:
+        from scipy.stats import beta  # only runs that sample estimates pay for importing scipy.stats
+
+        u = rng.random((2, len(self.resolve)))
+
+        def sampled(estimates: tuple[Estimate | None, ...], fixed: np.ndarray, scale: float,
+                    uniforms: np.ndarray) -> np.ndarray:
+            out = fixed.copy()
+            for i, e in enumerate(estimates):
+                if e is not None:
+                    out[i] = min(1.0, e.discount * float(beta.ppf(uniforms[i], e.alpha, e.beta)) * scale)
+            return out
+
+        return dataclasses.replace(rules, resolve=sampled(self.resolve, rules.resolve, self.quality, u[0]),
+                                   wrong=sampled(self.wrong, rules.wrong, self.wrong_answers, u[1]))
+
+
+@dataclass(frozen=True)
 class Plan:
     """A (scenario, policy) pair compiled for the engine, which reads nothing else: ``scenario`` and ``policy``
     are kept for provenance and the plan's own methods."""
@@ -60,6 +100,7 @@ class Plan:
     intent_cum: np.ndarray
     f0: np.ndarray  # by intent
     skill: list[str]  # by intent
+    skills: list[str]  # the distinct skills intents need, in order of first use
     handle: list[list[Distribution]]  # [intent][channel]
     patience: list[Distribution | None]  # by segment
     zero_patience: np.ndarray
@@ -88,6 +129,14 @@ class Plan:
     attack_cost_bot: np.ndarray
     attack_cost_agent: np.ndarray
     history: bool  # the bot recognises a returning customer: no retelling on a repeat contact
+    evidence: Evidence | None  # measured rates to sample once per replication (bot.uncertainty sample)
+
+    def for_replication(self, rng: np.random.Generator) -> Plan:
+        """The plan one replication runs: the measured bot rates drawn from their uncertainty (if any)."""
+        if self.evidence is None:
+            return self
+        rules = self.evidence.draw(self.day_rules.bot, rng)
+        return dataclasses.replace(self, day_rules=dataclasses.replace(self.day_rules, bot=rules))
 
     def rules_on(self, day: int) -> DayRules:
         """The rules in force on ``day`` (0 = the first day of the horizon; negative = warm-up)."""
@@ -194,15 +243,24 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
     kinds = Security.KINDS
     verifying = guard.verification and level == "act"
     refunds = policy.integration.refund_limit
+    measured = [scenario.intents[i].bot.resolve(level) for i in intents]
+    wrong = [scenario.intents[i].bot.wrong_answer for i in intents]
+
+    def uncertain(values: list[float | Estimate]) -> tuple[Estimate | None, ...]:
+        return tuple(v if isinstance(v, Estimate) else None for v in values)
+
+    evidence = None
+    if bot.uncertainty == "sample" and any(isinstance(v, Estimate) for v in measured + wrong):
+        evidence = Evidence(uncertain(measured), uncertain(wrong), bot.quality, bot.wrong_answers)
     rules = BotRules(
         share=np.array([policy.automation.share_for(c) for c in channels]),
         bypass_intent=np.array([i in policy.automation.bypass_intents or (
             policy.automation.bypass_emotional_load is not None
             and scenario.intents[i].emotional_load >= policy.automation.bypass_emotional_load) for i in intents]),
         bypass_segment=np.array([s in policy.automation.bypass_segments for s in segments]),
-        resolve=np.minimum(1.0, np.array([scenario.intents[i].bot.resolve(level) for i in intents]) * bot.quality),
+        resolve=np.minimum(1.0, np.array([rate(v) for v in measured]) * bot.quality),
         failure_weight=frustration.failure_weight(np.array([scenario.intents[i].emotional_load for i in intents])),
-        wrong=np.minimum(1.0, np.array([scenario.intents[i].bot.wrong_answer for i in intents]) * bot.wrong_answers),
+        wrong=np.minimum(1.0, np.array([rate(v) for v in wrong]) * bot.wrong_answers),
         p_turn=np.array([1 / scenario.intents[i].bot.turns_to_resolve for i in intents]),
         identification=bot.identification,
         give_up_after=bot.give_up_after,
@@ -247,6 +305,7 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         intent_cum=_cumulative([scenario.intents[i].share for i in intents]),
         f0=np.array([scenario.intents[i].emotional_load for i in intents]),
         skill=[scenario.intents[i].skill for i in intents],
+        skills=list(dict.fromkeys(scenario.intents[i].skill for i in intents)),
         handle=handle,
         patience=[scenario.segments[s].patience for s in segments],
         zero_patience=np.array([scenario.segments[s].zero_patience for s in segments]),
@@ -275,4 +334,5 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
                                   else attacks.attack(k).cost for k in kinds]),
         attack_cost_agent=np.array([attacks.attack(k).cost for k in kinds]),
         history=policy.integration.history,
+        evidence=evidence,
     )

@@ -112,10 +112,11 @@ class Simulation:
     """Everything one replication needs, wired together."""
 
     def __init__(self, plan: Plan, seed: int, replication: int, keep_records: bool = False):
-        self.plan = plan
         self.streams = Streams(seed, replication)
+        self.plan = plan = plan.for_replication(self.streams.whole_run("evidence"))
         self.env = simpy.Environment(initial_time=plan.start)
-        self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval, len(plan.channels))
+        self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval, len(plan.channels),
+                             np.array([plan.skills.index(s) for s in plan.skill], dtype=np.int64))
         self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.frustration.churn,
                              plan.satisfaction, plan.f0,
                              AttackRates(plan.attack_agent_success, plan.attack_cost_bot, plan.attack_cost_agent),

@@ -16,8 +16,9 @@ import numpy as np
 
 # Appended, never reordered: a source's index is part of its seed. "attacks" says who is an attacker;
 # "security" holds the verification and attack draws, so that switching security on shifts nothing else.
+# "evidence" draws the bot's measured rates once per replication (the same under every policy).
 SOURCES = ("arrivals", "customers", "patience", "handle", "bot", "repeats", "attacks", "security",
-           "security_repeats", "needs")
+           "security_repeats", "needs", "evidence")
 
 
 class Streams:
@@ -34,10 +35,14 @@ class Streams:
         seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, index, day + 1_000))
         return np.random.Generator(np.random.PCG64(seq))
 
+    def whole_run(self, source: str) -> np.random.Generator:
+        """A fresh generator for ``source`` over the whole replication, not split by day."""
+        seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, SOURCES.index(source)))
+        return np.random.Generator(np.random.PCG64(seq))
+
     @property
     def repeats(self) -> np.random.Generator:
         """One run-long stream for repeat contacts, whose number depends on the policy anyway."""
         if self._repeats is None:
-            seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, SOURCES.index("repeats")))
-            self._repeats = np.random.Generator(np.random.PCG64(seq))
+            self._repeats = self.whole_run("repeats")
         return self._repeats

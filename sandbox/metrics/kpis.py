@@ -33,6 +33,8 @@ class RunShape(Protocol):
     @property
     def channels(self) -> list[str]: ...
     @property
+    def skills(self) -> list[str]: ...  # the skills intents need, in order (Totals.skill_of_intent indexes it)
+    @property
     def timeline(self) -> list[tuple[float, bool, dict[int, int]]]: ...  # (time, humans open after, headcounts)
     @property
     def bot_cost_per_conversation(self) -> float: ...
@@ -337,6 +339,10 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
     for c, channel in enumerate(plan.channels):  # the counts a per-interval target is checked on
         for name, values in t.by_channel.items():
             series[f"{channel}.{name}"] = values[c]
+    for s, skill in enumerate(plan.skills):  # the demand left for humans, per queue (support-sandbox demand)
+        for c, channel in enumerate(plan.channels):
+            for name, values in t.by_queue.items():
+                series[f"queue.{skill}.{channel}.{name}"] = values[s * len(plan.channels) + c]
     by_intent = {}
     bi = t.by_intent
     for i, name in enumerate(plan.intents):

@@ -41,6 +41,9 @@ INTENT_SUMS = ("frustration", "final", "csat", "survey_csat", "journeys", "left_
 # the queue) by arrival interval; the rest by the interval the contact joined the queue in (the WFM convention).
 CHANNEL_SERIES = ("offered", "gave_up", "queued", "served", "answered_within_t", "abandoned_queue", "wait_all",
                   "wait_served")
+# The demand a workforce tool plans from, per queue (skill, channel) and interval of joining the queue: contacts
+# that joined, those served, and the agent time they took (handle + after-contact work).
+QUEUE_SERIES = ("queued", "served", "busy")
 SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "survey_csat", "journeys", "churn",
            "value_at_risk", "churn_cost", "attacks", "incidents", "incidents_bot", "incident_cost",
            "verification_failed", "calmed", "premature_escalations", "missed_escalations",
@@ -58,12 +61,15 @@ class Totals:
     n_bins: int
     interval: float
     n_channels: int = 2
+    # By intent: the index of its skill (plan.skills); a queue is a (skill, channel) pair. None: one skill.
+    skill_of_intent: np.ndarray | None = None
     scalars: dict[str, float] = field(default_factory=dict)
     outcome_by_intent: np.ndarray = field(init=False)  # [intent, outcome]
     by_intent: dict[str, np.ndarray] = field(init=False)
     # Counts and time-integrals per interval; the engine adds staffed_area and on_duty_area when a run ends.
     series: dict[str, np.ndarray] = field(init=False)
     by_channel: dict[str, np.ndarray] = field(init=False)  # CHANNEL_SERIES, each [channel, interval]
+    by_queue: dict[str, np.ndarray] = field(init=False)  # QUEUE_SERIES, each [skill × channel, interval]
     reasons: np.ndarray = field(init=False)
     resolution_hist: np.ndarray = field(init=False)
 
@@ -73,6 +79,10 @@ class Totals:
         self.series = {name: np.zeros(self.n_bins) for name in ("arrivals", "escalated", "abandoned",
                                                                   "queue_area", "busy_area")}
         self.by_channel = {name: np.zeros((self.n_channels, self.n_bins)) for name in CHANNEL_SERIES}
+        if self.skill_of_intent is None:
+            self.skill_of_intent = np.zeros(self.n_intents, dtype=np.int64)
+        queues = (int(self.skill_of_intent.max(initial=0)) + 1) * self.n_channels
+        self.by_queue = {name: np.zeros((queues, self.n_bins)) for name in QUEUE_SERIES}
         self.reasons = np.zeros(N_REASONS, dtype=np.int64)
         self.resolution_hist = np.zeros(len(_HIST_EDGES) + 1, dtype=np.int64)
 
@@ -282,7 +292,8 @@ class Ledger:
         cells = t.n_channels * bins
         by_arrival = channel.astype(np.int64) * bins + arrive_bin
         joined = b["end"] - b["handle"] - wait  # a queued contact's wait ends at its answer (or its abandoning)
-        by_join = channel.astype(np.int64) * bins + np.clip((joined // width).astype(np.int64), 0, bins - 1)
+        join_bin = np.clip((joined // width).astype(np.int64), 0, bins - 1)
+        by_join = channel.astype(np.int64) * bins + join_bin
         for name, cell, weights in (
             ("offered", by_arrival, None), ("gave_up", by_arrival, gone),
             ("queued", by_join, queued), ("served", by_join, served), ("answered_within_t", by_join, served & within),
@@ -292,6 +303,12 @@ class Ledger:
             counts = np.bincount(cell, weights=None if weights is None else np.asarray(weights, float),
                                  minlength=cells)
             t.by_channel[name] += counts.reshape(t.n_channels, bins)
+        assert t.skill_of_intent is not None
+        queue_cells = t.by_queue["queued"].size
+        by_queue = (t.skill_of_intent[intent] * t.n_channels + channel.astype(np.int64)) * bins + join_bin
+        for name, weights in (("queued", queued), ("served", served), ("busy", np.where(served, b["busy"], 0.0))):
+            counts = np.bincount(by_queue, weights=np.asarray(weights, float), minlength=queue_cells)
+            t.by_queue[name] += counts.reshape(t.by_queue[name].shape)
 
     def _areas(self, b: dict[str, np.ndarray]) -> None:
         """Queue length and busy slots integrated per interval from each contact's wait and service."""

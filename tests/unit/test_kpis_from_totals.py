@@ -22,6 +22,7 @@ class Shape:
     n_bins: int = 2
     intents: list[str] = field(default_factory=lambda: ["billing", "tech"])
     channels: list[str] = field(default_factory=lambda: ["voice"])
+    skills: list[str] = field(default_factory=lambda: ["general"])
     timeline: list[tuple[float, bool, dict[int, int]]] = field(default_factory=lambda: [(0.0, True, {0: 2})])
     bot_cost_per_conversation: float = 0.5
     bot_cost_per_resolution: float = 1.0
