@@ -521,9 +521,11 @@ def load_document(source: Path | dict[str, Any], overrides: list[tuple[Path_, An
     doc = read_yaml(source) if isinstance(source, Path) else Document(_copy(source), None)
     if schema is Scenario and isinstance(source, Path):
         # Only a file is read for its evidence: a scenario handed in as data or a model has it merged already.
-        evidence = next((v for p, v, _ in reversed(overrides) if p == ("bot_evidence",)), doc.data.get("bot_evidence"))
+        # A path in the file is relative to the file; one given with --set, to where the command runs.
+        given = next((v for p, v, _ in reversed(overrides) if p == ("bot_evidence",)), None)
+        evidence, folder = (given, Path.cwd()) if given is not None else (doc.data.get("bot_evidence"), source.parent)
         if isinstance(evidence, str) and evidence:  # anything else is left for validation to report
-            merge_evidence(doc, source.parent / Path(evidence).expanduser())
+            merge_evidence(doc, folder / Path(evidence).expanduser())
     for path, value, text in overrides:
         apply_override(doc, path, value, text, schema)
     return doc
@@ -535,7 +537,10 @@ EVIDENCE_KEYS = ("intents", "source")
 def merge_evidence(doc: Document, path: Path) -> None:
     """Write a bot-evidence file's rates into a scenario document, each as an override that names the evidence
     file and line (so a problem in it points there), before any --set."""
-    evidence = read_yaml(path)
+    try:
+        evidence = read_yaml(path)
+    except ConfigError as exc:  # say which key pointed at the file
+        raise ConfigError([dataclasses.replace(p, key=p.key or "bot_evidence") for p in exc.problems]) from None
     problems = [evidence.problem((k,), "unknown key", f"a bot-evidence file has {' and '.join(EVIDENCE_KEYS)}")
                 for k in evidence.data if k not in EVIDENCE_KEYS]
     intents = evidence.data.get("intents")

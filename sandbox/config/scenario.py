@@ -633,8 +633,8 @@ class Scenario(Strict):
     bot: Bot = Field(default_factory=Bot, description="The automated assistant.")
     bot_evidence: Text | None = Field(
         None, description="A bot-evidence file (written by support-sandbox bot-evidence) whose per-intent bot "
-        "rates replace the ones written here; a relative path is read from this file's folder (when the scenario is "
-        "read from a file). --set still wins.",
+        "rates replace the ones written here; a relative path is read from this file's folder (with --set, from the "
+        "working directory). Read when the scenario is read from a file; --set of a rate still wins.",
     )
     agents: Agents = Field(description="Agent groups, schedules and the queue cap.")
     frustration: Frustration = Field(default_factory=Frustration, description="Frustration coefficients.")

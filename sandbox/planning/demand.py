@@ -1,7 +1,7 @@
 """Provides the demand left for humans: per queue (skill and channel) and interval, what reaches agents.
 
 This is the file a workforce-management tool plans staff from: contacts that joined the queue (after the bot,
-repeat contacts and callbacks included, as they happened in the simulation), their average handle time
+repeat contacts included, as they happened in the simulation), their average handle time
 (handle + after-contact work of the served ones, with the cold-handoff factor in it) and the concurrency of
 the agents who take them, each with a 95% interval over replications. Intervals are those of the day, per
 simulated day (day 1, 2, ... with its weekday), at the time the contact joined the queue.

@@ -187,3 +187,16 @@ def test_a_problem_in_the_evidence_file_names_that_file_and_line(tmp_path: Path)
         api.load_scenario(tmp_path / "s.yaml")
     assert any("ev.yaml:4" in str(p) and "alpha: should be greater than 0" in str(p)
                for p in err.value.problems), [str(p) for p in err.value.problems]
+
+
+def test_an_evidence_file_given_with_set_is_found_from_the_working_directory(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ev.yaml").write_text("intents:\n  order_status:\n    bot:\n      wrong_answer: {alpha: 2, beta: 8}\n")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "s.yaml").write_text(yaml.safe_dump(SMALL_SCENARIO))
+    monkeypatch.chdir(tmp_path)
+    loaded = api.load_scenario(tmp_path / "elsewhere" / "s.yaml", ["bot_evidence=ev.yaml"])
+    assert loaded.intents["order_status"].bot.wrong_answer == Estimate(alpha=2, beta=8)
+    with pytest.raises(ConfigError) as err:
+        api.load_scenario(tmp_path / "elsewhere" / "s.yaml", ["bot_evidence=missing.yaml"])
+    assert "missing.yaml" in str(err.value.problems[0])
