@@ -522,10 +522,13 @@ def load_document(source: Path | dict[str, Any], overrides: list[tuple[Path_, An
     if schema is Scenario and isinstance(source, Path):
         # Only a file is read for its evidence: a scenario handed in as data or a model has it merged already.
         # A path in the file is relative to the file; one given with --set, to where the command runs.
-        given = next((v for p, v, _ in reversed(overrides) if p == ("bot_evidence",)), None)
-        evidence, folder = (given, Path.cwd()) if given is not None else (doc.data.get("bot_evidence"), source.parent)
+        given = next(((v, t) for p, v, t in reversed(overrides) if p == ("bot_evidence",)), None)
+        if given is not None:
+            evidence, folder, named_by = given[0], Path.cwd(), given[1]
+        else:
+            evidence, folder, named_by = doc.data.get("bot_evidence"), source.parent, None
         if isinstance(evidence, str) and evidence:  # anything else is left for validation to report
-            merge_evidence(doc, folder / Path(evidence).expanduser())
+            merge_evidence(doc, folder / Path(evidence).expanduser(), named_by)
     for path, value, text in overrides:
         apply_override(doc, path, value, text, schema)
     return doc
@@ -534,13 +537,20 @@ def load_document(source: Path | dict[str, Any], overrides: list[tuple[Path_, An
 EVIDENCE_KEYS = ("intents", "source")
 
 
-def merge_evidence(doc: Document, path: Path) -> None:
+def merge_evidence(doc: Document, path: Path, named_by: str | None = None) -> None:
     """Write a bot-evidence file's rates into a scenario document, each as an override that names the evidence
-    file and line (so a problem in it points there), before any --set."""
+    file and line (so a problem in it points there), before any --set.
+
+    A file that cannot be read at all (missing, a folder, binary) is a problem of the key that named it (the
+    scenario's line, or the --set that gave it); a problem inside a readable file points into that file."""
     try:
         evidence = read_yaml(path)
-    except ConfigError as exc:  # say which key pointed at the file
-        raise ConfigError([dataclasses.replace(p, key=p.key or "bot_evidence") for p in exc.problems]) from None
+    except ConfigError as exc:
+        file, line = (named_by, None) if named_by else doc.locate(("bot_evidence",))
+        raise ConfigError([
+            dataclasses.replace(p, key="bot_evidence", message=f"{path}: {p.message}", file=file, line=line)
+            if p.line is None and not p.key else dataclasses.replace(p, key=p.key or "bot_evidence")
+            for p in exc.problems]) from None
     problems = [evidence.problem((k,), "unknown key", f"a bot-evidence file has {' and '.join(EVIDENCE_KEYS)}")
                 for k in evidence.data if k not in EVIDENCE_KEYS]
     intents = evidence.data.get("intents")

@@ -24,7 +24,7 @@ from sandbox.config.scenario import Scenario
 from sandbox.engine.plan import compile_plan
 from sandbox.engine.run import RunResult, simulate
 from sandbox.metrics.kpis import INTENT_FIELDS, KPIS, SERIES
-from sandbox.metrics.ledger import CHANNEL_SERIES
+from sandbox.metrics.ledger import CHANNEL_SERIES, QUEUE_SERIES
 from sandbox.model.outcomes import Outcome
 
 FINAL = ("contained", "false_contained", "dead_ended", "abandoned_bot", "blocked", "turned_away",
@@ -218,9 +218,12 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
     # Per-interval series and per-intent breakdown add up to the totals.
     channels = list(scenario["channels"])
     per_channel = [f"{ch}.{name}" for ch in channels for name in CHANNEL_SERIES]
-    assert set(result.series) == set(SERIES) | set(per_channel)
+    model = Scenario.model_validate(scenario)
+    skills = dict.fromkeys(intent.skill for intent in model.intents.values())
+    per_queue = [f"queue.{s}.{ch}.{name}" for s in skills for ch in channels for name in QUEUE_SERIES]
+    assert set(result.series) == set(SERIES) | set(per_channel) | set(per_queue)
     n_bins = round(1440 / int(scenario["horizon"]["interval"].removesuffix("m")))
-    for name in (*SERIES, *per_channel):
+    for name in (*SERIES, *per_channel, *per_queue):
         values = np.asarray(result.series[name])
         assert values.shape == (n_bins,)
         assert np.all(np.isnan(values) | (values >= -ROUNDING)), name
@@ -232,6 +235,11 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
 
     def over_channels(name: str) -> float:
         return sum(sum(result.series[f"{ch}.{name}"]) for ch in channels)
+
+    # The demand export's queues (skill × channel) split the channels' queued and served contacts.
+    for name in ("queued", "served"):
+        assert sum(sum(result.series[f"queue.{s}.{ch}.{name}"]) for s in skills for ch in channels) == \
+            pytest.approx(over_channels(name)), name
 
     assert over_channels("offered") == k["offered"]
     assert over_channels("gave_up") == k["abandoned_bot"] + k["abandoned_queue"]

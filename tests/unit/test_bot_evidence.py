@@ -200,3 +200,17 @@ def test_an_evidence_file_given_with_set_is_found_from_the_working_directory(tmp
     with pytest.raises(ConfigError) as err:
         api.load_scenario(tmp_path / "elsewhere" / "s.yaml", ["bot_evidence=missing.yaml"])
     assert "missing.yaml" in str(err.value.problems[0])
+    assert err.value.problems[0].file == "--set bot_evidence=missing.yaml"
+
+
+def test_an_unreadable_evidence_file_is_a_problem_of_the_scenario_line_that_names_it(tmp_path: Path) -> None:
+    scenario = copy.deepcopy(SMALL_SCENARIO)
+    scenario["bot_evidence"] = "nowhere.yaml"
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scenario, sort_keys=False))
+    line = next(i for i, text in enumerate((tmp_path / "s.yaml").read_text().splitlines(), 1)
+                if text.startswith("bot_evidence:"))
+    with pytest.raises(ConfigError) as err:
+        api.load_scenario(tmp_path / "s.yaml")
+    [problem] = err.value.problems
+    assert (problem.file, problem.line, problem.key) == (str(tmp_path / "s.yaml"), line, "bot_evidence")
+    assert "nowhere.yaml: file not found" in problem.message
