@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import os
+import pkgutil
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+import sandbox
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import Scenario
 
@@ -20,6 +23,12 @@ settings.register_profile("dev", max_examples=15, deadline=None, derandomize=Tru
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("explore", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# Hypothesis mixes constants found in the loaded modules of the project into what it draws, so the examples of
+# a derandomized test depend on which modules other tests happened to import. Importing them all first makes
+# a test draw the same examples alone, in a folder or in the whole suite (as CI runs it).
+for _module in pkgutil.walk_packages(sandbox.__path__, "sandbox."):
+    if not _module.name.endswith("__main__"):  # that one runs the command line
+        importlib.import_module(_module.name)
 
 SEED = 20261127
 

@@ -267,6 +267,15 @@ class IntentBot(Strict):
         False, description="Resolving it means changing the account (a refund, an address, a cancellation): "
         "where the policy verifies identity before account actions, the bot does so first.",
     )
+    misrecognition: Probability = Field(
+        0.0, description="Probability the bot takes this contact for another intent: it answers the wrong question "
+        "(it cannot resolve it) and, escalating, routes it to that intent's skill, where an agent without this "
+        "intent's skill transfers it (agents.transfer_time, a handoff step). Assumption: 0 by default.",
+    )
+    mistaken_for: dict[Name, Factor] | None = Field(
+        None, max_length=limits.MAX_MIX_ENTRIES, description="The intents it is taken for, as relative weights "
+        "(a row of the confusion matrix); default: the other intents in proportion to their shares.",
+    )
     turns_to_resolve: float = Field(
         2.0, ge=1, le=30, description="Mean number of turns a resolvable conversation takes (geometric, ≥ 1). "
         "Successful bot conversations last under 2 min (Klarna 2024).",
@@ -449,6 +458,10 @@ class Agents(Strict):
     queue_capacity: int | None = Field(
         None, ge=0, le=1_000_000,
         description="Most contacts waiting at once; more are blocked (busy signal). null: no cap."
+    )
+    transfer_time: Duration = Field(
+        1.0, ge=0, le=120, description="Agent time to take a contact routed to the wrong skill (the bot "
+        "misrecognised its intent) and pass it to the right queue; the customer waits it too. Illustrative.",
     )
 
 
@@ -669,6 +682,16 @@ class Scenario(Strict):
             if missing:
                 problems.append((("intents", intent_name, "skill"), f"no agent group serves skill {intent.skill!r} "
                                  f"on {' or '.join(missing)}"))
+        for intent_name, intent in self.intents.items():
+            for other in intent.bot.mistaken_for or {}:
+                if other not in self.intents or other == intent_name:
+                    why = "is this intent itself" if other == intent_name else "is not an intent of this scenario"
+                    problems.append((("intents", intent_name, "bot", "mistaken_for", other), why))
+            if intent.bot.mistaken_for is not None and not sum(intent.bot.mistaken_for.values()) > 0:
+                problems.append((("intents", intent_name, "bot", "mistaken_for"), "needs a weight above 0"))
+            if intent.bot.misrecognition > 0 and len(self.intents) == 1:
+                problems.append((("intents", intent_name, "bot", "misrecognition"), "needs another intent to take "
+                                 "the contact for"))
         if problems:
             raise located(type(self).__name__, problems)
         return self

@@ -42,16 +42,19 @@ ABANDON, OFFER = 0, 1
 class Contact:
     """A contact in the human stage; its static attributes stay in its cohort's arrays (row ``index``)."""
 
-    __slots__ = ("budget", "cohort", "deadline", "enq", "f", "handle", "head", "index", "priority", "queue",
-                 "state", "u_accept")
+    __slots__ = ("budget", "cohort", "deadline", "enq", "f", "handle", "head", "home", "index", "priority", "queue",
+                 "state", "transfers", "u_accept", "waited")
 
     def __init__(self, cohort: Any, index: int, queue: Queue, f: float, budget: float, handle: float,
-                 priority: int, head: float, u_accept: float):
+                 priority: int, head: float, u_accept: float, home: Queue | None = None):
         self.cohort, self.index, self.queue = cohort, index, queue
         self.f, self.budget, self.handle = f, budget, handle
         self.priority, self.head, self.u_accept = priority, head, u_accept
+        self.home = home  # the queue it belongs in, when the bot sent it to another intent's (misrecognised)
         self.state = WAITING
         self.enq = 0.0
+        self.waited = 0.0  # in queues it has already left by a transfer
+        self.transfers = 0
         self.deadline = math.inf
 
 
@@ -141,6 +144,7 @@ class Centre:
         self.deadlines: list[tuple[float, int, Contact, int]] = []
         self.seq = count()
         self.callbacks: deque[tuple[float, Contact, Queue]] = deque()
+        self.transferring: dict[Contact, None] = {}  # passed on by an agent, not yet in their own queue
         self._finished = self._finish  # one bound method, not a new one per service
         channels = plan.channels
         self.teams = [Team(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
@@ -262,12 +266,13 @@ class Centre:
 
     def _promise_callback(self, contact: Contact, now: float) -> None:
         """A callback instead of joining the queue: not counted as waiting in it (ASA, service level)."""
-        self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f)
-        self.callbacks.append((now, contact, contact.queue))
+        self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f,
+                        transfers=contact.transfers)
+        self.callbacks.append((now, contact, contact.home or contact.queue))
 
     def _refuse(self, contact: Contact, now: float, outcome: Outcome) -> None:
         f = self.frustration.after_leaving_unresolved(contact.f)
-        self.ledger.add(contact.cohort, contact.index, outcome, now, False, math.nan, f)
+        self.ledger.add(contact.cohort, contact.index, outcome, now, False, math.nan, f, transfers=contact.transfers)
 
     def _leave(self, contact: Contact, t: float, outcome: Outcome) -> None:
         """A waiting contact leaves the queue at t without being served."""
@@ -278,11 +283,12 @@ class Centre:
         f = self.frustration.after_wait(contact.f, wait)
         if outcome != Outcome.CALLBACK:
             f = self.frustration.after_leaving_unresolved(f)
-        self.ledger.add(contact.cohort, contact.index, outcome, t, True, wait, f)
+        self.ledger.add(contact.cohort, contact.index, outcome, t, True, wait + contact.waited, f,
+                        transfers=contact.transfers)
 
     def _to_callback(self, contact: Contact, t: float) -> None:
         self._leave(contact, t, Outcome.CALLBACK)
-        self.callbacks.append((t, contact, contact.queue))
+        self.callbacks.append((t, contact, contact.home or contact.queue))
 
     def expire(self, now: float, strict: bool = False) -> None:
         """Settle, in time order, every abandonment and callback offer due by ``now``."""
@@ -305,6 +311,9 @@ class Centre:
     def _start(self, contact: Contact, agent: Agent, now: float) -> None:
         """Serve a contact; the agent is out of the free sets while this happens (the caller files it)."""
         team = agent.team
+        if contact.home is not None and team not in contact.home.teams:
+            self._transfer(contact, agent, now)
+            return
         if contact.queue.voice:
             slots, handle = team.conc, contact.handle
         else:
@@ -314,9 +323,34 @@ class Centre:
         busy = handle + team.acw
         answered = self.frustration.after_wait(contact.f, wait)
         f = self.frustration.after_service(answered, team.calm)
-        self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait, f, handle, busy, slots,
-                        answered - f)
+        self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait + contact.waited, f, handle,
+                        busy, slots, answered - f, contact.transfers)
         Timeout(self.env, busy, (agent, slots)).callbacks.append(self._finished)
+
+    def _transfer(self, contact: Contact, agent: Agent, now: float) -> None:
+        """An agent without the contact's skill takes it (the bot routed it to the wrong intent) and passes it
+        to its own queue: agent and customer spend the transfer time; it is a handoff step (cold: the customer
+        tells it all again), and the patience spent so far is gone."""
+        team, transfer = agent.team, self.plan.transfer_time
+        slots = team.conc if contact.queue.voice else 1
+        agent.load += slots
+        wait = now - contact.enq
+        self.ledger.add_busy(now, transfer, slots)
+        contact.f = self.frustration.after_handover(self.frustration.after_wait(contact.f, wait),
+                                                    contact.cohort.rules.bot.cold)
+        contact.waited += wait + transfer
+        contact.budget = max(0.0, contact.budget - wait)
+        contact.transfers += 1
+        assert contact.home is not None
+        contact.queue, contact.home = contact.home, None
+        self.transferring[contact] = None
+        Timeout(self.env, transfer, (agent, slots)).callbacks.append(self._finished)
+        Timeout(self.env, transfer, contact).callbacks.append(self._rejoin)
+
+    def _rejoin(self, event: simpy.Event) -> None:
+        contact = cast(Contact, event.value)
+        del self.transferring[contact]
+        self.arrive(contact)
 
     def _finish(self, event: simpy.Event) -> None:
         agent, slots = cast(tuple[Agent, int], event.value)  # what the service's Timeout carries
@@ -386,8 +420,11 @@ class Centre:
                 contact.state = GONE
                 queue.live -= 1
                 wait = end - contact.enq
-                self.ledger.add(contact.cohort, contact.index, Outcome.IN_SYSTEM, end, True, wait,
-                                self.frustration.after_wait(contact.f, wait))
+                self.ledger.add(contact.cohort, contact.index, Outcome.IN_SYSTEM, end, True, wait + contact.waited,
+                                self.frustration.after_wait(contact.f, wait), transfers=contact.transfers)
+        for contact in self.transferring:  # the horizon ended during their transfer
+            self.ledger.add(contact.cohort, contact.index, Outcome.IN_SYSTEM, end, True, contact.waited, contact.f,
+                            transfers=contact.transfers)
         self.totals.add("callbacks_pending", len(self.callbacks))
         # Staffing into the totals, so KPIs are computed from totals alone, never from the engine.
         t = self.totals

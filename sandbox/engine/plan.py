@@ -129,6 +129,7 @@ class Plan:
     attack_cost_bot: np.ndarray
     attack_cost_agent: np.ndarray
     history: bool  # the bot recognises a returning customer: no retelling on a repeat contact
+    transfer_time: float  # an agent's time to pass a misrouted contact on
     evidence: Evidence | None  # measured rates to sample once per replication (bot.uncertainty sample)
 
     def for_replication(self, rng: np.random.Generator) -> Plan:
@@ -252,6 +253,14 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
     evidence = None
     if bot.uncertainty == "sample" and any(isinstance(v, Estimate) for v in measured + wrong):
         evidence = Evidence(uncertain(measured), uncertain(wrong), bot.quality, bot.wrong_answers)
+    shares = np.array([scenario.intents[i].share for i in intents])
+    confusion = np.zeros((len(intents), len(intents)))  # [true intent, the intent the bot takes it for]
+    for k, name in enumerate(intents):
+        weights = scenario.intents[name].bot.mistaken_for
+        row = np.array([weights.get(i, 0.0) for i in intents]) if weights is not None else shares.copy()
+        row[k] = 0.0
+        confusion[k] = np.cumsum(row / row.sum()) if row.sum() > 0 else 1.0
+        confusion[k, -1] = 1.0
     rules = BotRules(
         share=np.array([policy.automation.share_for(c) for c in channels]),
         bypass_intent=np.array([i in policy.automation.bypass_intents or (
@@ -267,6 +276,8 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         low_confidence_detection=bot.low_confidence_detection,
         low_confidence_false_alarm=bot.low_confidence_false_alarm,
         needs_human=np.array([scenario.intents[i].needs_human for i in intents]),
+        misrecognition=np.array([scenario.intents[i].bot.misrecognition for i in intents]),
+        confusion=confusion,
         max_turns=esc.max_bot_turns,
         threshold=esc.frustration_threshold,
         honour=esc.honour_requests,
@@ -334,5 +345,6 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
                                   else attacks.attack(k).cost for k in kinds]),
         attack_cost_agent=np.array([attacks.attack(k).cost for k in kinds]),
         history=policy.integration.history,
+        transfer_time=scenario.agents.transfer_time,
         evidence=evidence,
     )

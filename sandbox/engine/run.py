@@ -72,7 +72,8 @@ class Cohort:
                  intent: np.ndarray, origin: np.ndarray, f0: np.ndarray, u: np.ndarray,
                  rng_patience: np.random.Generator, rng_handle: np.random.Generator, rng_bot: np.random.Generator,
                  attack: np.ndarray, u_security: np.ndarray, u_needs: np.ndarray | None,
-                 repeat_of: Cohort | None = None, same_issue: bool = True):
+                 u_misrecognition: np.ndarray | None = None, repeat_of: Cohort | None = None,
+                 same_issue: bool = True):
         n = len(arrive)
         self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
         self.attack = attack  # attack kind (scenario.security), −1 for a genuine customer
@@ -84,13 +85,17 @@ class Cohort:
         budget = sample_by_group(segment, plan.patience, rng_patience, math.inf)
         budget[zero] = 0.0
         # (intent, channel) as one number: it picks the handle-time distribution and the queue (Centre.queue_of).
-        self.queue = intent.astype(np.int64) * len(plan.channel_cum) + channel
-        handle = sample_by_group(self.queue, [dist for by_channel in plan.handle for dist in by_channel], rng_handle,
+        own = intent.astype(np.int64) * len(plan.channel_cum) + channel
+        handle = sample_by_group(own, [dist for by_channel in plan.handle for dist in by_channel], rng_handle,
                                  math.nan)
         self.rules = rules
         talk = converse(rules.bot, rules.turn_time, intent, segment, channel, f0, u[0], rng_bot,
                         repeat_of.u_solve if repeat_of is not None and same_issue else None, attack, u_security[:4],
-                        u_needs)
+                        u_needs, u_misrecognition)
+        # The queue it is sent to: that of the intent the bot took it for; a misrouted contact also keeps its own.
+        self.queue = talk.routed.astype(np.int64) * len(plan.channel_cum) + channel
+        self.home = np.where(self.queue != own, own, -1)
+        self.misrecognised = talk.routed != intent
         self.breached, self.solvable, self.needs = talk.breached, talk.solvable, talk.needs
         self.u_solve: np.ndarray = talk.u_solve  # whether the bot can solve each issue (a repeat brings the same issue)
         self.outcome, self.duration, self.frustration = talk.outcome, talk.duration, talk.frustration
@@ -148,10 +153,13 @@ class Simulation:
             attack = np.where(drawn < len(plan.attack_share), drawn, -1).astype(np.int8)
         # Who needs a human, on its own stream (the same customers under every policy); a repeat, the same.
         u_needs = streams.day("needs", day).random(n) if plan.day_rules.bot.needs_human.any() else None
+        # Whether (and as what) the bot mistakes each intent, first contacts and their repeats: its own stream.
+        u_mis = streams.day("misrecognition", day).random((4, n)) if plan.day_rules.bot.misrecognition.any() \
+            else None
         rules = plan.rules_on(day)
         first = Cohort(plan, rules, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
                        streams.day("patience", day), streams.day("handle", day), streams.day("bot", day), attack,
-                       streams.day("security", day).random((5, n)), u_needs)
+                       streams.day("security", day).random((5, n)), u_needs, None if u_mis is None else u_mis[:2])
         rep = rules.repeat
         if rep.after_abandonment > 0 or rep.after_false_containment > 0:
             rng = streams.day("repeats", day)
@@ -159,7 +167,7 @@ class Simulation:
             first.next = Cohort(plan, rules, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8), f0,
                                 rng.random((3, n)), rng, rng, rng, attack,
                                 streams.day("security_repeats", day).random((5, n)), u_needs,
-                                repeat_of=first, same_issue=rep.same_issue)
+                                None if u_mis is None else u_mis[2:], repeat_of=first, same_issue=rep.same_issue)
             first.retry_delay = rep.abandonment_delay.sample(rng, n)
             first.return_delay = rep.false_containment_delay.sample(rng, n)
         inside = np.flatnonzero((arrive >= plan.start) & (arrive < plan.end))
@@ -207,11 +215,13 @@ class Simulation:
         """Hand contacts to the centre at ``times`` (sorted: when each leaves the bot), one pending event at a
         time (a chain, not a heap)."""
         env, centre, queues = self.env, self.centre, self.centre.queue_of
-        contacts = [Contact(cohort, i, queues[q], f, budget, handle, priority, head, u_accept)
-                    for i, q, f, budget, handle, priority, head, u_accept in zip(
+        contacts = [Contact(cohort, i, queues[q], f, budget, handle, priority, head, u_accept,
+                            queues[home] if home >= 0 else None)
+                    for i, q, f, budget, handle, priority, head, u_accept, home in zip(
                         index.tolist(), cohort.queue[index].tolist(), cohort.frustration[index].tolist(),
                         cohort.budget[index].tolist(), cohort.handle[index].tolist(), cohort.priority[index].tolist(),
-                        cohort.head[index].tolist(), cohort.u_accept[index].tolist(), strict=True)]
+                        cohort.head[index].tolist(), cohort.u_accept[index].tolist(), cohort.home[index].tolist(),
+                        strict=True)]
         items = zip(times.tolist(), contacts, strict=True)
 
         def step(event: simpy.Event | None) -> None:

@@ -182,6 +182,12 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         "Contacts that needed a human (intent needs_human) and did not reach one (dead end, gave up on the bot, "
         "a wrong answer believed) or reached one only after bot.late_escalation failed turns.",
         lambda x: x.get("missed_escalations")),
+    KPI("misrecognised", "misrecognised intents", "count", "lower",
+        "Bot conversations whose intent the bot took for another one (bot.misrecognition): it answered the wrong "
+        "question and, escalating, sent the contact to that intent's skill.", lambda x: x.get("misrecognised")),
+    KPI("transfers", "transfers between agents", "count", "lower",
+        "Times an agent without a misrouted contact's skill passed it to the right queue (each costs "
+        "agents.transfer_time of agent and customer time, and a handoff step).", lambda x: x.get("transfers")),
     KPI("calmed", "frustration talked down", "index", None,
         "Mean frustration agents' de-escalation took away, per served customer (F at answer − F at the end).",
         lambda x: _ratio(x.get("calmed"), x.n["served"])),

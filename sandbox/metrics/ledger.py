@@ -21,11 +21,11 @@ from sandbox.model.satisfaction import RESOLVED, churn_probability, satisfaction
 
 # Static columns come from the contact's cohort; dynamic ones from what happened to it.
 STATIC = ("channel", "segment", "intent", "origin", "arrive", "turns", "failed", "reason", "asked", "refused",
-          "repeats", "continues", "retold", "attack", "breached", "u_agent", "solvable", "needs")
-DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots", "calmed")
+          "repeats", "continues", "retold", "attack", "breached", "u_agent", "solvable", "needs", "misrecognised")
+DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots", "calmed", "transfers")
 COLUMNS = STATIC + DYNAMIC
 _DTYPES = {"outcome": np.int8, "end": float, "queued": bool, "wait": float, "frustration": float,
-           "handle": float, "busy": float, "slots": np.int16, "calmed": float}
+           "handle": float, "busy": float, "slots": np.int16, "calmed": float, "transfers": np.int16}
 FRUSTRATED = 0.7  # F at or above this counts as "left frustrated" in the per-intent view
 N_REASONS = len(Reason)
 # Resolution-time histogram: log-spaced bins of 1% width from 1 s to 30 days, enough for a p90 to 1%.
@@ -46,7 +46,8 @@ CHANNEL_SERIES = ("offered", "gave_up", "queued", "served", "answered_within_t",
 QUEUE_SERIES = ("queued", "served", "busy")
 SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "survey_csat", "journeys", "churn",
            "value_at_risk", "churn_cost", "attacks", "incidents", "incidents_bot", "incident_cost",
-           "verification_failed", "calmed", "premature_escalations", "missed_escalations",
+           "verification_failed", "calmed", "premature_escalations", "missed_escalations", "misrecognised",
+           "transfers",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
            "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon", "agent_minutes", "paid_minutes",
@@ -137,12 +138,13 @@ class Ledger:
         self.records: list[dict[str, np.ndarray]] = []
 
     def add(self, cohort: Any, index: int, outcome: int, end: float, queued: bool, wait: float, f: float,
-            handle: float = 0.0, busy: float = 0.0, slots: int = 0, calmed: float = 0.0) -> None:
-        """One finished contact of the human stage (``calmed``: the frustration its agent talked down)."""
+            handle: float = 0.0, busy: float = 0.0, slots: int = 0, calmed: float = 0.0, transfers: int = 0) -> None:
+        """One finished contact of the human stage (``calmed``: the frustration its agent talked down;
+        ``transfers``: times an agent passed it on to another group)."""
         rows = self._rows.get(cohort)
         if rows is None:
             rows = self._rows[cohort] = []
-        rows.append((index, outcome, end, queued, wait, f, handle, busy, slots, calmed))
+        rows.append((index, outcome, end, queued, wait, f, handle, busy, slots, calmed, transfers))
         self._n_rows += 1
         if self._n_rows >= FLUSH_ROWS:
             self.flush()
@@ -158,7 +160,7 @@ class Ledger:
         batch = {name: getattr(cohort, name)[index] for name in STATIC}
         batch.update(outcome=outcome.astype(np.int8), end=end, queued=np.zeros(n, bool), wait=np.full(n, np.nan),
                      frustration=frustration, handle=np.zeros(n), busy=np.zeros(n), slots=np.zeros(n, np.int16),
-                     calmed=np.zeros(n))
+                     calmed=np.zeros(n), transfers=np.zeros(n, np.int16))
         self._batches.append(batch)
 
     def add_busy(self, start: float, duration: float, slots: int) -> None:
@@ -207,11 +209,12 @@ class Ledger:
         finished = outcome != Outcome.IN_SYSTEM
         final = finished & ~attacker
         f = b["frustration"]
-        after_repeat = (b["origin"] != Origin.FIRST) | (b["reason"] != Reason.NONE)
+        transfers = b["transfers"]
+        after_repeat = (b["origin"] != Origin.FIRST) | (b["reason"] != Reason.NONE) | (transfers > 0)
         escalated = b["reason"] != Reason.NONE
         # Satisfaction (sandbox.model.satisfaction): the survey believes a wrong answer; the journey scores each
         # issue once, where it ends, and a wrong answer found out as unresolved and more upsetting.
-        steps = b["repeats"] + (b["origin"] != Origin.FIRST) + escalated
+        steps = b["repeats"] + (b["origin"] != Origin.FIRST) + escalated + transfers
         resolved_now = np.isin(outcome, RESOLVED)
         misled = outcome == Outcome.FALSE_CONTAINED
         ceiling, params = self._ceiling[channel], self._satisfaction
@@ -254,6 +257,7 @@ class Ledger:
             ("journeys", journey_end.sum()), ("churn", churn.sum()), ("value_at_risk", lost.sum()),
             ("churn_cost", churn_cost.sum()), ("attacks", (attacker & finished).sum()),
             ("premature_escalations", premature.sum()), ("missed_escalations", missed.sum()),
+            ("misrecognised", (finished & b["misrecognised"]).sum()), ("transfers", transfers[finished].sum()),
             ("calmed", b["calmed"].sum()),
             ("incidents", (by_bot | by_agent).sum()), ("incidents_bot", by_bot.sum()),
             ("incident_cost", incident_cost.sum()), ("verification_failed", (b["reason"] == Reason.VERIFICATION).sum()),

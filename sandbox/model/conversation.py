@@ -46,6 +46,8 @@ class BotRules:
     low_confidence_detection: float
     low_confidence_false_alarm: float
     needs_human: np.ndarray  # by intent: share that needs a human whatever the bot says
+    misrecognition: np.ndarray  # by intent: probability the bot takes it for another intent
+    confusion: np.ndarray  # [intent, intent]: cumulative probabilities of what it is taken for
     max_turns: int | None
     threshold: float | None
     honour: str | int  # "always", "never" or N
@@ -80,6 +82,7 @@ class Conversations:
     breached: np.ndarray  # an attack that worked on the bot (an incident)
     solvable: np.ndarray  # the bot could have resolved it
     needs: np.ndarray  # it needs a human whatever the bot says
+    routed: np.ndarray  # the intent the bot took it for (its own, unless misrecognised): the queue it is sent to
 
 
 def _honours(honour: str | int, turn: int) -> bool:
@@ -94,11 +97,13 @@ def _honours(honour: str | int, turn: int) -> bool:
 def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray, channel: np.ndarray,
              f0: np.ndarray, u_route: np.ndarray, rng: np.random.Generator,
              same_issue: np.ndarray | None = None, attack: np.ndarray | None = None,
-             u_security: np.ndarray | None = None, u_needs: np.ndarray | None = None) -> Conversations:
+             u_security: np.ndarray | None = None, u_needs: np.ndarray | None = None,
+             u_misrecognition: np.ndarray | None = None) -> Conversations:
     """Run the bot stage for a batch; ``turn_time`` is the scenario's turn-time distribution. ``same_issue``:
     the solvability draws of the contacts these repeat (the bot can solve a repeat only if it could before).
     ``attack``: the attack kind of each contact (−1: a genuine customer); ``u_security``: 4 × n uniform draws of
-    their own stream for verification and attacks; ``u_needs``: the draws that say who needs a human."""
+    their own stream for verification and attacks; ``u_needs``: the draws that say who needs a human;
+    ``u_misrecognition``: 2 × n draws of whether the bot mistakes the intent, and for which."""
     n = len(intent)
     k_max = rules.give_up_after
     u_solve = rng.random(n)  # drawn even when replaced: the stream stays the same either way
@@ -110,7 +115,12 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
 
     offered = (u_route < rules.share[channel]) & ~rules.bypass_intent[intent] & ~rules.bypass_segment[segment]
     needs = np.zeros(n, dtype=bool) if u_needs is None else u_needs < rules.needs_human[intent]
-    solvable = (u_solve < rules.resolve[intent]) & ~needs
+    routed = intent
+    if u_misrecognition is not None:  # the bot answers another intent's question: it cannot solve this one
+        mistaken = offered & (u_misrecognition[0] < rules.misrecognition[intent])
+        taken_for = (u_misrecognition[1][:, None] >= rules.confusion[intent]).sum(axis=1)
+        routed = np.where(mistaken, taken_for, intent).astype(intent.dtype)
+    solvable = (u_solve < rules.resolve[intent]) & ~needs & (routed == intent)
     outcome = np.where(offered, _UNDECIDED, int(Outcome.DIRECT))
     duration = np.where(offered, rules.identification, 0.0)
     f = f0.astype(float).copy()
@@ -182,7 +192,7 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
     gave_up = np.isin(outcome, (Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT))
     f[gave_up] = rules.frustration.after_leaving_unresolved(f[gave_up])
     return Conversations(outcome.astype(np.int8), duration, f, turns, failed, reason, asked, refused, repeats,
-                         u_solve, breached, solvable, needs)
+                         u_solve, breached, solvable, needs, routed)
 
 
 def _secure(rules: BotRules, intent: np.ndarray, attack: np.ndarray, u: np.ndarray, first_turn: np.ndarray,

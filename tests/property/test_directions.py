@@ -48,11 +48,19 @@ def not_significantly_above(after: np.ndarray, before: np.ndarray) -> bool:
 @given(scenarios(), policies(), st.sampled_from([0.1, 0.3, 0.6]))
 def test_more_wrong_answers_never_raise_journey_csat(scenario: dict[str, Any], policy: dict[str, Any],
                                                       more: float) -> None:
-    """Misled customers who come back bring the same issue (repeat_contacts.same_issue, the default): the bot
-    that could not solve it still cannot. With same_issue off (the earlier model's fresh draw) a misled
-    customer's return is a new chance at the bot, which where the honest path is a dead end can raise csat:
+    """Where a wrong answer cannot be a shortcut: the bot hands over after its first failed turn, and a
+    misled customer who comes back brings the same issue (repeat_contacts.same_issue), which the bot that
+    could not solve it still cannot, and starts as upset as they left plus satisfaction.misled (the defaults:
+    carry_frustration, misled 0.3). Then a wrong answer only adds a return, an extra step and more frustration.
+
+    Outside that a wrong answer can raise csat, each in plain words: where honest failure is a dead end (sent
+    away for good), a wrong answer found out is a later way to a person (the return is routed afresh); where
+    the honest path is several more failed turns, a wrong answer cuts them short, and costs less than they
+    would have where being misled is cheap; with same_issue off the return is a fresh chance at the bot.
     docs/model.md §Satisfaction explains it, tests/functional/test_outcomes.py shows it."""
-    scenario["repeat_contacts"]["same_issue"] = True
+    scenario["repeat_contacts"].update(same_issue=True, carry_frustration=True)
+    scenario["satisfaction"]["misled"] = 0.3
+    policy["escalation"]["max_bot_turns"] = 1
     worse = copy.deepcopy(scenario)
     for intent in worse["intents"].values():
         intent["bot"]["wrong_answer"] = min(1.0, intent["bot"]["wrong_answer"] + more)

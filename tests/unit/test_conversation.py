@@ -32,7 +32,8 @@ def rules(frustration: dict[str, float] | None = None, n_intents: int = 1, **cha
         resolve=np.full(n_intents, 0.5), failure_weight=np.ones(n_intents), wrong=np.zeros(n_intents),
         p_turn=np.full(n_intents, 0.5),
         identification=0.0, give_up_after=6, low_confidence_detection=0.5, low_confidence_false_alarm=0.0,
-        needs_human=np.zeros(n_intents), max_turns=4, threshold=None,
+        needs_human=np.zeros(n_intents), misrecognition=np.zeros(n_intents),
+        confusion=np.ones((n_intents, n_intents)), max_turns=4, threshold=None,
         honour="always", on_low_confidence=False, cold=False,
         frustration=FrustrationModel(Frustration(**{**CALM, **(frustration or {})}), Churn()),
         verify=np.zeros(n_intents, dtype=bool), verification_time=1.0, genuine_failure=0.0, impostor_caught=0.0,
@@ -334,3 +335,21 @@ def test_compiled_rules_from_the_small_scenario() -> None:
     escalated = c.outcome == Outcome.ESCALATED
     assert set(np.unique(c.reason[escalated])) <= {Reason.MAX_TURNS, Reason.FRUSTRATION, Reason.REQUEST}
     assert np.all(c.reason[~escalated] == Reason.NONE)
+
+
+def test_a_misrecognised_contact_is_answered_as_another_intent_and_cannot_be_resolved() -> None:
+    """Intent 0 is taken for intent 1 or 2 (weights 1:3) 30% of the time: those conversations never resolve
+    and are routed to the intent they were taken for; the others are untouched."""
+    r = rules(n_intents=3, resolve=np.full(3, 1.0), p_turn=np.ones(3), misrecognition=np.array([0.3, 0.0, 0.0]),
+              confusion=np.array([[0.0, 0.25, 1.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]]))
+    rng = np.random.default_rng(SEED)
+    n = N
+    intent = np.zeros(n, dtype=np.int64)
+    u_mis = rng.random((2, n))
+    c = converse(r, TURN, intent, intent, intent, np.full(n, 0.1), np.zeros(n), rng, u_misrecognition=u_mis)
+    mistaken = c.routed != 0
+    assert within(int(mistaken.sum()), n, 0.3)
+    assert within(int((c.routed == 1).sum()), int(mistaken.sum()), 0.25)
+    assert not c.solvable[mistaken].any()
+    assert (c.outcome[mistaken] != Outcome.CONTAINED).all()
+    assert (c.outcome[~mistaken] == Outcome.CONTAINED).all()  # resolve 1: the rest are all contained

@@ -122,6 +122,14 @@ def test_base_scenario_is_valid(tmp_path: Path) -> None:
     pytest.param("  contacts_per_day: 100", "  contacts_per_day: 100\n  rate: 5/h",
                  [(2, "demand", "give exactly one of contacts_per_day, rate or per_interval (got contacts_per_day, "
                    "rate)", None)], id="two-volumes"),
+    pytest.param("  general: {share: 1}", "  general: {share: 1, bot: {misrecognition: 0.1}}",
+                 [(9, "intents.general.bot.misrecognition", "needs another intent to take the contact for", None)],
+                 id="misrecognition-alone"),
+    pytest.param("  general: {share: 1}", "  general: {share: 0.5, bot: {mistaken_for: {genral: 1, general: 2}}}\n"
+                 "  other: {share: 0.5}",
+                 [(9, "intents.general.bot.mistaken_for.general", "is this intent itself", None),
+                  (9, "intents.general.bot.mistaken_for.genral", "is not an intent of this scenario", None)],
+                 id="mistaken-for-names"),
 ])
 def test_single_problem(tmp_path: Path, old: str, new: str, expected: list[Expected]) -> None:
     assert old in BASE
