@@ -460,7 +460,7 @@ class Agents(Strict):
         description="Most contacts waiting at once; more are blocked (busy signal). null: no cap."
     )
     transfer_time: Duration = Field(
-        1.0, ge=0, le=120, description="Agent time to take a contact routed to the wrong skill (the bot "
+        "1m", validate_default=True, ge=0, le=120, description="Agent time to take a contact routed to the wrong skill (the bot "
         "misrecognised its intent) and pass it to the right queue; the customer waits it too. Illustrative.",
     )
 
