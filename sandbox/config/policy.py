@@ -27,6 +27,11 @@ class Automation(Strict):
         "gap: billing disputes and cancellations arrive upset and the bot resolves few of them). null: off.",
     )
 
+    when_bot_full: Literal["overflow", "wait"] = Field(
+        "overflow", description="A contact that finds the bot at its capacity (scenario bot.capacity): overflow "
+        "to the human queue, or wait for a free slot (first come, first served; patience runs as in a queue).",
+    )
+
     def share_for(self, channel: str) -> float:
         if isinstance(self.share, dict):
             return self.share.get(channel, 0.0)  # type: ignore[call-overload]

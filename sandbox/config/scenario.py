@@ -368,6 +368,16 @@ class Bot(Strict):
     cost_per_conversation: Money = Field(
         0.0, description="Charged for every bot conversation (Salesforce Agentforce: $2, 2024)."
     )
+    capacity: int | None = Field(
+        None, ge=1, le=limits.MAX_COUNT, description="Most conversations the bot holds at once (model throughput, "
+        "a vendor's rate limit, a licence); beyond it a contact overflows to humans or waits, as the policy says "
+        "(automation.when_bot_full). null: no limit. Assumption: no public figure; set your deployment's.",
+    )
+    slowdown_at_capacity: float = Field(
+        1.0, ge=0, le=10, description="How much longer a conversation takes when it starts with the bot full: "
+        "its turns last (1 + this × share of the capacity in use) as long (1: twice as long when full). Only "
+        "with a capacity. Illustrative.",
+    )
     cost_per_resolution: Money = Field(
         0.99, description="Charged per conversation that ends contained, including false containment, as vendors "
         "bill 'assumed' resolutions (Intercom Fin: $0.99).",
@@ -460,8 +470,9 @@ class Agents(Strict):
         description="Most contacts waiting at once; more are blocked (busy signal). null: no cap."
     )
     transfer_time: Duration = Field(
-        "1m", validate_default=True, ge=0, le=120, description="Agent time to take a contact routed to the wrong skill (the bot "
-        "misrecognised its intent) and pass it to the right queue; the customer waits it too. Illustrative.",
+        "1m", validate_default=True, ge=0, le=120, description="Agent time to take a contact routed to the wrong "
+        "skill (the bot misrecognised its intent) and pass it to the right queue; the customer waits it too. "
+        "Illustrative.",
     )
 
 

@@ -130,6 +130,9 @@ class Plan:
     attack_cost_agent: np.ndarray
     history: bool  # the bot recognises a returning customer: no retelling on a repeat contact
     transfer_time: float  # an agent's time to pass a misrouted contact on
+    bot_capacity: int | None  # concurrent bot conversations (None: no limit)
+    bot_slowdown: float  # at capacity, turns last 1 + this times as long
+    wait_for_bot: bool  # a contact finding the bot full waits (else it overflows to humans)
     evidence: Evidence | None  # measured rates to sample once per replication (bot.uncertainty sample)
 
     def for_replication(self, rng: np.random.Generator) -> Plan:
@@ -346,5 +349,8 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         attack_cost_agent=np.array([attacks.attack(k).cost for k in kinds]),
         history=policy.integration.history,
         transfer_time=scenario.agents.transfer_time,
+        bot_capacity=bot.capacity,
+        bot_slowdown=bot.slowdown_at_capacity,
+        wait_for_bot=policy.automation.when_bot_full == "wait",
         evidence=evidence,
     )

@@ -24,7 +24,8 @@ from sandbox.engine.plan import DAY, DayRules, Plan
 from sandbox.engine.streams import Streams
 from sandbox.metrics.kpis import compute_kpis
 from sandbox.metrics.ledger import COLUMNS, AttackRates, Ledger, Totals
-from sandbox.model.conversation import converse
+from sandbox.model.bot_capacity import hold
+from sandbox.model.conversation import Conversations, converse
 from sandbox.model.outcomes import ENDED_IN_BOT, Origin, Outcome
 
 
@@ -73,7 +74,7 @@ class Cohort:
                  rng_patience: np.random.Generator, rng_handle: np.random.Generator, rng_bot: np.random.Generator,
                  attack: np.ndarray, u_security: np.ndarray, u_needs: np.ndarray | None,
                  u_misrecognition: np.ndarray | None = None, repeat_of: Cohort | None = None,
-                 same_issue: bool = True):
+                 same_issue: bool = True, bot_slots: list[float] | None = None):
         n = len(arrive)
         self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
         self.attack = attack  # attack kind (scenario.security), −1 for a genuine customer
@@ -89,9 +90,31 @@ class Cohort:
         handle = sample_by_group(own, [dist for by_channel in plan.handle for dist in by_channel], rng_handle,
                                  math.nan)
         self.rules = rules
-        talk = converse(rules.bot, rules.turn_time, intent, segment, channel, f0, u[0], rng_bot,
-                        repeat_of.u_solve if repeat_of is not None and same_issue else None, attack, u_security[:4],
-                        u_needs, u_misrecognition)
+        bot_state = rng_bot.bit_generator.state
+
+        def talk_to_bot(unavailable: np.ndarray | None = None) -> Conversations:
+            return converse(rules.bot, rules.turn_time, intent, segment, channel, f0, u[0], rng_bot,
+                            repeat_of.u_solve if repeat_of is not None and same_issue else None, attack,
+                            u_security[:4], u_needs, u_misrecognition, unavailable)
+
+        talk = talk_to_bot()
+        self.overflowed, self.bot_wait = np.zeros(n, dtype=bool), np.zeros(n)
+        if bot_slots is not None and plan.bot_capacity is not None:
+            # A full bot: replayed with the same draws (the stream rewound), those it had no room for not
+            # offered to it; then the waits and slower replies lengthen the rest (sandbox.model.bot_capacity).
+            held = hold(arrive, talk.duration, talk.outcome != Outcome.DIRECT, budget, plan.bot_capacity,
+                        plan.bot_slowdown, plan.wait_for_bot, bot_slots)
+            away = held.overflowed | held.gave_up
+            if away.any():
+                rng_bot.bit_generator.state = bot_state
+                talk = talk_to_bot(away)
+            delay = held.wait + held.slower
+            talk.duration += delay
+            talk.frustration = np.minimum(1.0, talk.frustration + plan.frustration.params.per_minute_waiting * delay)
+            gave_up = held.gave_up
+            talk.outcome[gave_up] = Outcome.ABANDONED_BOT
+            talk.frustration[gave_up] = plan.frustration.after_leaving_unresolved(talk.frustration[gave_up])
+            self.overflowed, self.bot_wait = held.overflowed, held.wait
         # The queue it is sent to: that of the intent the bot took it for; a misrouted contact also keeps its own.
         self.queue = talk.routed.astype(np.int64) * len(plan.channel_cum) + channel
         self.home = np.where(self.queue != own, own, -1)
@@ -127,6 +150,7 @@ class Simulation:
                              AttackRates(plan.attack_agent_success, plan.attack_cost_bot, plan.attack_cost_agent),
                              plan.scenario.bot.late_escalation, keep_records)
         self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)
+        self.bot_slots: list[float] = []  # end times of the bot conversations in progress (bot.capacity)
 
     # --- arrivals ----------------------------------------------------------------------------------------
 
@@ -159,7 +183,8 @@ class Simulation:
         rules = plan.rules_on(day)
         first = Cohort(plan, rules, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
                        streams.day("patience", day), streams.day("handle", day), streams.day("bot", day), attack,
-                       streams.day("security", day).random((5, n)), u_needs, None if u_mis is None else u_mis[:2])
+                       streams.day("security", day).random((5, n)), u_needs, None if u_mis is None else u_mis[:2],
+                       bot_slots=self.bot_slots)
         rep = rules.repeat
         if rep.after_abandonment > 0 or rep.after_false_containment > 0:
             rng = streams.day("repeats", day)

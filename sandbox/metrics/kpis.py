@@ -185,6 +185,14 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
     KPI("misrecognised", "misrecognised intents", "count", "lower",
         "Bot conversations whose intent the bot took for another one (bot.misrecognition): it answered the wrong "
         "question and, escalating, sent the contact to that intent's skill.", lambda x: x.get("misrecognised")),
+    KPI("bot_overflow", "bot full: sent to humans", "count", "lower",
+        "Contacts that found the bot at its capacity (bot.capacity) and went to the human queue instead "
+        "(automation.when_bot_full overflow).", lambda x: x.get("bot_overflow")),
+    KPI("bot_wait_mean", "wait for the bot", "minutes", "lower",
+        "Mean minutes waited for a free bot slot by the contacts that found the bot full and waited "
+        "(bot.capacity, automation.when_bot_full wait), including those who gave up waiting (with the patience "
+        "they spent; they count as abandoned in the bot).",
+        lambda x: _ratio(x.get("bot_wait"), x.get("bot_waited"))),
     KPI("transfers", "transfers between agents", "count", "lower",
         "Times an agent without a misrouted contact's skill passed it to the right queue (each costs "
         "agents.transfer_time of agent and customer time, and a handoff step).", lambda x: x.get("transfers")),

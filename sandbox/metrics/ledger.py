@@ -21,7 +21,8 @@ from sandbox.model.satisfaction import RESOLVED, churn_probability, satisfaction
 
 # Static columns come from the contact's cohort; dynamic ones from what happened to it.
 STATIC = ("channel", "segment", "intent", "origin", "arrive", "turns", "failed", "reason", "asked", "refused",
-          "repeats", "continues", "retold", "attack", "breached", "u_agent", "solvable", "needs", "misrecognised")
+          "repeats", "continues", "retold", "attack", "breached", "u_agent", "solvable", "needs", "misrecognised",
+          "overflowed", "bot_wait")
 DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots", "calmed", "transfers")
 COLUMNS = STATIC + DYNAMIC
 _DTYPES = {"outcome": np.int8, "end": float, "queued": bool, "wait": float, "frustration": float,
@@ -47,7 +48,7 @@ QUEUE_SERIES = ("queued", "served", "busy")
 SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "survey_csat", "journeys", "churn",
            "value_at_risk", "churn_cost", "attacks", "incidents", "incidents_bot", "incident_cost",
            "verification_failed", "calmed", "premature_escalations", "missed_escalations", "misrecognised",
-           "transfers",
+           "transfers", "bot_overflow", "bot_wait", "bot_waited",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
            "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon", "agent_minutes", "paid_minutes",
@@ -258,6 +259,8 @@ class Ledger:
             ("churn_cost", churn_cost.sum()), ("attacks", (attacker & finished).sum()),
             ("premature_escalations", premature.sum()), ("missed_escalations", missed.sum()),
             ("misrecognised", (finished & b["misrecognised"]).sum()), ("transfers", transfers[finished].sum()),
+            ("bot_overflow", (finished & b["overflowed"]).sum()), ("bot_wait", b["bot_wait"][finished].sum()),
+            ("bot_waited", (finished & (b["bot_wait"] > 0)).sum()),
             ("calmed", b["calmed"].sum()),
             ("incidents", (by_bot | by_agent).sum()), ("incidents_bot", by_bot.sum()),
             ("incident_cost", incident_cost.sum()), ("verification_failed", (b["reason"] == Reason.VERIFICATION).sum()),

@@ -98,12 +98,13 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
              f0: np.ndarray, u_route: np.ndarray, rng: np.random.Generator,
              same_issue: np.ndarray | None = None, attack: np.ndarray | None = None,
              u_security: np.ndarray | None = None, u_needs: np.ndarray | None = None,
-             u_misrecognition: np.ndarray | None = None) -> Conversations:
+             u_misrecognition: np.ndarray | None = None, unavailable: np.ndarray | None = None) -> Conversations:
     """Run the bot stage for a batch; ``turn_time`` is the scenario's turn-time distribution. ``same_issue``:
     the solvability draws of the contacts these repeat (the bot can solve a repeat only if it could before).
     ``attack``: the attack kind of each contact (−1: a genuine customer); ``u_security``: 4 × n uniform draws of
     their own stream for verification and attacks; ``u_needs``: the draws that say who needs a human;
-    ``u_misrecognition``: 2 × n draws of whether the bot mistakes the intent, and for which."""
+    ``u_misrecognition``: 2 × n draws of whether the bot mistakes the intent, and for which; ``unavailable``:
+    contacts the bot had no room for (sandbox.model.bot_capacity), routed as if it were not offered."""
     n = len(intent)
     k_max = rules.give_up_after
     u_solve = rng.random(n)  # drawn even when replaced: the stream stays the same either way
@@ -114,6 +115,8 @@ def converse(rules: BotRules, turn_time, intent: np.ndarray, segment: np.ndarray
     u = rng.random((k_max, 4, n))
 
     offered = (u_route < rules.share[channel]) & ~rules.bypass_intent[intent] & ~rules.bypass_segment[segment]
+    if unavailable is not None:
+        offered &= ~unavailable
     needs = np.zeros(n, dtype=bool) if u_needs is None else u_needs < rules.needs_human[intent]
     routed = intent
     if u_misrecognition is not None:  # the bot answers another intent's question: it cannot solve this one
