@@ -23,7 +23,7 @@ from sandbox.experiments.pool import Pool, Task, WorkerFailed, WorkerLost
 
 from .conftest import Outcome, assert_clean, start_cli
 
-SLOW = ("--set", "demand.contacts_per_day=10000")  # about half a second per replication
+SLOW = ("--set", "demand.contacts_per_day=50000")  # about half a second per replication
 
 
 @pytest.fixture
@@ -207,12 +207,8 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def _workers_of(pid: int) -> set[int]:
-    return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
-
-
 def _started(tmp_path: Path):
-    """A two-worker comparison of 32 replications (about 8 s), once its workers are running."""
+    """A two-worker comparison of 32 replications (about 10 s), once its workers are running."""
     running = start_cli("compare", "-p", "no-bot", "-p", "warm-handoff", "-n", "16", "--days", "1", "-w", "2",
                         "-f", "json", "-o", str(tmp_path / "out.json"), *SLOW, cwd=tmp_path)
     # The wrapper execs into the CLI, so the CLI's pid is the started one.
