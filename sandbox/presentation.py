@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from sandbox.metrics.kpis import INTENT_FIELDS, KPIS, SERIES
+from sandbox.metrics.kpis import INTENT_FIELDS, KPIS, RATIO_OF_SUMS, SERIES
 from sandbox.metrics.ledger import CHANNEL_SERIES
 from sandbox.metrics.stats import Difference
 
@@ -95,7 +95,14 @@ def markdown_kpis() -> str:
               + ", ".join(f"`CHANNEL.{s}`" for s in CHANNEL_SERIES) + "; `offered` and `gave_up` (abandoned in "
               "the bot or the queue) by arrival interval, the others by the interval the contact joined the "
               "queue in; waits in minutes.",
-              "", "Per-intent breakdown (`by_intent`): " + ", ".join(f"`{f}`" for f in INTENT_FIELDS) + "."]
+              "", "Per-intent breakdown (`by_intent`): " + ", ".join(f"`{f}`" for f in INTENT_FIELDS) + ".",
+              "", "Ratios over a whole experiment: in JSON, each of these KPIs also carries `ratio_of_sums`, Σ "
+              "numerator / Σ denominator over the replications (what ContactCenters-style simulators report beside "
+              "the average of daily ratios; the two differ when daily volumes differ), and each policy's `sums` "
+              "lists the numerators and denominators per replication, so any definition can be recomputed: "
+              + "; ".join(f"`{k}` = `{n}` / `{d}`" + (f" × {scale:g}" if scale != 1 else "")
+                          for k, (n, d, scale) in RATIO_OF_SUMS.items())
+              + ". Waits in `sums` are in minutes."]
     return "\n".join(lines) + "\n"
 
 

@@ -152,6 +152,15 @@ class Callback(Strict):
     accept: Probability = Field(0.5, description="Probability the customer accepts (assumption).")
 
 
+class Message(Strict):
+    """Send a caller who has waited long enough to leave a message (the ACD's "maximum time in queue")."""
+
+    after_wait: Duration | None = Field(
+        None, gt=0, description="A contact still waiting after this long leaves a message and the queue: an "
+        "outcome of its own that takes no agent time in the run (and counts as unresolved). null: never."
+    )
+
+
 class Policy(Strict):
     """A support team's policy."""
 
@@ -165,6 +174,7 @@ class Policy(Strict):
     handoff: Handoff = Field(default_factory=Handoff, description="Handoff to humans.")
     staffing: Staffing = Field(default_factory=Staffing, description="Staffing override.")
     callback: Callback = Field(default_factory=Callback, description="Callback offer.")
+    message: Message = Field(default_factory=Message, description="Leave a message instead of waiting on.")
 
     @property
     def is_dead_end(self) -> bool:

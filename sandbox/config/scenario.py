@@ -192,6 +192,12 @@ class ChannelSpec(Strict):
         0.9, description="Satisfaction of a customer with zero frustration: human CSAT by channel, "
         "chat 0.92, voice 0.88 (Zendesk Benchmark 2015).",
     )
+    lines: int | None = Field(
+        None, ge=0, le=1_000_000,
+        description="Trunk lines (voice) or chat sessions the system can hold: contacts of this channel in the "
+        "human stage at once, waiting, being transferred or in conversation (after-contact work needs none). A "
+        "contact that finds them all taken gets a busy signal (blocked) before it queues. null: no limit.",
+    )
 
 
 class Segment(Strict):

@@ -11,6 +11,11 @@ state, with as few SimPy events as possible:
   finding the least-loaded agent is O(concurrency).
 
 Voice calls take a whole agent; chats take one of ``concurrency`` slots. Occupancy is measured in slots.
+
+Virtual waiting time (the wait a customer would have had if it never left) comes from "ghosts": a contact that
+leaves the queue unserved stays in its queue's heap, takes no agent, and its virtual wait ends when an agent
+free for its queue finds it at the head. For one queue this is exact; with several queues an agent settles the
+ghosts at the heads of the queues it looks at, whichever contact it then takes.
 """
 
 from __future__ import annotations
@@ -34,16 +39,16 @@ if TYPE_CHECKING:
 
     from sandbox.engine.plan import Plan
 
-WAITING, GONE = 0, 1
+WAITING, GONE, GHOST = 0, 1, 2  # GHOST: left unserved, still in the heap until its virtual wait is settled
 SERVED = int(Outcome.SERVED)  # a plain int: the enum's attribute lookup is measurable on the per-contact path
-ABANDON, OFFER = 0, 1
+ABANDON, OFFER, MESSAGE = 0, 1, 2  # what a deadline does
 
 
 class Contact:
     """A contact in the human stage; its static attributes stay in its cohort's arrays (row ``index``)."""
 
-    __slots__ = ("budget", "cohort", "deadline", "enq", "f", "handle", "head", "home", "index", "priority", "queue",
-                 "state", "transfers", "u_accept", "waited")
+    __slots__ = ("budget", "cohort", "deadline", "enq", "f", "handle", "head", "home", "index", "line", "priority",
+                 "queue", "state", "transfers", "u_accept", "waited")
 
     def __init__(self, cohort: Any, index: int, queue: Queue, f: float, budget: float, handle: float,
                  priority: int, head: float, u_accept: float, home: Queue | None = None):
@@ -56,15 +61,16 @@ class Contact:
         self.waited = 0.0  # in queues it has already left by a transfer
         self.transfers = 0
         self.deadline = math.inf
+        self.line = False  # holds one of its channel's lines (ChannelSpec.lines)
 
 
 class Queue:
     """Contacts waiting for one skill on one channel, ordered by (priority, head-start-adjusted time)."""
 
-    __slots__ = ("heap", "live", "mean_handle", "teams", "voice")
+    __slots__ = ("channel", "heap", "live", "mean_handle", "teams", "threshold", "voice")
 
-    def __init__(self, voice: bool, mean_handle: float):
-        self.voice, self.mean_handle = voice, mean_handle
+    def __init__(self, channel: int, voice: bool, mean_handle: float, threshold: float):
+        self.channel, self.voice, self.mean_handle, self.threshold = channel, voice, mean_handle, threshold
         self.heap: list[tuple[int, float, int, Contact]] = []
         self.live = 0
         self.teams: list[Team] = []
@@ -72,7 +78,7 @@ class Queue:
     def head(self) -> tuple[int, float, int, Contact] | None:
         heap = self.heap
         while heap and heap[0][3].state != WAITING:
-            heapq.heappop(heap)  # lazy removal of contacts that already left
+            heapq.heappop(heap)  # lazy removal of contacts that already left (a ghost's virtual wait is censored)
         return heap[0] if heap else None
 
 
@@ -136,6 +142,11 @@ class Centre:
         self.frustration = plan.frustration
         self.closing = plan.at_closing
         self.capacity = plan.queue_capacity
+        self.lines = plan.lines  # by channel
+        self.limited = any(n is not None for n in plan.lines)
+        self.on_line = [0] * len(plan.channels)  # lines held by contacts waiting or in a transfer
+        self.line_ends: list[list[float]] = [[] for _ in plan.channels]  # when services holding a line end
+        self.virtual = [0.0, 0.0, 0.0]  # queue episodes with a settled virtual wait, their sum, within T
         width = plan.interval
         self.staffed = Level(plan.start, plan.end, width)  # slots on duty
         self.on_duty = Level(plan.start, plan.end, width)  # agents on duty
@@ -154,10 +165,11 @@ class Centre:
         by_key: dict[tuple[str, str], Queue] = {}
         self.queue_of: list[Queue] = []
         for skill in plan.skill:
-            for channel in channels:
+            for c, channel in enumerate(channels):
                 key = (skill, channel)
                 if key not in by_key:
-                    queue = by_key[key] = Queue(channel == "voice", plan.mean_handle.get(key, 0.0))
+                    queue = by_key[key] = Queue(c, channel == "voice", plan.mean_handle.get(key, 0.0),
+                                                float(plan.threshold[c]))
                     for g, team in zip(plan.groups, self.teams, strict=True):
                         if skill in g.skills and channel in g.channels:
                             queue.teams.append(team)
@@ -233,6 +245,14 @@ class Centre:
             else:
                 self._refuse(contact, now, Outcome.TURNED_AWAY)
             return
+        if self.limited and not contact.line:  # a contact back from a transfer still holds its line
+            limit = self.lines[queue.channel]
+            if limit is not None:
+                if self._lines_in_use(queue.channel, now) >= limit:
+                    self._refuse(contact, now, Outcome.BLOCKED)
+                    return
+                contact.line = True
+                self.on_line[queue.channel] += 1
         if queue.live == 0:
             for team in queue.teams:
                 agent = team.take(queue.voice)
@@ -253,11 +273,37 @@ class Centre:
         queue.live += 1
         self.waiting += 1
         contact.deadline = now + self.frustration.abandonment_delay(contact.f, contact.budget)
-        due, kind = contact.deadline, ABANDON
+        due, kind = self._next_deadline(contact)
         if cb.after_wait is not None and now + cb.after_wait < due:
             due, kind = now + cb.after_wait, OFFER
         if due < math.inf:
             heapq.heappush(self.deadlines, (due, seq, contact, kind))
+
+    def _next_deadline(self, contact: Contact) -> tuple[float, int]:
+        """When a waiting contact next leaves unless served, and how: it abandons, or leaves a message."""
+        after = contact.cohort.rules.message_after
+        if after is not None and contact.enq + after < contact.deadline:
+            return contact.enq + after, MESSAGE
+        return contact.deadline, ABANDON
+
+    def _lines_in_use(self, channel: int, now: float) -> int:
+        ends = self.line_ends[channel]
+        while ends and ends[0] <= now:
+            heapq.heappop(ends)
+        return self.on_line[channel] + len(ends)
+
+    def _release_line(self, contact: Contact) -> None:
+        if contact.line:
+            contact.line = False
+            self.on_line[contact.queue.channel] -= 1
+
+    def _virtual_wait(self, contact: Contact, wait: float) -> None:
+        """A queue episode's virtual wait is known: it ended in service, a transfer, or as a ghost reached."""
+        if contact.cohort.arrive[contact.index] >= 0:  # like every KPI, nothing of the warm-up's contacts
+            v = self.virtual
+            v[0] += 1
+            v[1] += wait
+            v[2] += wait <= contact.queue.threshold
 
     def _predicted_wait(self, queue: Queue) -> float:
         """(position + 1) × mean handle time / slots serving this queue: what a wait announcement would say."""
@@ -266,22 +312,25 @@ class Centre:
 
     def _promise_callback(self, contact: Contact, now: float) -> None:
         """A callback instead of joining the queue: not counted as waiting in it (ASA, service level)."""
+        self._release_line(contact)
         self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f,
                         transfers=contact.transfers)
         self.callbacks.append((now, contact, contact.home or contact.queue))
 
     def _refuse(self, contact: Contact, now: float, outcome: Outcome) -> None:
+        self._release_line(contact)
         f = self.frustration.after_leaving_unresolved(contact.f)
         self.ledger.add(contact.cohort, contact.index, outcome, now, False, math.nan, f, transfers=contact.transfers)
 
     def _leave(self, contact: Contact, t: float, outcome: Outcome) -> None:
-        """A waiting contact leaves the queue at t without being served."""
-        contact.state = GONE
+        """A waiting contact leaves the queue at t without being served (its ghost stays in the queue)."""
+        contact.state = GHOST
+        self._release_line(contact)
         contact.queue.live -= 1
         self.waiting -= 1
         wait = t - contact.enq
         f = self.frustration.after_wait(contact.f, wait)
-        if outcome != Outcome.CALLBACK:
+        if outcome != Outcome.CALLBACK:  # a message, like an abandon, leaves the issue unresolved
             f = self.frustration.after_leaving_unresolved(f)
         self.ledger.add(contact.cohort, contact.index, outcome, t, True, wait + contact.waited, f,
                         transfers=contact.transfers)
@@ -300,8 +349,13 @@ class Centre:
             if kind == OFFER:
                 if contact.u_accept < contact.cohort.rules.callback.accept:
                     self._to_callback(contact, t)
-                elif contact.deadline < math.inf:
-                    heapq.heappush(deadlines, (contact.deadline, seq, contact, ABANDON))
+                else:
+                    due, kind = self._next_deadline(contact)
+                    if due < math.inf:
+                        heapq.heappush(deadlines, (due, seq, contact, kind))
+                continue
+            if kind == MESSAGE:
+                self._leave(contact, t, Outcome.MESSAGE)
                 continue
             self.on_abandon(contact, t)  # first: the ledger row records whether the customer will come back
             self._leave(contact, t, Outcome.ABANDONED_QUEUE)
@@ -320,6 +374,11 @@ class Centre:
             slots, handle = 1, contact.handle * (1.0 + team.slowdown * agent.load)
         agent.load += slots
         wait = now - contact.enq
+        self._virtual_wait(contact, wait)
+        if contact.line:  # the line is held until the conversation ends (after-contact work needs none)
+            contact.line = False
+            self.on_line[contact.queue.channel] -= 1
+            heapq.heappush(self.line_ends[contact.queue.channel], now + handle)
         busy = handle + team.acw
         answered = self.frustration.after_wait(contact.f, wait)
         f = self.frustration.after_service(answered, team.calm)
@@ -335,6 +394,7 @@ class Centre:
         slots = team.conc if contact.queue.voice else 1
         agent.load += slots
         wait = now - contact.enq
+        self._virtual_wait(contact, wait)
         self.ledger.add_busy(now, transfer, slots)
         contact.f = self.frustration.after_handover(self.frustration.after_wait(contact.f, wait),
                                                     contact.cohort.rules.bot.cold)
@@ -376,9 +436,13 @@ class Centre:
         while agent.load < conc:
             best: tuple[int, float, int, Contact] | None = None
             for queue in team.queues:
-                if queue.live == 0 or (queue.voice and agent.load):
+                if queue.voice and agent.load:
                     continue
-                head = queue.head()
+                if queue.live == 0:
+                    if queue.heap:
+                        self._settle_ghosts(queue, now)
+                    continue
+                head = self._settle_ghosts(queue, now)
                 if head is not None and (best is None or head < best):
                     best = head
             if best is None:
@@ -392,6 +456,17 @@ class Centre:
         if agent.load == 0 and self.callbacks and self.is_open:
             self._call_back(agent, now)
         team.file(agent)
+
+    def _settle_ghosts(self, queue: Queue, now: float) -> tuple[int, float, int, Contact] | None:
+        """The queue's head, after the ghosts in front of it: an agent is free for them now, which ends their
+        virtual waits."""
+        heap = queue.heap
+        while heap and (contact := heap[0][3]).state != WAITING:
+            heapq.heappop(heap)
+            if contact.state == GHOST:
+                contact.state = GONE
+                self._virtual_wait(contact, now - contact.enq)
+        return heap[0] if heap else None
 
     def _call_back(self, agent: Agent, now: float) -> None:
         """An idle agent with nothing live to take calls back the oldest customer it has the skill for."""
@@ -426,6 +501,8 @@ class Centre:
             self.ledger.add(contact.cohort, contact.index, Outcome.IN_SYSTEM, end, True, contact.waited, contact.f,
                             transfers=contact.transfers)
         self.totals.add("callbacks_pending", len(self.callbacks))
+        for name, value in zip(("virtual_queued", "virtual_wait", "virtual_within_t"), self.virtual, strict=True):
+            self.totals.add(name, value)
         # Staffing into the totals, so KPIs are computed from totals alone, never from the engine.
         t = self.totals
         t.series["staffed_area"] = np.array(self.staffed.close())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 import numpy as np
@@ -46,6 +46,7 @@ class RunResult:
     replication: int
     wall_seconds: float
     records: dict[str, np.ndarray] | None = None
+    sums: dict[str, float] = field(default_factory=dict)  # numerators and denominators (kpis.RATIO_OF_SUMS)
 
 
 def sample_by_group(group: np.ndarray, dists: list, rng: np.random.Generator, fill: float) -> np.ndarray:
@@ -330,7 +331,7 @@ class Simulation:
             records = {k: np.concatenate([r[k] for r in self.ledger.records]) for k in COLUMNS}
         return RunResult(kpis=result.kpis, series=result.series, by_intent=result.by_intent, counts=result.counts,
                          seed=self.streams.seed, replication=self.streams.replication,
-                         wall_seconds=time.perf_counter() - wall, records=records)
+                         wall_seconds=time.perf_counter() - wall, records=records, sums=result.sums)
 
 
 def simulate(plan: Plan, seed: int, replication: int = 0, observer: Observer | None = None,

@@ -30,7 +30,7 @@ from sandbox.errors import RunCancelled
 from sandbox.experiments.executors import Executor, PoolExecutor, SerialExecutor
 from sandbox.experiments.pool import Pool, WorkerLost
 from sandbox.experiments.tasks import RunTask, TaskResult
-from sandbox.metrics.kpis import KPIS
+from sandbox.metrics.kpis import KPIS, RATIO_OF_SUMS, ratio_of_sums
 from sandbox.metrics.stats import Difference, Estimate, estimate, paired
 
 # Below this much expected work, starting worker processes costs more than it saves.
@@ -141,7 +141,10 @@ class Comparison:
                 "name": self.names[p],
                 "kpis": {k: {**self.estimate(p, k).to_dict(),
                              "difference": self.difference(p, k).to_dict() if p != self.baseline else None,
-                             "replications": self.values(p, k)} for k in KPIS},
+                             "replications": self.values(p, k),
+                             **({"ratio_of_sums": ratio_of_sums(k, [r.sums for r in runs]) if runs else None}
+                                if k in RATIO_OF_SUMS else {})} for k in KPIS},
+                "sums": {name: [r.sums[name] for r in runs] for name in runs[0].sums} if runs else {},
                 "by_intent": {i: {f: self.intent_mean(p, i, f) for f in runs[0].by_intent[i]}
                               for i in self.intents} if runs else {},
                 "series": {s: self.series_mean(p, s) for s in runs[0].series} if runs else {},

@@ -7,7 +7,7 @@ values from it. Counts are per replication; times are in minutes unless the unit
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -86,7 +86,9 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.reasons[Reason.LOW_CONFIDENCE]),
     KPI("abandoned_bot", "abandoned in bot", "count", "lower", "Customers who gave up on the bot.",
         lambda x: x.n["abandoned_bot"]),
-    KPI("blocked", "blocked", "count", "lower", "Contacts refused because the queue was at its cap.",
+    KPI("blocked", "blocked", "count", "lower",
+        "Contacts refused before queueing: the queue at its cap (agents.queue_capacity) or every line of the "
+        "channel taken (channels.*.lines, a busy signal).",
         lambda x: x.n["blocked"]),
     KPI("turned_away", "turned away", "count", "lower",
         "Needed a human while humans were closed, or were in the queue when it was cleared at closing.",
@@ -95,6 +97,9 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.n["abandoned_queue"]),
     KPI("served", "served by agents", "count", None, "Contacts answered by an agent (counted at answer).",
         lambda x: x.n["served"]),
+    KPI("messages", "messages left", "count", "lower",
+        "Contacts that left a message after waiting the policy's message.after_wait (unresolved in the run).",
+        lambda x: x.n["message"]),
     KPI("callbacks", "callbacks", "count", None,
         "Contacts that left the live queue with a promised callback (offer accepted, or queue sent to callbacks).",
         lambda x: x.n["callback"]),
@@ -105,6 +110,9 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
     KPI("repeat_contacts", "repeat contacts", "count", "lower",
         "Contacts that were retries after abandoning or returns after a believed wrong answer.",
         lambda x: x.get("retries") + x.get("returns")),
+    KPI("queued", "joined the queue", "count", None,
+        "Queue episodes: contacts that joined a human queue (a transferred contact joins again), the denominator "
+        "of service_level, asa_all and queue_abandonment_rate.", lambda x: x.get("queued")),
     KPI("abandonment_rate", "abandonment", "share", "lower",
         "(abandoned_bot + abandoned_queue) / offered: every customer who gave up, bot or queue.",
         lambda x: _ratio(x.n["abandoned_bot"] + x.n["abandoned_queue"], x.offered)),
@@ -131,6 +139,15 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         "Mean wait in queue over every contact that joined it; abandoners count their time until leaving "
         "(E[W_all] = E[Q]/λ).",
         lambda x: _ratio(x.get("wait_all"), x.get("queued")) * 60),
+    KPI("asa_virtual", "virtual wait", "seconds", "lower",
+        "Mean virtual waiting time per queue episode: the wait a contact would have had had it never left, i.e. "
+        "until an agent free for its queue reached it (E[V]; for abandoners, when the agent would have answered). "
+        "Episodes still unsettled when the queue closes or the horizon ends are left out.",
+        lambda x: _ratio(x.get("virtual_wait"), x.get("virtual_queued")) * 60),
+    KPI("service_level_virtual", "SL (virtual wait)", "share", "higher",
+        "P(V ≤ T): share of settled queue episodes whose virtual wait is within T: the service level the queue "
+        "offers, whoever stayed (the abandonment-proof definition).",
+        lambda x: _ratio(x.get("virtual_within_t"), x.get("virtual_queued"))),
     KPI("service_level", "service level", "share", "higher",
         "SL_all: answered within T / contacts that joined the queue; abandons count as misses. T per channel "
         "(scenario channels.*.service_level_threshold).",
@@ -259,6 +276,28 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.bot_cost + x.get("agent_cost") + x.get("churn_cost") + x.get("incident_cost")),
 )}
 
+# Ratio KPIs as simulators such as ContactCenters also report them over a whole experiment: Σ numerator / Σ
+# denominator across replications (the ratio of sums), beside the mean of the replications' ratios that every
+# other figure uses. They differ when the denominators vary between days. (numerator, denominator, scale), named
+# in Computed.sums.
+RATIO_OF_SUMS = {
+    "abandonment_rate": ("gave_up", "offered", 1.0),
+    "queue_abandonment_rate": ("abandoned_queue", "queued", 1.0),
+    "asa_served": ("wait_served", "served", 60.0),
+    "asa_all": ("wait_all", "queued", 60.0),
+    "asa_virtual": ("virtual_wait", "virtual_queued", 60.0),
+    "service_level": ("answered_within_t", "queued", 1.0),
+    "service_level_served": ("answered_within_t", "served", 1.0),
+    "service_level_virtual": ("virtual_within_t", "virtual_queued", 1.0),
+}
+
+
+def ratio_of_sums(kpi: str, sums: Sequence[dict[str, float]]) -> float:
+    """``kpi`` as Σ numerator / Σ denominator over runs (their Computed.sums)."""
+    numerator, denominator, scale = RATIO_OF_SUMS[kpi]
+    return _ratio(sum(s[numerator] for s in sums), sum(s[denominator] for s in sums)) * scale
+
+
 SERIES = ("arrivals", "escalated", "abandoned", "queue_length", "occupancy", "agents_on_duty")
 INTENT_FIELDS = ("offered", "bot_handled", "contained", "false_contained", "dead_ended", "abandoned_bot",
                  "escalated", "served", "abandoned_queue", "bot_resolution_rate", "false_containment_rate",
@@ -273,6 +312,7 @@ class Computed:
     series: dict[str, list[float]]
     by_intent: dict[str, dict[str, float]]
     counts: dict[str, int]
+    sums: dict[str, float]  # the numerators and denominators of RATIO_OF_SUMS
 
 
 def _ratio(a: float, b: float) -> float:
@@ -383,7 +423,13 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
         }
     counts = {"queued": int(queued), "callbacks_pending": int(get("callbacks_pending")),
               "repeats_after_horizon": int(get("repeats_after_horizon"))}
-    return Computed(kpis, {k: np.asarray(v, dtype=float).tolist() for k, v in series.items()}, by_intent, counts)
+    n = ingredients.n
+    sums = {"gave_up": n["abandoned_bot"] + n["abandoned_queue"], "offered": ingredients.offered,
+            "abandoned_queue": n["abandoned_queue"], "served": n["served"],
+            **{name: get(name) for name in ("queued", "wait_served", "wait_all", "answered_within_t", "virtual_wait",
+                                            "virtual_queued", "virtual_within_t")}}
+    return Computed(kpis, {k: np.asarray(v, dtype=float).tolist() for k, v in series.items()}, by_intent, counts,
+                    {k: float(v) for k, v in sums.items()})
 
 
 HEADLINE = ("offered", "bot_resolution_rate", "false_containment_rate", "dead_ended", "escalation_rate",

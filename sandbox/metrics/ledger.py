@@ -51,8 +51,8 @@ SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "survey_c
            "transfers", "bot_overflow", "bot_wait", "bot_waited",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
-           "resolved", "callbacks_done", "callbacks_pending", "repeats_after_horizon", "agent_minutes", "paid_minutes",
-           "agent_cost")
+           "resolved", "callbacks_done", "callbacks_pending", "virtual_queued", "virtual_wait", "virtual_within_t",
+           "repeats_after_horizon", "agent_minutes", "paid_minutes", "agent_cost")
 
 
 @dataclass

@@ -18,18 +18,21 @@ class Outcome(IntEnum):
     SERVED = 7  # answered by an agent
     CALLBACK = 8  # left the live queue with a promised callback
     IN_SYSTEM = 9  # still in the bot or the queue when the horizon ended
-    ESCALATED = 10  # transient: handed from the bot to the queue (never a final outcome)
-    DIRECT = 11  # transient: routed straight to the queue (never a final outcome)
+    MESSAGE = 10  # left a message after waiting the policy's message.after_wait (no agent time now)
+    ESCALATED = 11  # transient: handed from the bot to the queue (never a final outcome)
+    DIRECT = 12  # transient: routed straight to the queue (never a final outcome)
 
 
 # Named sets, never ranges of codes: adding an outcome cannot silently join or leave one.
 FINAL_OUTCOMES = (Outcome.CONTAINED, Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT,
                   Outcome.BLOCKED, Outcome.TURNED_AWAY, Outcome.ABANDONED_QUEUE, Outcome.SERVED, Outcome.CALLBACK,
-                  Outcome.IN_SYSTEM)
+                  Outcome.IN_SYSTEM, Outcome.MESSAGE)
 N_OUTCOMES = len(FINAL_OUTCOMES)
 ENDED_IN_BOT = (Outcome.CONTAINED, Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT)
+# A message is unresolved here: nothing in a day's run answers it, and counting it resolved would make sending
+# callers to voicemail look free.
 UNRESOLVED = (Outcome.FALSE_CONTAINED, Outcome.DEAD_ENDED, Outcome.ABANDONED_BOT, Outcome.BLOCKED,
-              Outcome.TURNED_AWAY, Outcome.ABANDONED_QUEUE)
+              Outcome.TURNED_AWAY, Outcome.ABANDONED_QUEUE, Outcome.MESSAGE)
 
 
 class Origin(IntEnum):

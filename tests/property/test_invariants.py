@@ -28,9 +28,9 @@ from sandbox.metrics.ledger import CHANNEL_SERIES, QUEUE_SERIES
 from sandbox.model.outcomes import Outcome
 
 FINAL = ("contained", "false_contained", "dead_ended", "abandoned_bot", "blocked", "turned_away",
-         "abandoned_queue", "served", "callbacks", "in_system")
+         "abandoned_queue", "served", "callbacks", "messages", "in_system")
 BOT_FINAL = ("contained", "false_contained", "dead_ended", "abandoned_bot")
-HUMAN_FINAL = ("blocked", "turned_away", "abandoned_queue", "served", "callbacks")
+HUMAN_FINAL = ("blocked", "turned_away", "abandoned_queue", "served", "callbacks", "messages")
 # Float rounding: of the prefix-sum integration of busy and staffed slot-minutes (sandbox.metrics.monitors),
 # where a full agent can come out a few ulps above 100% busy, and of the SimPy clock.
 ROUNDING = 1e-9
@@ -92,6 +92,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         s["agents"]["groups"]["service"]["schedule"] = {"00:00": draw(st.integers(0, 4)),
                                                         "12:00": draw(st.integers(0, 6))}
     s["agents"]["queue_capacity"] = draw(st.sampled_from([None, None, 0, 3]))
+    for channel in s["channels"].values():
+        channel["lines"] = draw(st.sampled_from([None, None, 0, 4]))
     s["frustration"] = {"patience_coupling": draw(st.sampled_from([0.0, 0.5, 2.0])),
                         "per_minute_waiting": draw(st.sampled_from([0.0, 0.05])),
                         "emotional_failure": draw(st.sampled_from([0.0, 1.0, 3.0]))}
@@ -134,6 +136,7 @@ def policies(draw: st.DrawFn) -> dict[str, Any]:
     p["callback"] = {"after_wait": draw(st.sampled_from([None, "1m"])),
                      "predicted_wait": draw(st.sampled_from([None, "2m"])),
                      "accept": draw(probability)}
+    p["message"] = {"after_wait": draw(st.sampled_from([None, None, "2m"]))}
     return p
 
 
@@ -289,8 +292,10 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
         assert k["dead_ended"] == 0
     if Policy.model_validate(p).is_dead_end:
         assert k["escalated"] == 0
-    if s["agents"]["queue_capacity"] is None:
+    if s["agents"]["queue_capacity"] is None and all(c["lines"] is None for c in s["channels"].values()):
         assert k["blocked"] == 0
+    if p["message"]["after_wait"] is None:
+        assert k["messages"] == 0
     if p["callback"]["after_wait"] is None and p["callback"]["predicted_wait"] is None \
             and s["hours"]["at_closing"] != "callback":
         assert k["callbacks"] == 0
