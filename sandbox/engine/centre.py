@@ -143,6 +143,8 @@ class Centre:
         self.closing = plan.at_closing
         self.capacity = plan.queue_capacity
         self.lines = plan.lines  # by channel
+        self.message_after = plan.message_after
+        self.warm_up = plan.start < 0
         self.limited = any(n is not None for n in plan.lines)
         self.on_line = [0] * len(plan.channels)  # lines held by contacts waiting or in a transfer
         self.line_ends: list[list[float]] = [[] for _ in plan.channels]  # when services holding a line end
@@ -272,8 +274,10 @@ class Centre:
         heapq.heappush(queue.heap, (-contact.priority, now - contact.head, seq, contact))
         queue.live += 1
         self.waiting += 1
-        contact.deadline = now + self.frustration.abandonment_delay(contact.f, contact.budget)
-        due, kind = self._next_deadline(contact)
+        due = contact.deadline = now + self.frustration.abandonment_delay(contact.f, contact.budget)
+        kind = ABANDON
+        if self.message_after is not None and now + self.message_after < due:
+            due, kind = now + self.message_after, MESSAGE
         if cb.after_wait is not None and now + cb.after_wait < due:
             due, kind = now + cb.after_wait, OFFER
         if due < math.inf:
@@ -281,7 +285,7 @@ class Centre:
 
     def _next_deadline(self, contact: Contact) -> tuple[float, int]:
         """When a waiting contact next leaves unless served, and how: it abandons, or leaves a message."""
-        after = contact.cohort.rules.message_after
+        after = self.message_after
         if after is not None and contact.enq + after < contact.deadline:
             return contact.enq + after, MESSAGE
         return contact.deadline, ABANDON
@@ -293,13 +297,13 @@ class Centre:
         return self.on_line[channel] + len(ends)
 
     def _release_line(self, contact: Contact) -> None:
-        if contact.line:
-            contact.line = False
-            self.on_line[contact.queue.channel] -= 1
+        contact.line = False
+        self.on_line[contact.queue.channel] -= 1
 
     def _virtual_wait(self, contact: Contact, wait: float) -> None:
         """A queue episode's virtual wait is known: it ended in service, a transfer, or as a ghost reached."""
-        if contact.cohort.arrive[contact.index] >= 0:  # like every KPI, nothing of the warm-up's contacts
+        # Like every KPI, nothing of the warm-up's contacts (the array lookup only when there is a warm-up).
+        if not self.warm_up or contact.cohort.arrive[contact.index] >= 0:
             v = self.virtual
             v[0] += 1
             v[1] += wait
@@ -312,20 +316,23 @@ class Centre:
 
     def _promise_callback(self, contact: Contact, now: float) -> None:
         """A callback instead of joining the queue: not counted as waiting in it (ASA, service level)."""
-        self._release_line(contact)
+        if contact.line:
+            self._release_line(contact)
         self.ledger.add(contact.cohort, contact.index, Outcome.CALLBACK, now, False, math.nan, contact.f,
                         transfers=contact.transfers)
         self.callbacks.append((now, contact, contact.home or contact.queue))
 
     def _refuse(self, contact: Contact, now: float, outcome: Outcome) -> None:
-        self._release_line(contact)
+        if contact.line:
+            self._release_line(contact)
         f = self.frustration.after_leaving_unresolved(contact.f)
         self.ledger.add(contact.cohort, contact.index, outcome, now, False, math.nan, f, transfers=contact.transfers)
 
     def _leave(self, contact: Contact, t: float, outcome: Outcome) -> None:
         """A waiting contact leaves the queue at t without being served (its ghost stays in the queue)."""
         contact.state = GHOST
-        self._release_line(contact)
+        if contact.line:
+            self._release_line(contact)
         contact.queue.live -= 1
         self.waiting -= 1
         wait = t - contact.enq

@@ -52,7 +52,6 @@ class DayRules:
     handoff: Handoff  # cold-handoff handle factor, priority and head start of escalated contacts
     callback: Callback
     repeat: RepeatContacts
-    message_after: float | None = None  # a contact still waiting this long leaves a message (None: never)
 
 
 @dataclass(frozen=True)
@@ -121,6 +120,7 @@ class Plan:
     at_closing: str  # serve | clear | callback
     queue_capacity: int | None
     lines: list[int | None]  # by channel: contacts in the human stage at once (None: no limit)
+    message_after: float | None  # a contact still waiting this long leaves a message (None: never)
     busyness_shape: float | None
     bot_cost_per_conversation: float
     bot_cost_per_resolution: float
@@ -336,13 +336,13 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         timeline=_timeline(scenario, [g.spec for g in groups], start, end, first_day,
                            WEEKDAYS.index(horizon.start)),
         mean_handle={k: v[0] / v[1] for k, v in mean_handle.items() if v[1] > 0},
-        day_rules=DayRules(rules, bot.turn_time, policy.handoff, policy.callback, scenario.repeat_contacts,
-                           policy.message.after_wait),
+        day_rules=DayRules(rules, bot.turn_time, policy.handoff, policy.callback, scenario.repeat_contacts),
         channels=[str(c) for c in channels],
         intents=intents,
         at_closing=scenario.hours.at_closing,
         queue_capacity=scenario.agents.queue_capacity,
         lines=[scenario.channels[c].lines for c in channels],  # type: ignore[index]
+        message_after=policy.message.after_wait,
         busyness_shape=scenario.demand.busyness_shape,
         bot_cost_per_conversation=bot.cost_per_conversation,
         bot_cost_per_resolution=bot.cost_per_resolution,
