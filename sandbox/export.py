@@ -37,8 +37,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def to_json(comparison: Comparison) -> str:
-    return json_text(comparison.to_dict())
+def to_json(comparison: Comparison, replication_series: bool = False) -> str:
+    return json_text(comparison.to_dict(replication_series))
 
 
 def json_text(data: Any) -> str:

@@ -76,7 +76,8 @@ def _flag(name: str, help: str) -> Any:
     return typer.Option(name, metavar="", help=help)
 
 
-AllOpt = Annotated[bool, _flag("--all", "Show every KPI in the table.")]
+AllOpt = Annotated[bool, _flag("--all", "Show every KPI in the table; in JSON, add each replication's "
+                                "per-interval series (series_by_replication) to their means.")]
 DocOutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write it to this file (atomically) "
                                                     "instead of printing it.")]
 WorkersOpt = Annotated[int | None, typer.Option("--workers", "-w", min=1, max=api.limits.MAX_WORKERS,
@@ -322,7 +323,8 @@ def _file_text(result: api.Comparison | api.Sweep, fmt: Format, show_all: bool, 
     it can be reproduced from."""
     comparison = _comparison_of(result)
     if fmt is Format.json:
-        return api.json_text(result.to_dict()) + "\n" if isinstance(result, api.Sweep) else api.to_json(result) + "\n"
+        return api.json_text(result.to_dict()) + "\n" if isinstance(result, api.Sweep) else \
+            api.to_json(result, replication_series=show_all) + "\n"
     if fmt is Format.csv:
         return api.commented(comparison) + _csv(result.rows()) if isinstance(result, api.Sweep) else \
             api.to_csv(result)

@@ -153,6 +153,17 @@ class Demand(Strict):
         description="Relative arrivals per hour of the day (24 values) or per interval; normalised. "
         "Default: the Sun–Thu hourly profile of the Technion 'Anonymous Bank' call centre (Brown et al. 2005).",
     )
+    handle_time_profile: list[Annotated[float, Field(gt=0, le=limits.MAX_FACTOR)]] | None = Field(
+        None, max_length=96,
+        description="Multiplies the handle times of contacts arriving in each hour of the day (24 values) or "
+        "interval, as planners forecast AHT per interval (harder calls in the evening, say). Not normalised. "
+        "null: the same all day.",
+    )
+    patience_profile: list[Annotated[float, Field(gt=0, le=limits.MAX_FACTOR)]] | None = Field(
+        None, max_length=96,
+        description="Multiplies the patience of customers arriving in each hour of the day (24 values) or "
+        "interval (callers at lunchtime give up sooner, say). Not normalised. null: the same all day.",
+    )
     weekday_factors: dict[Weekday, Factor] = Field(
         default_factory=dict, description="Multiplier of the daily volume per weekday (default 1)."
     )
@@ -407,6 +418,12 @@ class AgentGroup(Strict):
     concurrency_slowdown: Coefficient = Field(
         0.04, description="Each chat already held lengthens a new chat by this fraction (session +4% with ≥2 "
         "chats: Goes et al. 2018).",
+    )
+    slowdown_follows_load: bool = Field(
+        False, description="Chats slow down with the agent's current load, not the load when they started: with k "
+        "chats in conversation each progresses at 1/(1 + concurrency_slowdown·(k − 1)) of its solo speed, "
+        "recomputed whenever one of the agent's chats starts or ends (processor sharing, as Erlang-chat models "
+        "assume). false: a chat's length is fixed when it starts, × (1 + concurrency_slowdown × slots held).",
     )
     after_contact_work: Duration = Field(
         0.0, ge=0, description="Wrap-up after each contact; the agent slot stays busy (default 0: the default "
@@ -686,7 +703,7 @@ class Scenario(Strict):
         problems: list[tuple[tuple[str, ...], str]] = []
         interval = self.horizon.interval_minutes
         per_day = int(1440 / interval)
-        for name in ("per_interval", "intraday_profile"):
+        for name in ("per_interval", "intraday_profile", "handle_time_profile", "patience_profile"):
             values = getattr(self.demand, name)
             allowed = (per_day,) if name == "per_interval" else (24, per_day)
             if values is not None and len(values) not in allowed:

@@ -85,19 +85,26 @@ class Queue:
 class Agent:
     # serves_out: on duty when humans closed under at_closing "serve", so keeps taking the queue until it is
     # empty; an agent whose shift ended earlier in the day only finishes what it holds.
-    __slots__ = ("leaving", "load", "serves_out", "team")
+    # chats, since, version: its chats in conversation when their speed follows its load (Team.shares), when
+    # their remaining work was last brought up to date, and which scheduled end is still the current one.
+    __slots__ = ("chats", "leaving", "load", "serves_out", "since", "team", "version")
 
     def __init__(self, team: Team):
         self.team, self.load, self.leaving, self.serves_out = team, 0, False, False
+        self.chats: list[list[Any]] = []  # [solo work left, contact, answered at, wait, F at answer]
+        self.since, self.version = 0.0, 0
 
 
 class Team:
     """The agents of one group on duty now."""
 
-    __slots__ = ("acw", "calm", "conc", "cost", "duty", "free", "full", "leaving", "present", "queues", "slowdown")
+    __slots__ = ("acw", "calm", "conc", "cost", "duty", "free", "full", "leaving", "present", "queues", "shares",
+                 "slowdown")
 
-    def __init__(self, conc: int, slowdown: float, acw: float, cost: float, calm: float, duty: Level):
+    def __init__(self, conc: int, slowdown: float, acw: float, cost: float, calm: float, duty: Level,
+                 shares: bool = False):
         self.conc, self.slowdown, self.acw, self.cost, self.calm = conc, slowdown, acw, cost, calm
+        self.shares = shares  # chat speed follows the current load (slowdown_follows_load)
         # Every agent on duty is in exactly one place: free[slots in use], full, or leaving. These are dicts
         # used as ordered sets: a set's pop order follows memory addresses, which would make runs irreproducible.
         self.free: list[dict[Agent, None]] = [{} for _ in range(conc)]
@@ -161,7 +168,10 @@ class Centre:
         self._finished = self._finish  # one bound method, not a new one per service
         channels = plan.channels
         self.teams = [Team(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
-                           g.spec.deescalation, Level(plan.start, plan.end, width)) for g in plan.groups]
+                           g.spec.deescalation, Level(plan.start, plan.end, width), g.spec.slowdown_follows_load)
+                      for g in plan.groups]
+        self.sharing: dict[Agent, None] = {}  # agents holding chats whose speed follows their load
+        self._chat_ended = self._chat_end
         self.paid_per_productive = [1 / (1 - g.spec.shrinkage) for g in plan.groups]
         # One queue per (skill, channel); queue_of[intent × channels + channel] finds a contact's queue.
         by_key: dict[tuple[str, str], Queue] = {}
@@ -377,6 +387,9 @@ class Centre:
             return
         if contact.queue.voice:
             slots, handle = team.conc, contact.handle
+        elif team.shares:
+            self._start_chat(contact, agent, now)
+            return
         else:
             slots, handle = 1, contact.handle * (1.0 + team.slowdown * agent.load)
         agent.load += slots
@@ -392,6 +405,69 @@ class Centre:
         self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait + contact.waited, f, handle,
                         busy, slots, answered - f, contact.transfers)
         Timeout(self.env, busy, (agent, slots)).callbacks.append(self._finished)
+
+    # --- chats whose speed follows the agent's load (processor sharing) ---------------------------------------
+
+    def _start_chat(self, contact: Contact, agent: Agent, now: float) -> None:
+        """A chat at an agent whose chats share its attention: how long it lasts is known only when its work is
+        done, so it is recorded then (or at the end of the horizon)."""
+        wait = now - contact.enq
+        self._virtual_wait(contact, wait)
+        agent.load += 1
+        self._advance(agent, now)
+        agent.chats.append([contact.handle, contact, now, wait, self.frustration.after_wait(contact.f, wait)])
+        self.sharing[agent] = None
+        self._reschedule(agent)
+
+    @staticmethod
+    def _speed(agent: Agent) -> float:
+        """Each chat's progress per minute, relative to a chat alone: 1 / (1 + slowdown·(k − 1)) with k chats."""
+        return 1.0 / (1.0 + agent.team.slowdown * (len(agent.chats) - 1))
+
+    def _advance(self, agent: Agent, now: float) -> None:
+        """Bring the agent's chats' remaining work up to now, at the speed of the load they had since."""
+        if agent.chats:
+            done = (now - agent.since) * self._speed(agent)
+            for chat in agent.chats:
+                chat[0] -= done
+        agent.since = now
+
+    def _reschedule(self, agent: Agent) -> None:
+        """The next chat end at this agent's current speed; the end scheduled before is void (version)."""
+        agent.version += 1
+        if not agent.chats:
+            self.sharing.pop(agent, None)
+            return
+        left = min(chat[0] for chat in agent.chats)
+        Timeout(self.env, max(left, 0.0) / self._speed(agent), (agent, agent.version)).callbacks.append(
+            self._chat_ended)
+
+    def _chat_end(self, event: simpy.Event) -> None:
+        agent, version = cast(tuple[Agent, int], event.value)
+        if version != agent.version:  # a chat started or ended at this agent since: another end is scheduled
+            return
+        now = self.env.now
+        if self.deadlines and self.deadlines[0][0] <= now:
+            self.expire(now)
+        self._advance(agent, now)
+        chat = min(agent.chats, key=lambda c: c[0])
+        agent.chats.remove(chat)
+        self._reschedule(agent)
+        self._record_chat(agent.team, chat, now)
+        contact = chat[1]
+        if contact.line:
+            self._release_line(contact)
+        if agent.team.acw > 0:
+            Timeout(self.env, agent.team.acw, (agent, 1)).callbacks.append(self._finished)
+        else:
+            self._free(agent, 1, now)
+
+    def _record_chat(self, team: Team, chat: list[Any], end: float) -> None:
+        _, contact, start, wait, answered = chat
+        handle = end - start
+        f = self.frustration.after_service(answered, team.calm)
+        self.ledger.add(contact.cohort, contact.index, SERVED, end, True, wait + contact.waited, f, handle,
+                        handle + team.acw, 1, answered - f, contact.transfers)
 
     def _transfer(self, contact: Contact, agent: Agent, now: float) -> None:
         """An agent without the contact's skill takes it (the bot routed it to the wrong intent) and passes it
@@ -421,7 +497,10 @@ class Centre:
 
     def _finish(self, event: simpy.Event) -> None:
         agent, slots = cast(tuple[Agent, int], event.value)  # what the service's Timeout carries
-        now = self.env.now
+        self._free(agent, slots, self.env.now)
+
+    def _free(self, agent: Agent, slots: int, now: float) -> None:
+        """The agent's ``slots`` are free again: it takes more work, or goes home."""
         if self.deadlines and self.deadlines[0][0] <= now:
             self.expire(now)
         team = agent.team
@@ -504,6 +583,10 @@ class Centre:
                 wait = end - contact.enq
                 self.ledger.add(contact.cohort, contact.index, Outcome.IN_SYSTEM, end, True, wait + contact.waited,
                                 self.frustration.after_wait(contact.f, wait), transfers=contact.transfers)
+        for agent in self.sharing:  # chats in conversation: recorded with the end their current speed gives
+            self._advance(agent, end)
+            for chat in agent.chats:
+                self._record_chat(agent.team, chat, end + max(chat[0], 0.0) / self._speed(agent))
         for contact in self.transferring:  # the horizon ended during their transfer
             self.ledger.add(contact.cohort, contact.index, Outcome.IN_SYSTEM, end, True, contact.waited, contact.f,
                             transfers=contact.transfers)

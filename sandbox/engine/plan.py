@@ -121,6 +121,8 @@ class Plan:
     queue_capacity: int | None
     lines: list[int | None]  # by channel: contacts in the human stage at once (None: no limit)
     message_after: float | None  # a contact still waiting this long leaves a message (None: never)
+    handle_by_time: DayProfile | None  # handle-time factors by time of arrival (None: none)
+    patience_by_time: DayProfile | None  # patience factors by time of arrival (None: none)
     busyness_shape: float | None
     bot_cost_per_conversation: float
     bot_cost_per_resolution: float
@@ -173,6 +175,24 @@ class Plan:
             profile = np.repeat(profile, per_day // 24)
         assert demand.contacts_per_day is not None
         return demand.contacts_per_day * factor * profile / profile.sum()
+
+
+@dataclass(frozen=True)
+class DayProfile:
+    """Factors by time of day (demand.handle_time_profile, patience_profile): one per hour or interval."""
+
+    factors: np.ndarray
+    width: float  # minutes each factor covers
+
+    @classmethod
+    def of(cls, values: list[float] | None) -> DayProfile | None:
+        return None if values is None else cls(np.asarray(values, dtype=float), DAY / len(values))
+
+    def at(self, t: np.ndarray) -> np.ndarray:
+        return self.factors[((t % DAY) // self.width).astype(np.int64)]
+
+    def at_time(self, t: float) -> float:
+        return float(self.factors[int((t % DAY) // self.width)])
 
 
 def _cumulative(shares: list[float]) -> np.ndarray:
@@ -343,6 +363,8 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         queue_capacity=scenario.agents.queue_capacity,
         lines=[scenario.channels[c].lines for c in channels],  # type: ignore[index]
         message_after=policy.message.after_wait,
+        handle_by_time=DayProfile.of(scenario.demand.handle_time_profile),
+        patience_by_time=DayProfile.of(scenario.demand.patience_profile),
         busyness_shape=scenario.demand.busyness_shape,
         bot_cost_per_conversation=bot.cost_per_conversation,
         bot_cost_per_resolution=bot.cost_per_resolution,

@@ -86,10 +86,14 @@ class Cohort:
         zero = rng_patience.random(n) < plan.zero_patience[segment]
         budget = sample_by_group(segment, plan.patience, rng_patience, math.inf)
         budget[zero] = 0.0
+        if plan.patience_by_time is not None and repeat_of is None:  # a repeat's, once its time is known
+            budget *= plan.patience_by_time.at(arrive)
         # (intent, channel) as one number: it picks the handle-time distribution and the queue (Centre.queue_of).
         own = intent.astype(np.int64) * len(plan.channel_cum) + channel
         handle = sample_by_group(own, [dist for by_channel in plan.handle for dist in by_channel], rng_handle,
                                  math.nan)
+        if plan.handle_by_time is not None and repeat_of is None:
+            handle *= plan.handle_by_time.at(arrive)
         self.rules = rules
         bot_state = rng_bot.bit_generator.state
 
@@ -277,6 +281,10 @@ class Simulation:
         assert cohort is not None
         cohort.arrive[index] = t
         cohort.origin[index] = origin
+        if plan.handle_by_time is not None:  # the factors of the time it comes back at
+            cohort.handle[index] *= plan.handle_by_time.at_time(t)
+        if plan.patience_by_time is not None:
+            cohort.budget[index] *= plan.patience_by_time.at_time(t)
         outcome, end = int(cohort.outcome[index]), t + float(cohort.duration[index])
         if end >= plan.end or outcome in _ENDED_IN_BOT:
             self.ledger.add(cohort, index, Outcome.IN_SYSTEM if end >= plan.end else outcome, min(end, plan.end),

@@ -120,8 +120,9 @@ class Comparison:
     def intent_mean(self, policy: int, intent: str, name: str) -> float:
         return estimate([r.by_intent[intent][name] for r in self.finished(policy)]).mean
 
-    def to_dict(self) -> dict[str, Any]:
-        """Everything, JSON-ready: per policy the KPI estimates, differences and per-replication values."""
+    def to_dict(self, replication_series: bool = False) -> dict[str, Any]:
+        """Everything, JSON-ready: per policy the KPI estimates, differences and per-replication values; with
+        ``replication_series``, each replication's per-interval series too (the means are always there)."""
         out: dict[str, Any] = {
             "scenario": self.scenario, "seed": self.seed, "replications": self.replications,
             "baseline": self.labels[self.baseline], "cancelled": self.cancelled,
@@ -149,6 +150,9 @@ class Comparison:
                               for i in self.intents} if runs else {},
                 "series": {s: self.series_mean(p, s) for s in runs[0].series} if runs else {},
             }
+            if replication_series:
+                out["policies"][label]["series_by_replication"] = [
+                    {"replication": r.replication, "seed": r.seed, "series": r.series} for r in runs]
         return out
 
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sandbox.cli.main import app
-from sandbox.metrics.kpis import HEADLINE, KPIS
+from sandbox.metrics.kpis import HEADLINE, KPIS, RATIO_OF_SUMS
 
 from .conftest import Invoke
 from .helpers import QUICK, without_wall_time
@@ -76,6 +76,39 @@ def test_json_structure(quick_json: dict[str, Any]) -> None:
     bot = data["policies"]["warm-handoff"]["kpis"]
     assert bot["bot_handled"]["mean"] > 0
     assert data["policies"]["no-bot"]["kpis"]["bot_handled"]["replications"] == [0.0, 0.0]
+
+
+def test_json_ratio_of_sums_and_the_counts_behind_them(quick_json: dict[str, Any]) -> None:
+    # Each ratio KPI also comes as Σ numerator / Σ denominator over replications, from the per-replication sums
+    # the JSON carries; with one replication's sums it is that replication's own ratio.
+    for policy in quick_json["policies"].values():
+        sums, kpis = policy["sums"], policy["kpis"]
+        for kpi, (numerator, denominator, scale) in RATIO_OF_SUMS.items():
+            if sum(sums[denominator]):
+                expected = sum(sums[numerator]) / sum(sums[denominator]) * scale
+                assert kpis[kpi]["ratio_of_sums"] == pytest.approx(expected), kpi
+            for r, value in enumerate(kpis[kpi]["replications"]):
+                if value is not None:
+                    assert value == pytest.approx(sums[numerator][r] / sums[denominator][r] * scale), kpi
+        for count in ("queued", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "blocked",
+                      "messages"):
+            assert len(kpis[count]["replications"]) == 2
+        assert kpis["queued"]["replications"] == sums["queued"]
+    assert quick_json["policies"]["no-bot"]["kpis"]["service_level"]["ratio_of_sums"] > 0
+    assert "series_by_replication" not in quick_json["policies"]["no-bot"]  # only when asked (--all)
+
+
+def test_json_with_all_has_each_replications_series(cli: Invoke, quick_json: dict[str, Any]) -> None:
+    result = cli("compare", *QUICK, "--format", "json", "--all")
+    assert result.exit_code == 0, result.output
+    policy = json.loads(result.stdout)["policies"]["warm-handoff"]
+    runs = policy["series_by_replication"]
+    assert [r["replication"] for r in runs] == [0, 1]
+    for name, mean in policy["series"].items():
+        for i, m in enumerate(mean):
+            values = [r["series"][name][i] for r in runs if r["series"][name][i] is not None]
+            if values:
+                assert m == pytest.approx(sum(values) / len(values)), name
 
 
 def test_json_has_no_nan(quick_json: dict[str, Any]) -> None:

@@ -87,6 +87,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         group["concurrency"] = draw(st.integers(1, 4))
         group["after_contact_work"] = draw(st.sampled_from([0, "30s"]))
         group["deescalation"] = draw(st.sampled_from([0.0, 0.3, 1.0]))
+        group["slowdown_follows_load"] = draw(st.booleans())
     if draw(st.booleans()):  # a shift pattern instead of a flat headcount
         s["agents"]["groups"]["service"].pop("headcount")
         s["agents"]["groups"]["service"]["schedule"] = {"00:00": draw(st.integers(0, 4)),

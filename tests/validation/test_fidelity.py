@@ -25,6 +25,7 @@ from conftest import NO_BOT, SEED, SMALL_SCENARIO, erlang_scenario
 from scipy.linalg import expm
 
 from sandbox.engine.run import RunResult, simulate
+from sandbox.erlang import erlang_a
 from sandbox.model.outcomes import Outcome
 from validation.replications import column, family_level, paired_interval, plan_of, replicate, t_interval
 
@@ -183,3 +184,131 @@ def test_a_message_threshold_beyond_every_wait_changes_nothing() -> None:
             late = _run(scenario, {**NO_BOT, "message": {"after_wait": "10h"}}, r)
             assert max(plain.records["wait"]) < 600  # type: ignore[index]
             assert _same(plain.kpis, late.kpis)
+
+
+# --- handle time and patience by time of day ------------------------------------------------------------
+
+def _by_arrival(result: RunResult) -> dict[str, np.ndarray]:
+    """The per-contact records in arrival order (rows are stored as contacts finish)."""
+    rec = result.records
+    assert rec is not None
+    order = np.argsort(rec["arrive"], kind="stable")
+    return {k: v[order] for k, v in rec.items()}
+
+
+def test_time_of_day_factors_scale_each_contacts_own_draws() -> None:
+    # Common random numbers: with the profiles, each contact has the same handle and patience draws, scaled by
+    # the factor of the hour it arrived in. Served in both runs: handle ratio = that factor; abandoned in both
+    # (patience coupling 0, so the wait is the patience): wait ratio = the patience factor.
+    scenario = erlang_scenario(150, "4m", 10, "2m", days=1, warm_up=0)
+    shaped = copy.deepcopy(scenario)
+    handle = [1.0] * 12 + [1.5] * 12
+    patience = [2.0] * 8 + [0.5] * 16
+    shaped["demand"]["handle_time_profile"], shaped["demand"]["patience_profile"] = handle, patience
+    for r in range(2):
+        a, b = _by_arrival(_run(scenario, NO_BOT, r)), _by_arrival(_run(shaped, NO_BOT, r))
+        assert (a["arrive"] == b["arrive"]).all()  # the same customers
+        hour = (a["arrive"] // 60).astype(int)
+        both = (a["outcome"] == Outcome.SERVED) & (b["outcome"] == Outcome.SERVED)
+        assert both.sum() > 1000
+        assert b["handle"][both] / a["handle"][both] == pytest.approx(np.array(handle)[hour[both]], rel=1e-12)
+        both = (a["outcome"] == Outcome.ABANDONED_QUEUE) & (b["outcome"] == Outcome.ABANDONED_QUEUE)
+        assert both.sum() > 50
+        assert b["wait"][both] / a["wait"][both] == pytest.approx(np.array(patience)[hour[both]], rel=1e-9)
+
+
+def test_flat_time_of_day_factors_are_the_model_without_them() -> None:
+    scenario = copy.deepcopy(SMALL_SCENARIO)
+    flat = copy.deepcopy(scenario)
+    flat["demand"]["handle_time_profile"] = [1.0] * 24
+    flat["demand"]["patience_profile"] = [1.0] * 24
+    for r in range(2):
+        assert _same(simulate(plan_of(scenario, NO_BOT), SEED, r).kpis, simulate(plan_of(flat, NO_BOT), SEED, r).kpis)
+
+
+def test_a_constant_handle_factor_is_erlang_a_with_the_longer_calls() -> None:
+    # Exponential handle times scaled by 1.25 all day are exponential with a mean 1.25 times longer: the
+    # simulation with the factor must agree with the exact Erlang A of that mean.
+    scenario = erlang_scenario(200, "2.4m", 11, "2m", days=3)
+    scenario["demand"]["handle_time_profile"] = [1.25] * 24
+    rows = replicate(scenario, NO_BOT, 20, SEED)
+    exact = erlang_a(200 / 60, 3.0, 2.0, 11, 20 / 60)
+    level = family_level(2)
+    for name, value in (("queue_abandonment_rate", exact.p_abandon), ("service_level", exact.sl_all)):
+        found = t_interval(column(rows, name), level)
+        assert found.contains(value), f"{name}: exact {value:.6g} not in {found}"
+
+
+# --- chat speed that follows the agent's load ------------------------------------------------------------
+
+def erlang_chat(lam: float, mu: float, theta: float, agents: int, conc: int, slowdown: float,
+                max_queue: int = 400) -> dict[str, float]:
+    """Exact stationary measures of an Erlang-chat system: N agents holding up to K chats each, new chats to a
+    least-loaded agent, each of an agent's k chats finishing at μ / (1 + slowdown·(k − 1)), a FCFS queue (only
+    when every agent holds K) with exponential patience θ. State: how many agents hold 0…K chats, and the queue."""
+    def loads(n: int, k: int) -> list[tuple[int, ...]]:  # ways to spread n agents over loads 0..k
+        if k == 0:
+            return [(n,)]
+        return [(*rest, m) for m in range(n + 1) for rest in loads(n - m, k - 1)]
+
+    configs = loads(agents, conc)
+    full = tuple([0] * conc + [agents])
+    states = [(c, 0) for c in configs] + [(full, q) for q in range(1, max_queue + 1)]
+    index = {s: i for i, s in enumerate(states)}
+    rate = [0.0] + [mu / (1 + slowdown * (k - 1)) for k in range(1, conc + 1)]
+    q_matrix = np.zeros((len(states), len(states)))
+    for (c, q), i in index.items():
+        def go(target: tuple[tuple[int, ...], int], r: float, i: int = i) -> None:
+            if r > 0 and target in index:
+                q_matrix[i, index[target]] += r
+        low = next((j for j in range(conc) if c[j] > 0), None)
+        if low is not None and q == 0:  # an arrival joins a least-loaded agent
+            go((tuple(x - (j == low) + (j == low + 1) for j, x in enumerate(c)), 0), lam)
+        else:
+            go((full, q + 1), lam)
+        for k in range(1, conc + 1):  # one of the c[k] agents with k chats finishes one
+            r = c[k] * k * rate[k]
+            if q > 0:
+                go((full, q - 1), r)  # ... and takes the head of the queue
+            else:
+                go((tuple(x - (j == k) + (j == k - 1) for j, x in enumerate(c)), 0), r)
+        go((full, q - 1), q * theta)
+    np.fill_diagonal(q_matrix, -q_matrix.sum(axis=1))
+    a = np.vstack([q_matrix.T, np.ones(len(states))])
+    b = np.zeros(len(states) + 1)
+    b[-1] = 1
+    pi = np.linalg.lstsq(a, b, rcond=None)[0]
+    busy = np.array([sum(k * c[k] for k in range(conc + 1)) for c, _ in states])
+    queue = np.array([q for _, q in states])
+    return {"occupancy": float(pi @ busy) / (agents * conc), "queue_abandonment_rate": theta * float(pi @ queue) / lam,
+            "asa_all_min": float(pi @ queue) / lam}
+
+
+def _chat_scenario(follows: bool) -> dict[str, Any]:
+    scenario = erlang_scenario(70, "6m", 4, "3m", days=3)
+    scenario["channels"] = {"chat": {"share": 1, "service_level_threshold": "60s"}}
+    scenario["agents"]["groups"]["team"].update(channels=["chat"], concurrency=3, concurrency_slowdown=0.25,
+                                                slowdown_follows_load=follows)
+    return scenario
+
+
+def test_load_following_chat_speed_matches_the_erlang_chat_chain() -> None:
+    # 4 agents × 3 chats, 6 min solo chats slowed 25% per extra chat, 70 chats/h (73% of the slots), patience 3 min.
+    rows = replicate(_chat_scenario(True), NO_BOT, 20, SEED)
+    exact = erlang_chat(70 / 60, 1 / 6, 1 / 3, 4, 3, 0.25)
+    level = family_level(len(exact))
+    for name, value in exact.items():
+        found = t_interval(column(rows, name), level)
+        assert found.contains(value), f"{name}: exact {value:.6g} not in {found}"
+        assert found.half < 0.1 * value, f"{name}: {found} too wide to test anything"
+
+
+def test_the_speed_switch_changes_the_model() -> None:
+    # The same customers with the length fixed by the load at each chat's start (the default): a different
+    # model, whose occupancy the paired interval separates from the load-following one (on this case the fixed
+    # lengths keep more slots busy: 75.2% against the chain's 73.4%).
+    level = family_level(1)
+    fixed = column(replicate(_chat_scenario(False), NO_BOT, 20, SEED), "occupancy")
+    following = column(replicate(_chat_scenario(True), NO_BOT, 20, SEED), "occupancy")
+    change = paired_interval(fixed, following, level)
+    assert not change.contains(0.0), f"fixed − following occupancy {change}"
