@@ -94,7 +94,8 @@ def markdown_kpis() -> str:
               "Per channel, counts and sums per interval (what per-interval staffing targets are checked on): "
               + ", ".join(f"`CHANNEL.{s}`" for s in CHANNEL_SERIES) + "; `offered` and `gave_up` (abandoned in "
               "the bot or the queue) by arrival interval, the others by the interval the contact joined the "
-              "queue in; waits in minutes.",
+              "queue in; waits in minutes. Per agent group, `group.NAME.occupancy`: its slots in use over its "
+              "slots on duty.",
               "", "Per-intent breakdown (`by_intent`): " + ", ".join(f"`{f}`" for f in INTENT_FIELDS) + ".",
               "", "Ratios over a whole experiment: in JSON, each of these KPIs also carries `ratio_of_sums`, Σ "
               "numerator / Σ denominator over the replications (what ContactCenters-style simulators report beside "

@@ -437,6 +437,13 @@ class AgentGroup(Strict):
         "contact ends with F × (1 − this). The empathy a bot lacks (Crolic et al. 2022); size illustrative, "
         "0: agents do not calm anyone (earlier versions).",
     )
+    overflow_after: dict[Name, Annotated[Duration, Field(ge=0, le=limits.MAX_DURATION_MINUTES)]] = Field(
+        {}, max_length=limits.MAX_LIST,
+        description='Skills this group takes only from contacts that have waited this long, e.g. {"general": "30s"}: '
+        "it is an overflow group for them, behind the groups that take them at once (a skill not listed: at "
+        "once). The group looks at the head of each such queue (exact when the queue is first come, first "
+        "served).",
+    )
     shrinkage: float = Field(
         0.0, ge=0, le=0.9,
         description="Share of paid time not available for contacts (breaks, training, meetings, absence). "
@@ -466,6 +473,10 @@ class AgentGroup(Strict):
     def _one_staffing(self) -> Self:
         if (self.headcount is None) == (self.schedule is None):
             raise ValueError("give exactly one of headcount or schedule")
+        unknown = sorted(set(self.overflow_after) - set(self.skills))
+        if unknown:
+            raise ValueError(f"overflow_after names {', '.join(map(repr, unknown))}, not among the group's skills "
+                             f"({', '.join(self.skills)})")
         return self
 
     def headcount_at(self, minute_of_day: float) -> int:
@@ -483,11 +494,29 @@ class AgentGroup(Strict):
         return [] if self.schedule is None else sorted(parse_clock(c) for c in self.schedule)
 
 
+class Routing(Strict):
+    """Which free agent takes a waiting contact, and which queue a freed agent serves (docs/model.md §5)."""
+
+    agent_selection: Literal["group_order", "longest_idle", "random"] = Field(
+        "group_order", description="Who takes a contact when agents of several groups are free: group_order, the "
+        "first group in the list with a free agent; longest_idle, the agent idle longest (for chat, among those "
+        "holding the fewest chats, the longest at that load); random, an agent at random, so each group in "
+        "proportion to its free agents.",
+    )
+    queue_selection: Literal["priority", "skill_order", "oldest_head"] = Field(
+        "priority", description="Which waiting contact a freed agent takes among its queues: priority, the most "
+        "urgent head (priority, then waiting time with head starts); skill_order, its group's skills in the order "
+        "listed (its own skill first), each on the group's channels in order; oldest_head, the head that has "
+        "waited longest, whatever its priority.",
+    )
+
+
 class Agents(Strict):
     """The human side."""
 
     groups: dict[Name, AgentGroup] = Field(min_length=1, max_length=limits.MAX_AGENT_GROUPS,
-                                           description="Agent groups, tried in this order.")
+                                           description="Agent groups, tried in this order (agents.routing).")
+    routing: Routing = Field(default_factory=Routing, description="Routing rules.")
     queue_capacity: int | None = Field(
         None, ge=0, le=1_000_000,
         description="Most contacts waiting at once; more are blocked (busy signal). null: no cap."

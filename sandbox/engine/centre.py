@@ -16,6 +16,11 @@ Virtual waiting time (the wait a customer would have had if it never left) comes
 leaves the queue unserved stays in its queue's heap, takes no agent, and its virtual wait ends when an agent
 free for its queue finds it at the head. For one queue this is exact; with several queues an agent settles the
 ghosts at the heads of the queues it looks at, whichever contact it then takes.
+
+Routing (scenario agents.routing, agents.groups.*.overflow_after): an arriving contact goes to a free agent of
+the groups that take its queue at once, chosen by group order, longest idle or at random; a group with an
+overflow delay for the queue takes the head only once it has waited that long (a timer per delay wakes a free
+agent of that group then); a freed agent chooses among its queues by priority, skill order or oldest head.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import simpy
 from simpy.events import Timeout
 
 from sandbox.metrics.ledger import Ledger, Totals
-from sandbox.metrics.monitors import Level
+from sandbox.metrics.monitors import Level, interval_areas
 from sandbox.model.outcomes import Outcome
 
 if TYPE_CHECKING:
@@ -42,6 +47,8 @@ if TYPE_CHECKING:
 WAITING, GONE, GHOST = 0, 1, 2  # GHOST: left unserved, still in the heap until its virtual wait is settled
 SERVED = int(Outcome.SERVED)  # a plain int: the enum's attribute lookup is measurable on the per-contact path
 ABANDON, OFFER, MESSAGE = 0, 1, 2  # what a deadline does
+EPSILON = 1e-9  # minutes: a timer due at enq + delay has waited the delay, whatever the rounding
+_filing = count()  # the order agents were filed as free in, for longest-idle selection
 
 
 class Contact:
@@ -67,13 +74,17 @@ class Contact:
 class Queue:
     """Contacts waiting for one skill on one channel, ordered by (priority, head-start-adjusted time)."""
 
-    __slots__ = ("channel", "heap", "live", "mean_handle", "teams", "threshold", "voice")
+    __slots__ = ("channel", "delays", "first", "heap", "live", "mean_handle", "teams", "threshold", "voice",
+                 "waits")
 
     def __init__(self, channel: int, voice: bool, mean_handle: float, threshold: float):
         self.channel, self.voice, self.mean_handle, self.threshold = channel, voice, mean_handle, threshold
         self.heap: list[tuple[int, float, int, Contact]] = []
         self.live = 0
-        self.teams: list[Team] = []
+        self.teams: list[Team] = []  # every group that serves it, in group order
+        self.waits: list[float] = []  # each team's overflow delay for this queue (0: at once)
+        self.first: list[Team] = []  # the teams that take it at once
+        self.delays: list[float] = []  # the distinct positive delays: a timer each for every contact queued
 
     def head(self) -> tuple[int, float, int, Contact] | None:
         heap = self.heap
@@ -87,10 +98,11 @@ class Agent:
     # empty; an agent whose shift ended earlier in the day only finishes what it holds.
     # chats, since, version: its chats in conversation when their speed follows its load (Team.shares), when
     # their remaining work was last brought up to date, and which scheduled end is still the current one.
-    __slots__ = ("chats", "leaving", "load", "serves_out", "since", "team", "version")
+    __slots__ = ("chats", "filed", "leaving", "load", "serves_out", "since", "team", "version")
 
     def __init__(self, team: Team):
         self.team, self.load, self.leaving, self.serves_out = team, 0, False, False
+        self.filed = 0  # when it was last filed as free (an order, not a time): longest idle is the smallest
         self.chats: list[list[Any]] = []  # [solo work left, contact, answered at, wait, F at answer]
         self.since, self.version = 0.0, 0
 
@@ -98,8 +110,8 @@ class Agent:
 class Team:
     """The agents of one group on duty now."""
 
-    __slots__ = ("acw", "calm", "conc", "cost", "duty", "free", "full", "leaving", "present", "queues", "shares",
-                 "slowdown")
+    __slots__ = ("acw", "calm", "conc", "cost", "duty", "free", "full", "leaving", "plain", "present", "queues",
+                 "routes", "shares", "slowdown", "spans", "stamps")
 
     def __init__(self, conc: int, slowdown: float, acw: float, cost: float, calm: float, duty: Level,
                  shares: bool = False):
@@ -112,10 +124,16 @@ class Team:
         self.present = 0
         self.leaving: dict[Agent, None] = {}
         self.queues: list[Queue] = []
+        self.routes: list[tuple[Queue, float]] = []  # its queues in the order it looks at them, with their delay
         self.duty = duty  # agents on duty, time-weighted (for cost)
+        self.spans: list[tuple[float, float, int]] = []  # (start, length, slots) of its busy time: its occupancy
+        self.stamps = False  # file() notes the filing order (longest-idle selection needs it)
+        self.plain = True  # priority queue selection and no overflow delay: _pull's lean loop
 
     def file(self, agent: Agent) -> None:
         if not agent.leaving:
+            if self.stamps:
+                agent.filed = next(_filing)
             (self.free[agent.load] if agent.load < self.conc else self.full)[agent] = None
 
     def unfile(self, agent: Agent) -> None:
@@ -138,12 +156,25 @@ class Team:
                 return level.popitem()[0]
         return None
 
+    def longest_idle(self, voice: bool) -> tuple[int, int, Agent] | None:
+        """(chats held, filing order, agent) of the agent free longest at the lowest load; not taken out."""
+        for load, level in enumerate(self.free[:1] if voice else self.free):
+            if level:
+                agent = next(iter(level))  # dicts keep filing order: the first is free longest
+                return load, agent.filed, agent
+        return None
+
+    def can_take(self, voice: bool) -> int:
+        """How many of its agents could start a contact now."""
+        return len(self.free[0]) if voice else sum(len(level) for level in self.free)
+
 
 class Centre:
     """The human side of the simulation."""
 
     def __init__(self, env: simpy.Environment, plan: Plan, ledger: Ledger, totals: Totals,
-                 on_abandon: Callable[[Contact, float], None]):
+                 on_abandon: Callable[[Contact, float], None], rng: np.random.Generator | None = None):
+        """``rng``: the routing stream, drawn from only under agent_selection random."""
         self.env, self.plan, self.ledger, self.totals = env, plan, ledger, totals
         self.on_abandon = on_abandon
         self.frustration = plan.frustration
@@ -170,6 +201,11 @@ class Centre:
         self.teams = [Team(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
                            g.spec.deescalation, Level(plan.start, plan.end, width), g.spec.slowdown_follows_load)
                       for g in plan.groups]
+        routing = plan.scenario.agents.routing
+        self.selection = routing.agent_selection
+        self.rng = rng
+        self.overflow = False  # some group waits before it takes some queue
+        self._overflow_ended = self._overflow_due
         self.sharing: dict[Agent, None] = {}  # agents holding chats whose speed follows their load
         self._chat_ended = self._chat_end
         self.paid_per_productive = [1 / (1 - g.spec.shrinkage) for g in plan.groups]
@@ -184,10 +220,26 @@ class Centre:
                                                 float(plan.threshold[c]))
                     for g, team in zip(plan.groups, self.teams, strict=True):
                         if skill in g.skills and channel in g.channels:
+                            delay = float(g.spec.overflow_after.get(skill, 0.0))
                             queue.teams.append(team)
+                            queue.waits.append(delay)
+                            if delay == 0:
+                                queue.first.append(team)
                             team.queues.append(queue)
+                    queue.delays = sorted({d for d in queue.waits if d > 0})
+                    self.overflow = self.overflow or bool(queue.delays)
                 self.queue_of.append(by_key[key])
         self.queues = list(by_key.values())
+        self.queue_selection = routing.queue_selection
+        for g, team in zip(plan.groups, self.teams, strict=True):
+            skills, served = g.spec.skills, [str(c) for c in g.spec.channels]
+            routes = [((skills.index(skill), served.index(channel)), queue, float(g.spec.overflow_after.get(skill, 0)))
+                      for (skill, channel), queue in by_key.items() if team in queue.teams]
+            if self.queue_selection == "skill_order":
+                routes.sort(key=lambda route: route[0])
+            team.routes = [(queue, delay) for _, queue, delay in routes]
+            team.plain = self.queue_selection == "priority" and not any(delay for _, delay in team.routes)
+            team.stamps = self.selection == "longest_idle"
 
     # --- staffing and opening hours ------------------------------------------------------------------
 
@@ -266,12 +318,17 @@ class Centre:
                 contact.line = True
                 self.on_line[queue.channel] += 1
         if queue.live == 0:
-            for team in queue.teams:
-                agent = team.take(queue.voice)
-                if agent is not None:
-                    self._start(contact, agent, now)
-                    team.file(agent)
-                    return
+            if self.selection == "group_order":  # inline: the default, on every arrival
+                for team in queue.first:
+                    agent = team.take(queue.voice)
+                    if agent is not None:
+                        break
+            else:
+                agent = self._free_agent(queue.first, queue.voice)
+            if agent is not None:
+                self._start(contact, agent, now)
+                agent.team.file(agent)
+                return
         if self.capacity is not None and self.waiting >= self.capacity:
             self._refuse(contact, now, Outcome.BLOCKED)
             return
@@ -292,6 +349,60 @@ class Centre:
             due, kind = now + cb.after_wait, OFFER
         if due < math.inf:
             heapq.heappush(self.deadlines, (due, seq, contact, kind))
+        for delay in queue.delays:  # overflow groups may take it from then on
+            Timeout(self.env, delay, contact).callbacks.append(self._overflow_ended)
+
+    def _free_agent(self, teams: list[Team], voice: bool) -> Agent | None:
+        """A free agent of these teams, taken out of the free sets, chosen by the routing's agent selection."""
+        if self.selection == "group_order":
+            for team in teams:
+                agent = team.take(voice)
+                if agent is not None:
+                    return agent
+            return None
+        if self.selection == "longest_idle":
+            best: tuple[int, int, Agent] | None = None
+            for team in teams:
+                candidate = team.longest_idle(voice)
+                if candidate is not None and (best is None or candidate[:2] < best[:2]):
+                    best = candidate
+            if best is None:
+                return None
+            load, _, agent = best
+            del agent.team.free[load][agent]
+            return agent
+        free = [team.can_take(voice) for team in teams]  # random: each team in proportion to its free agents
+        total = sum(free)
+        if total == 0:
+            return None
+        assert self.rng is not None
+        pick = self.rng.random() * total
+        for team, n in zip(teams, free, strict=True):
+            if pick < n:
+                return team.take(voice)
+            pick -= n
+        return next(team for team, n in zip(teams, free, strict=True) if n).take(voice)  # rounding at the top
+
+    def _overflow_due(self, event: simpy.Event) -> None:
+        """A queued contact has waited one of its queue's overflow delays: a free agent of a group that takes it
+        from now on looks at its queues (it may be a ghost by now, whose virtual wait that agent then ends)."""
+        contact = cast(Contact, event.value)
+        now = self.env.now
+        if self.deadlines and self.deadlines[0][0] <= now:
+            self.expire(now)
+        queue = contact.queue
+        if contact.state == GONE or now - contact.enq < queue.delays[0] - EPSILON:
+            return  # served, or back in a queue by a transfer since (its own timers are set)
+        waited = now - contact.enq + EPSILON
+        teams = [team for team, delay in zip(queue.teams, queue.waits, strict=True) if 0 < delay <= waited]
+        while contact.state != GONE:
+            agent = self._free_agent(teams, queue.voice)
+            if agent is None:
+                return
+            load = agent.load
+            self._pull(agent, now)
+            if agent.load == load:  # it found nothing it may take yet (a younger head in front)
+                return
 
     def _next_deadline(self, contact: Contact) -> tuple[float, int]:
         """When a waiting contact next leaves unless served, and how: it abandons, or leaves a message."""
@@ -400,6 +511,7 @@ class Centre:
             self.on_line[contact.queue.channel] -= 1
             heapq.heappush(self.line_ends[contact.queue.channel], now + handle)
         busy = handle + team.acw
+        team.spans.append((now, busy, slots))
         answered = self.frustration.after_wait(contact.f, wait)
         f = self.frustration.after_service(answered, team.calm)
         self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait + contact.waited, f, handle,
@@ -465,6 +577,7 @@ class Centre:
     def _record_chat(self, team: Team, chat: list[Any], end: float) -> None:
         _, contact, start, wait, answered = chat
         handle = end - start
+        team.spans.append((start, handle + team.acw, 1))
         f = self.frustration.after_service(answered, team.calm)
         self.ledger.add(contact.cohort, contact.index, SERVED, end, True, wait + contact.waited, f, handle,
                         handle + team.acw, 1, answered - f, contact.transfers)
@@ -479,6 +592,7 @@ class Centre:
         wait = now - contact.enq
         self._virtual_wait(contact, wait)
         self.ledger.add_busy(now, transfer, slots)
+        team.spans.append((now, transfer, slots))
         contact.f = self.frustration.after_handover(self.frustration.after_wait(contact.f, wait),
                                                     contact.cohort.rules.bot.cold)
         contact.waited += wait + transfer
@@ -493,6 +607,7 @@ class Centre:
     def _rejoin(self, event: simpy.Event) -> None:
         contact = cast(Contact, event.value)
         del self.transferring[contact]
+        contact.state = WAITING  # an agent took it off a queue (GONE): it queues anew
         self.arrive(contact)
 
     def _finish(self, event: simpy.Event) -> None:
@@ -521,16 +636,19 @@ class Centre:
         conc = team.conc
         while agent.load < conc:
             best: tuple[int, float, int, Contact] | None = None
-            for queue in team.queues:
-                if queue.voice and agent.load:
-                    continue
-                if queue.live == 0:
-                    if queue.heap:
-                        self._settle_ghosts(queue, now)
-                    continue
-                head = self._settle_ghosts(queue, now)
-                if head is not None and (best is None or head < best):
-                    best = head
+            if team.plain:  # the most urgent head of its queues, none with a delay: the default, kept lean
+                for queue in team.queues:
+                    if queue.voice and agent.load:
+                        continue
+                    if queue.live == 0:
+                        if queue.heap:
+                            self._settle_ghosts(queue, now)
+                        continue
+                    head = self._settle_ghosts(queue, now)
+                    if head is not None and (best is None or head < best):
+                        best = head
+            else:
+                best = self._choose(team, agent, now)
             if best is None:
                 break
             contact = best[3]
@@ -543,11 +661,34 @@ class Centre:
             self._call_back(agent, now)
         team.file(agent)
 
-    def _settle_ghosts(self, queue: Queue, now: float) -> tuple[int, float, int, Contact] | None:
+    def _choose(self, team: Team, agent: Agent, now: float) -> tuple[int, float, int, Contact] | None:
+        """The contact an agent takes next under the routing's queue selection and its group's overflow delays."""
+        selection = self.queue_selection
+        best: tuple[int, float, int, Contact] | None = None
+        for queue, delay in team.routes:
+            if queue.voice and agent.load:
+                continue
+            if queue.live == 0:
+                if queue.heap:
+                    self._settle_ghosts(queue, now, delay)
+                continue
+            head = self._settle_ghosts(queue, now, delay)
+            if head is None or (delay and now - head[3].enq < delay - EPSILON):
+                continue  # an overflow group takes the head only once it has waited the delay
+            if selection == "skill_order":
+                return head
+            if best is None or (head < best if selection == "priority" else
+                                (head[3].enq, head[2]) < (best[3].enq, best[2])):  # oldest_head
+                best = head
+        return best
+
+    def _settle_ghosts(self, queue: Queue, now: float, delay: float = 0.0) -> tuple[int, float, int, Contact] | None:
         """The queue's head, after the ghosts in front of it: an agent is free for them now, which ends their
-        virtual waits."""
+        virtual waits (for an agent of an overflow group, only of ghosts that have waited its delay)."""
         heap = queue.heap
         while heap and (contact := heap[0][3]).state != WAITING:
+            if delay and contact.state == GHOST and now - contact.enq < delay - EPSILON:
+                return None
             heapq.heappop(heap)
             if contact.state == GHOST:
                 contact.state = GONE
@@ -565,6 +706,7 @@ class Centre:
         agent.load = team.conc
         busy = contact.handle + team.acw
         self.ledger.add_busy(now, busy, team.conc)
+        team.spans.append((now, busy, team.conc))
         if now >= 0:  # like every KPI, callbacks made during the warm-up are not reported
             self.totals.add("callbacks_done", 1)
         Timeout(self.env, busy, (agent, team.conc)).callbacks.append(self._finished)
@@ -597,6 +739,10 @@ class Centre:
         t = self.totals
         t.series["staffed_area"] = np.array(self.staffed.close())
         t.series["on_duty_area"] = np.array(self.on_duty.close())
+        for g, team in zip(self.plan.groups, self.teams, strict=True):  # each group's own occupancy
+            spans = np.array(team.spans, dtype=float).reshape(-1, 3)
+            busy = interval_areas(spans[:, 0], spans[:, 0] + spans[:, 1], spans[:, 2], t.interval, t.n_bins)
+            t.by_group[g.name] = (busy, np.array(team.duty.close()) * team.conc)
         minutes = [sum(team.duty.close()) for team in self.teams]
         paid = [m * factor for m, factor in zip(minutes, self.paid_per_productive, strict=True)]
         t.add("agent_minutes", sum(minutes))

@@ -154,7 +154,9 @@ class Simulation:
                              plan.satisfaction, plan.f0,
                              AttackRates(plan.attack_agent_success, plan.attack_cost_bot, plan.attack_cost_agent),
                              plan.scenario.bot.late_escalation, keep_records)
-        self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned)
+        at_random = plan.scenario.agents.routing.agent_selection == "random"
+        routing = self.streams.whole_run("routing") if at_random else None
+        self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned, routing)
         self.bot_slots: list[float] = []  # end times of the bot conversations in progress (bot.capacity)
 
     # --- arrivals ----------------------------------------------------------------------------------------

@@ -17,9 +17,10 @@ import numpy as np
 # Appended, never reordered: a source's index is part of its seed. "attacks" says who is an attacker;
 # "security" holds the verification and attack draws, so that switching security on shifts nothing else.
 # "evidence" draws the bot's measured rates once per replication (the same under every policy);
-# "misrecognition", which intent the bot takes each contact for.
+# "misrecognition", which intent the bot takes each contact for; "routing", which free agent takes a contact
+# under agents.routing.agent_selection random.
 SOURCES = ("arrivals", "customers", "patience", "handle", "bot", "repeats", "attacks", "security",
-           "security_repeats", "needs", "evidence", "misrecognition")
+           "security_repeats", "needs", "evidence", "misrecognition", "routing")
 
 
 class Streams:

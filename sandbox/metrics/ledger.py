@@ -72,6 +72,8 @@ class Totals:
     series: dict[str, np.ndarray] = field(init=False)
     by_channel: dict[str, np.ndarray] = field(init=False)  # CHANNEL_SERIES, each [channel, interval]
     by_queue: dict[str, np.ndarray] = field(init=False)  # QUEUE_SERIES, each [skill × channel, interval]
+    # By agent group: (slots in use, slots on duty), each integrated per interval; the engine adds them at the end.
+    by_group: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     reasons: np.ndarray = field(init=False)
     resolution_hist: np.ndarray = field(init=False)
 

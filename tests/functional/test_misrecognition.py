@@ -30,7 +30,7 @@ def test_billing_contacts_taken_for_general_ones_are_transferred_and_cost_time_a
     for name in ("contained", "csat"):  # answered the wrong question: fewer resolved by the bot, lower csat
         diff = [m - b for m, b in zip(mis.values(0, name), base.values(0, name), strict=True)]
         assert sum(diff) / len(diff) < 0, name
-    assert mis.estimate(0, "productive_hours").mean > base.estimate(0, "productive_hours").mean
+    assert mis.estimate(0, "occupancy").mean > base.estimate(0, "occupancy").mean  # the transfers take agent time
 
 
 def test_a_contact_sent_to_a_group_that_also_has_its_skill_is_not_transferred() -> None:
@@ -48,3 +48,15 @@ def test_misrecognition_off_is_the_model_without_it() -> None:
                    "{order_status: 1}", "agents.transfer_time=5m"])
     for name in api.KPIS:
         assert np.array_equal(off.values(0, name), base.values(0, name), equal_nan=True), name
+
+
+def test_every_transferred_contact_is_counted_once_whether_it_waited_or_not() -> None:
+    """Without repeat contacts the same customers arrive with or without misrecognition (common random numbers),
+    so every one of them must end in exactly one outcome: a contact an agent took off the queue and passed on
+    used to rejoin its own queue marked as gone and vanish."""
+    no_repeats = ["repeat_contacts.after_abandonment=0", "repeat_contacts.after_false_containment=0"]
+    base = compare(no_repeats)
+    mis = compare([*no_repeats, "intents.billing_error.bot.misrecognition=0.5",
+                   "intents.billing_error.bot.mistaken_for={order_status: 1}"])
+    assert min(mis.values(0, "transfers")) > 0
+    assert mis.values(0, "offered") == base.values(0, "offered")

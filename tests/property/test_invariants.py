@@ -93,6 +93,11 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         s["agents"]["groups"]["service"]["schedule"] = {"00:00": draw(st.integers(0, 4)),
                                                         "12:00": draw(st.integers(0, 6))}
     s["agents"]["queue_capacity"] = draw(st.sampled_from([None, None, 0, 3]))
+    s["agents"]["routing"] = {"agent_selection": draw(st.sampled_from(["group_order", "longest_idle", "random"])),
+                              "queue_selection": draw(st.sampled_from(["priority", "skill_order", "oldest_head"]))}
+    overflow = draw(st.sampled_from([None, 0, "1m"]))
+    if overflow is not None:  # billing agents take general contacts only after they have waited this long
+        s["agents"]["groups"]["billing"]["overflow_after"] = {"general": overflow}
     for channel in s["channels"].values():
         channel["lines"] = draw(st.sampled_from([None, None, 0, 4]))
     s["frustration"] = {"patience_coupling": draw(st.sampled_from([0.0, 0.5, 2.0])),
@@ -225,14 +230,16 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
     model = Scenario.model_validate(scenario)
     skills = dict.fromkeys(intent.skill for intent in model.intents.values())
     per_queue = [f"queue.{s}.{ch}.{name}" for s in skills for ch in channels for name in QUEUE_SERIES]
-    assert set(result.series) == set(SERIES) | set(per_channel) | set(per_queue)
+    per_group = [f"group.{g}.occupancy" for g in scenario["agents"]["groups"]]
+    assert set(result.series) == set(SERIES) | set(per_channel) | set(per_queue) | set(per_group)
     n_bins = round(1440 / int(scenario["horizon"]["interval"].removesuffix("m")))
-    for name in (*SERIES, *per_channel, *per_queue):
+    for name in (*SERIES, *per_channel, *per_queue, *per_group):
         values = np.asarray(result.series[name])
         assert values.shape == (n_bins,)
         assert np.all(np.isnan(values) | (values >= -ROUNDING)), name
-    occupancy = np.asarray(result.series["occupancy"])
-    assert np.all(np.isnan(occupancy) | (occupancy <= 1 + ROUNDING)), occupancy.max()
+    for name in ("occupancy", *per_group):
+        occupancy = np.asarray(result.series[name])
+        assert np.all(np.isnan(occupancy) | (occupancy <= 1 + ROUNDING)), (name, occupancy.max())
     assert sum(result.series["arrivals"]) == k["offered"]
     assert sum(result.series["escalated"]) == k["escalated"]
     assert sum(result.series["abandoned"]) == k["abandoned_bot"] + k["abandoned_queue"]
