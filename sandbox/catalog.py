@@ -40,11 +40,16 @@ def search_dirs(kind: Kind, cwd: Path | None = None) -> list[Path]:
     return dirs
 
 
-def available(kind: Kind, cwd: Path | None = None) -> dict[str, Path]:
-    """Name → file, the working directory's files taking precedence over built-ins of the same name."""
+def available(kind: Kind, cwd: Path | None = None, nested: bool = False) -> dict[str, Path]:
+    """Name → file, the working directory's files taking precedence over built-ins of the same name. ``nested``:
+    also the policies one folder down (policies/weeks/: found by name, not in the default comparison)."""
     found: dict[str, Path] = {}
+    deeper = nested and kind == "policies"
     for folder in search_dirs(kind, cwd):
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            found.setdefault(path.stem, path)
+    for folder in search_dirs(kind, cwd) if deeper else []:
+        for path in sorted([*folder.glob("*/*.yaml"), *folder.glob("*/*.yml")]):
             found.setdefault(path.stem, path)
     return found
 
@@ -64,7 +69,7 @@ def resolve(ref: str | Path, kind: Kind, cwd: Path | None = None) -> Path:
         except OSError as exc:  # a name too long, a loop of links, a folder without permission
             raise ConfigError([Problem(str(ref), None, "", f"cannot be read: {exc.strerror}")]) from None
         return path
-    names = available(kind, cwd)
+    names = available(kind, cwd, nested=True)
     if ref in names:
         return names[ref]
     close = difflib.get_close_matches(ref, list(names), n=1, cutoff=0.5)

@@ -31,6 +31,7 @@ from sandbox.cli.render import (
     ProgressReporter,
     comparison_table,
     erlang_table,
+    period_table,
     print_problems,
     shifts_table,
     staffing_chart,
@@ -315,7 +316,11 @@ def _table(result: api.Comparison | api.Sweep, show_all: bool, kpis: list[str] |
 
 def _shown_table(result: api.Comparison | api.Sweep, show_all: bool, kpis: list[str] | None) -> str:
     """The table as plain text at its natural width, with its footer line."""
-    return table_text(_table(result, show_all, kpis)) + printable(api.footer(_comparison_of(result))) + "\n"
+    text = table_text(_table(result, show_all, kpis))
+    periods = None if isinstance(result, api.Sweep) else period_table(result)
+    if periods is not None:
+        text += table_text(periods)
+    return text + printable(api.footer(_comparison_of(result))) + "\n"
 
 
 def _file_text(result: api.Comparison | api.Sweep, fmt: Format, show_all: bool, kpis: list[str] | None) -> str:
@@ -353,6 +358,9 @@ def _emit(result: api.Comparison | api.Sweep, fmt: Format, output: Path | None, 
         sys.stdout.write(text)
     elif out.is_terminal:
         out.print(_table(result, show_all, kpis))
+        periods = None if isinstance(result, api.Sweep) else period_table(result)
+        if periods is not None:
+            out.print(periods)
         out.print(printable(api.footer(comparison)), style="dim", highlight=False)
     else:  # piped: plain text at its natural width, never wrapped at 80 columns
         sys.stdout.write(_shown_table(result, show_all, kpis))

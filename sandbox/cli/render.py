@@ -84,6 +84,36 @@ def comparison_table(comparison: api.Comparison, kpis: tuple[str, ...] = api.HEA
     return table
 
 
+PERIOD_KPIS = ("bot_resolution_rate", "csat", "queue_abandonment_rate", "stale_intents")
+
+
+def period_table(comparison: api.Comparison) -> Table | None:
+    """The headline drift per week (14 days or more) or per day (2–13): each KPI's mean over the replications per
+    period and policy, with the scenario's events of that period; None for a one-day run."""
+    days = len(comparison.daily(comparison.baseline))
+    if days < 2:
+        return None
+    period = 7 if days >= 14 else 1
+    what = "week" if period == 7 else "day"
+    table = Table(title=f"Per {what} (mean over replications)", header_style="bold", padding=(0, 1))
+    table.add_column(what, justify="right")
+    for label in comparison.labels:
+        table.add_column(printable(label), justify="right", overflow="fold")
+    table.add_column("events", overflow="fold")
+    rows = [comparison.daily(p, period) for p in range(len(comparison.labels))]
+    events = comparison.events_by_day()
+    for kpi in PERIOD_KPIS:
+        label = api.KPIS[kpi].label if kpi in api.KPIS else "stale intents"
+        table.add_section()
+        table.add_row(Text(label, style="bold"), *[""] * (len(comparison.labels) + 1))
+        for k, first in enumerate(rows[0]):
+            cells = [format_value(kpi, row[k][kpi]["mean"]) if kpi in api.KPIS else f"{row[k][kpi]['mean']:.1f}"
+                     for row in rows]
+            seen = "; ".join(f"{what_} (day {d})" for d in first["days"] for what_ in events.get(d, []))
+            table.add_row(str(first[what]), *cells, Text(printable(seen), style="dim"))
+    return table
+
+
 def delta_text(comparison: api.Comparison, policy: int, kpi: str) -> Text:
     """'▲ +8.8' coloured by whether the change is good, or dim '+0.3 ns'."""
     text, tone = format_difference(kpi, comparison.difference(policy, kpi))

@@ -27,10 +27,24 @@ class Automation(Strict):
         "gap: billing disputes and cancellations arrive upset and the bot resolves few of them). null: off.",
     )
 
+    ramp: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}$")], Annotated[float, Field(ge=0, le=1)]] = Field(
+        {}, max_length=limits.MAX_LIST,
+        description="A staged rollout: from each day of the horizon (1: the first), the share above is multiplied "
+        "by this, e.g. {1: 0.1, 8: 0.5, 15: 1} (days before the first key: the first value). Empty: the whole "
+        "share from day 1 (big bang).",
+    )
+
     when_bot_full: Literal["overflow", "wait"] = Field(
         "overflow", description="A contact that finds the bot at its capacity (scenario bot.capacity): overflow "
         "to the human queue, or wait for a free slot (first come, first served; patience runs as in a queue).",
     )
+
+    def ramp_factor(self, day: int) -> float:
+        """The ramp's factor on ``day`` (0: the first day of the horizon; before the first step, the first)."""
+        if not self.ramp:
+            return 1.0
+        steps = sorted((int(k), v) for k, v in self.ramp.items())
+        return next((v for d, v in reversed(steps) if d <= day + 1), steps[0][1])
 
     def share_for(self, channel: str) -> float:
         if isinstance(self.share, dict):
@@ -161,6 +175,32 @@ class Message(Strict):
     )
 
 
+class Improvement(Strict):
+    """A feedback loop (docs/model.md §3a): reviews that mine escalated conversations and fix stale knowledge.
+    The reference notes' shape; sizes illustrative (implementers report 25–35% resolution on a mediocre
+    knowledge base rising to 60%+ after knowledge work)."""
+
+    review_every: Annotated[Duration, Field(ge=1440, le=limits.MAX_DURATION_MINUTES)] | None = Field(
+        None, description="A review every this many days (whole days, e.g. 7d). null: no feedback loop (launch "
+        "and leave).",
+    )
+    curation_hours_per_week: Annotated[float, Field(ge=0, le=10_000)] = Field(
+        8.0, description="Content work paid per week (counted in curation_cost, so in net_cost).")
+    hours_per_fix: Annotated[float, Field(gt=0, le=1_000)] = Field(
+        4.0, description="Hours to update one intent's stale knowledge; a review fixes the stalest first.")
+    conversations_per_hour: Annotated[float, Field(gt=0, le=10_000)] = Field(
+        20.0, description="Escalated conversations reviewed per hour left after the fixes (3 minutes each).")
+    max_gain: Probability = Field(
+        0.4, description="Learning curve: an intent's resolution a0 rises to a0 + max_gain·(1 − a0) as examples "
+        "accumulate (25–35% → 60%+ closes about 40% of the gap).",
+    )
+    examples: Annotated[float, Field(gt=0, le=1e9)] = Field(
+        500.0, description="n0: reviewed conversations of an intent that close 63% of the remaining gap "
+        "(a = a_max − (a_max − a0)·exp(−n/n0)).",
+    )
+    hourly_cost: Money = Field(40.0, description="Cost per curation hour (as an agent hour: Iterum Connections 2025).")
+
+
 class Policy(Strict):
     """A support team's policy."""
 
@@ -175,6 +215,7 @@ class Policy(Strict):
     staffing: Staffing = Field(default_factory=Staffing, description="Staffing override.")
     callback: Callback = Field(default_factory=Callback, description="Callback offer.")
     message: Message = Field(default_factory=Message, description="Leave a message instead of waiting on.")
+    improvement: Improvement = Field(default_factory=Improvement, description="Feedback loop (off by default).")
 
     @property
     def is_dead_end(self) -> bool:

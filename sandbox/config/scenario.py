@@ -692,6 +692,88 @@ class RepeatContacts(Strict):
     )
 
 
+class Knowledge(Strict):
+    """Bot knowledge that goes stale (docs/model.md §3a): facts change, the bot keeps answering from the old ones
+    until its content is updated. Shape from the reference notes (Poisson changes, wrong answers with probability
+    q until an update after lag L); no published default exists for r, q or L, so the values here are
+    illustrative and off by default."""
+
+    changes_per_week: NonNegative | dict[Name, NonNegative] = Field(
+        0.0, description="Knowledge changes (a price, a policy, a product) per intent per week, at random (Poisson; "
+        "one number for every intent, or per intent). Scheduled ones are events of kind knowledge_change. 0: none.",
+    )
+    stale_wrong_answer: Probability = Field(
+        0.3, description="q: while an intent's knowledge is stale, this share of the issues the bot would have "
+        "resolved it cannot resolve any more, and on a turn that does not help it gives a confident wrong answer "
+        "with at least this probability (illustrative).",
+    )
+    update_lag: Annotated[Duration, Field(gt=0, le=limits.MAX_DURATION_MINUTES)] | None = Field(
+        None, description="L without a feedback loop: the content is refreshed this long after a change (a routine "
+        "update, e.g. 28d). null: never (launch and leave); a policy's improvement reviews fix it sooner.",
+    )
+
+    def rate(self, intent: str) -> float:
+        if isinstance(self.changes_per_week, dict):
+            return self.changes_per_week.get(intent, 0.0)
+        return self.changes_per_week
+
+
+class Shock(Strict):
+    """When an event starts and how long it lasts."""
+
+    day: int = Field(ge=1, le=limits.MAX_DAYS, description="Day of the horizon it starts on (1: the first; a day "
+                     "after the horizon's last has no effect, so --days can shorten a run).")
+    start: str = Field("00:00", pattern=r"^\d{1,2}:\d{2}$", description="Time of day it starts (HH:MM).")
+    length: Annotated[Duration, Field(gt=0, le=limits.MAX_DURATION_MINUTES)] = Field(
+        "24h", validate_default=True, description="How long it lasts (it may run into the next days).")
+
+    @field_validator("start")
+    @classmethod
+    def _clock(cls, text: str) -> str:
+        parse_clock(text)
+        return text
+
+    def window(self) -> tuple[float, float]:
+        """[from, to) in minutes since the start of day 1."""
+        begin = (self.day - 1) * 1440.0 + parse_clock(self.start)
+        return begin, begin + self.length
+
+
+class DemandSurge(Shock):
+    """More contacts than forecast: a storm, an outage elsewhere, a marketing e-mail."""
+
+    kind: Literal["demand_surge"]
+    factor: Annotated[float, Field(gt=0, le=limits.MAX_FACTOR)] = Field(
+        1.5, description="Arrivals are multiplied by this while it lasts (overlapping surges multiply).")
+
+
+class BotOutage(Shock):
+    """The bot is down: every contact that arrives meanwhile goes straight to the human queue."""
+
+    kind: Literal["bot_outage"]
+
+
+class AgentAbsence(Shock):
+    """Agents missing at short notice (sickness, a system outage on the agents' side)."""
+
+    kind: Literal["agent_absence"]
+    groups: list[Name] = Field([], max_length=limits.MAX_AGENT_GROUPS,
+                               description="Groups affected (empty: every group).")
+    share: Probability = Field(0.2, description="Share of the scheduled agents absent while it lasts (rounded).")
+
+
+class KnowledgeChange(Strict):
+    """A scheduled change of facts (a price change on day 5): the named intents' bot knowledge is stale from
+    that day until it is updated (knowledge.update_lag, or a policy's improvement reviews)."""
+
+    kind: Literal["knowledge_change"]
+    day: int = Field(ge=1, le=limits.MAX_DAYS, description="Day of the horizon it takes effect (1: the first).")
+    intents: list[Name] = Field(min_length=1, max_length=limits.MAX_MIX_ENTRIES, description="Intents it affects.")
+
+
+Event = Annotated[DemandSurge | BotOutage | AgentAbsence | KnowledgeChange, Field(discriminator="kind")]
+
+
 class Scenario(Strict):
     """The world a policy is tried in."""
 
@@ -719,6 +801,9 @@ class Scenario(Strict):
                                        description="How outcome, effort and emotion make CSAT.")
     security: Security = Field(default_factory=Security, description="Adversarial sessions (none by default).")
     repeat_contacts: RepeatContacts = Field(default_factory=RepeatContacts, description="Retries and returns.")
+    knowledge: Knowledge = Field(default_factory=Knowledge, description="Bot knowledge that goes stale.")
+    events: list[Event] = Field([], max_length=limits.MAX_LIST, description="Shocks on given days: demand_surge, "
+                                "bot_outage, agent_absence, knowledge_change (several may overlap).")
 
     @field_validator("channels", "segments", "intents")
     @classmethod
@@ -755,6 +840,19 @@ class Scenario(Strict):
             if intent.bot.misrecognition > 0 and len(self.intents) == 1:
                 problems.append((("intents", intent_name, "bot", "misrecognition"), "needs another intent to take "
                                  "the contact for"))
+        for k, event in enumerate(self.events):
+            if isinstance(event, AgentAbsence):
+                key, names, known, what = "groups", event.groups, set(self.agents.groups), "an agent group"
+            elif isinstance(event, KnowledgeChange):
+                key, names, known, what = "intents", event.intents, set(self.intents), "an intent"
+            else:
+                continue
+            problems += [(("events", str(k), key), f"{name!r} is not {what} of this scenario")
+                         for name in names if name not in known]
+        if isinstance(self.knowledge.changes_per_week, dict):
+            for name in self.knowledge.changes_per_week:
+                if name not in self.intents:
+                    problems.append((("knowledge", "changes_per_week", name), "is not an intent of this scenario"))
         if problems:
             raise located(type(self).__name__, problems)
         return self

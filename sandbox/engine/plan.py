@@ -15,7 +15,10 @@ from sandbox.config.distributions import Distribution
 from sandbox.config.policy import Callback, Handoff, Policy
 from sandbox.config.scenario import (
     WEEKDAYS,
+    AgentAbsence,
     AgentGroup,
+    BotOutage,
+    DemandSurge,
     Estimate,
     RepeatContacts,
     Satisfaction,
@@ -147,8 +150,38 @@ class Plan:
         return dataclasses.replace(self, day_rules=dataclasses.replace(self.day_rules, bot=rules))
 
     def rules_on(self, day: int) -> DayRules:
-        """The rules in force on ``day`` (0 = the first day of the horizon; negative = warm-up)."""
-        return self.day_rules
+        """The rules in force on ``day`` (0 = the first day of the horizon; negative = warm-up): the policy's
+        rollout ramp scales the automation share (the bot's knowledge, sandbox.model.knowledge, comes on top)."""
+        if not self.policy.automation.ramp:
+            return self.day_rules
+        factor = self.policy.automation.ramp_factor(day)
+        bot = self.day_rules.bot
+        return dataclasses.replace(self.day_rules, bot=dataclasses.replace(bot, share=bot.share * factor))
+
+    def surge(self, day: int) -> np.ndarray | None:
+        """Per interval of ``day``: the demand_surge events' factor (the interval's covered share of each); None
+        when no surge touches the day."""
+        width = self.interval
+        starts = day * DAY + np.arange(int(DAY / width)) * width
+        factor = None
+        for event in self.scenario.events:
+            if isinstance(event, DemandSurge):
+                a, b = event.window()
+                covered = np.clip(np.minimum(starts + width, b) - np.maximum(starts, a), 0, None) / width
+                if covered.any():
+                    factor = (np.ones(len(starts)) if factor is None else factor) * (1 + (event.factor - 1) * covered)
+        return factor
+
+    def outage(self, arrive: np.ndarray) -> np.ndarray | None:
+        """Which of these arrivals find the bot down (bot_outage events); None when none does."""
+        down = None
+        for event in self.scenario.events:
+            if isinstance(event, BotOutage):
+                a, b = event.window()
+                hit = (arrive >= a) & (arrive < b)
+                if hit.any():
+                    down = hit if down is None else down | hit
+        return down
 
     @property
     def first_day(self) -> int:
@@ -240,6 +273,9 @@ def _timeline(scenario: Scenario, groups: list[AgentGroup], start: float, end: f
                 if window[0] < clock < window[1]:
                     at(base + clock, None, {i: g.headcount_at(clock)})
         at(closed, False, dict.fromkeys(range(len(groups)), 0))
+    absences = [e for e in scenario.events if isinstance(e, AgentAbsence)]
+    if absences:
+        _absent(points, absences, list(scenario.agents.groups), groups, weekday0, scenario)
     # A close at midnight followed by an open at the same instant is no close at all (24/7 operation).
     timeline, is_open = [], False
     for t in sorted(points):
@@ -255,6 +291,33 @@ def _timeline(scenario: Scenario, groups: list[AgentGroup], start: float, end: f
         else:
             merged.append((t, flag, counts))
     return merged
+
+
+def _absent(points: dict[float, tuple[bool | None, dict[int, int]]], absences: list[AgentAbsence], names: list[str],
+            groups: list[AgentGroup], weekday0: int, scenario: Scenario) -> None:
+    """Headcounts with the agent_absence events' shares missing while each lasts (in place): a point at every
+    start and end, and every point's headcount scaled by the share absent then."""
+    for event in absences:
+        for t in event.window():
+            points.setdefault(t, (None, {}))
+    for t in sorted(points):
+        day = math.floor(t / DAY)
+        window = scenario.hours.window((weekday0 + day) % 7)
+        clock = t - day * DAY
+        is_open = window is not None and window[0] <= clock < window[1]
+        flag, counts = points[t]
+        full = {}
+        for i, g in enumerate(groups):
+            if not is_open:
+                full[i] = counts.get(i, 0) if i in counts else 0
+                continue
+            present = 1.0
+            for event in absences:
+                a, b = event.window()
+                if a <= t < b and (not event.groups or names[i] in event.groups):
+                    present *= 1 - event.share
+            full[i] = math.floor(g.headcount_at(clock) * present + 0.5)
+        points[t] = (flag, full)
 
 
 def compile_plan(scenario: Scenario, policy: Policy) -> Plan:

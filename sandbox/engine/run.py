@@ -10,6 +10,7 @@ observer between slices; an observer cancels by raising RunCancelled. Nothing he
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from sandbox.metrics.kpis import compute_kpis
 from sandbox.metrics.ledger import COLUMNS, AttackRates, Ledger, Totals
 from sandbox.model.bot_capacity import hold
 from sandbox.model.conversation import Conversations, converse
+from sandbox.model.knowledge import Knowledge
 from sandbox.model.outcomes import ENDED_IN_BOT, Origin, Outcome
 
 
@@ -47,6 +49,7 @@ class RunResult:
     wall_seconds: float
     records: dict[str, np.ndarray] | None = None
     sums: dict[str, float] = field(default_factory=dict)  # numerators and denominators (kpis.RATIO_OF_SUMS)
+    daily: list[dict[str, float]] = field(default_factory=list)  # kpis.DAILY per simulated day
 
 
 def sample_by_group(group: np.ndarray, dists: list, rng: np.random.Generator, fill: float) -> np.ndarray:
@@ -75,7 +78,7 @@ class Cohort:
                  rng_patience: np.random.Generator, rng_handle: np.random.Generator, rng_bot: np.random.Generator,
                  attack: np.ndarray, u_security: np.ndarray, u_needs: np.ndarray | None,
                  u_misrecognition: np.ndarray | None = None, repeat_of: Cohort | None = None,
-                 same_issue: bool = True, bot_slots: list[float] | None = None):
+                 same_issue: bool = True, bot_slots: list[float] | None = None, down: np.ndarray | None = None):
         n = len(arrive)
         self.arrive, self.channel, self.segment, self.intent, self.origin = arrive, channel, segment, intent, origin
         self.attack = attack  # attack kind (scenario.security), −1 for a genuine customer
@@ -102,7 +105,7 @@ class Cohort:
                             repeat_of.u_solve if repeat_of is not None and same_issue else None, attack,
                             u_security[:4], u_needs, u_misrecognition, unavailable)
 
-        talk = talk_to_bot()
+        talk = talk_to_bot(down)  # down: arrivals during a bot outage go straight to humans
         self.overflowed, self.bot_wait = np.zeros(n, dtype=bool), np.zeros(n)
         if bot_slots is not None and plan.bot_capacity is not None:
             # A full bot: replayed with the same draws (the stream rewound), those it had no room for not
@@ -112,7 +115,7 @@ class Cohort:
             away = held.overflowed | held.gave_up
             if away.any():
                 rng_bot.bit_generator.state = bot_state
-                talk = talk_to_bot(away)
+                talk = talk_to_bot(away if down is None else away | down)
             delay = held.wait + held.slower
             talk.duration += delay
             talk.frustration = np.minimum(1.0, talk.frustration + plan.frustration.params.per_minute_waiting * delay)
@@ -158,6 +161,7 @@ class Simulation:
         routing = self.streams.whole_run("routing") if at_random else None
         self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned, routing)
         self.bot_slots: list[float] = []  # end times of the bot conversations in progress (bot.capacity)
+        self.knowledge = Knowledge(plan.scenario, plan.policy, plan.intents)
 
     # --- arrivals ----------------------------------------------------------------------------------------
 
@@ -166,6 +170,9 @@ class Simulation:
         plan, streams = self.plan, self.streams
         rng = streams.day("arrivals", day)
         mu = plan.expected_per_interval(day)
+        surge = plan.surge(day)
+        if surge is not None:
+            mu = mu * surge
         shape = plan.busyness_shape
         busyness = rng.gamma(shape, 1 / shape) if shape is not None else 1.0
         counts = rng.poisson(mu * busyness)
@@ -188,10 +195,20 @@ class Simulation:
         u_mis = streams.day("misrecognition", day).random((4, n)) if plan.day_rules.bot.misrecognition.any() \
             else None
         rules = plan.rules_on(day)
+        knowledge = self.knowledge
+        if knowledge.active and day >= 0:  # the warm-up runs on the bot as launched
+            knowledge.start_day(day, streams.day("knowledge", day))
+            rules = dataclasses.replace(rules, bot=knowledge.rules(rules.bot))
+            self.totals.add("curation_cost", knowledge.daily_cost)
+            per_day = int(DAY / plan.interval)
+            self.totals.series["stale_intents"][day * per_day:(day + 1) * per_day] = \
+                float((knowledge.stale_since >= 0).sum())
         first = Cohort(plan, rules, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
                        streams.day("patience", day), streams.day("handle", day), streams.day("bot", day), attack,
                        streams.day("security", day).random((5, n)), u_needs, None if u_mis is None else u_mis[:2],
-                       bot_slots=self.bot_slots)
+                       bot_slots=self.bot_slots, down=plan.outage(arrive))
+        if knowledge.active:
+            knowledge.observe(np.bincount(intent[first.outcome == Outcome.ESCALATED], minlength=len(plan.intents)))
         rep = rules.repeat
         if rep.after_abandonment > 0 or rep.after_false_containment > 0:
             rng = streams.day("repeats", day)
@@ -341,7 +358,8 @@ class Simulation:
             records = {k: np.concatenate([r[k] for r in self.ledger.records]) for k in COLUMNS}
         return RunResult(kpis=result.kpis, series=result.series, by_intent=result.by_intent, counts=result.counts,
                          seed=self.streams.seed, replication=self.streams.replication,
-                         wall_seconds=time.perf_counter() - wall, records=records, sums=result.sums)
+                         wall_seconds=time.perf_counter() - wall, records=records, sums=result.sums,
+                         daily=result.daily)
 
 
 def simulate(plan: Plan, seed: int, replication: int = 0, observer: Observer | None = None,

@@ -18,9 +18,9 @@ import numpy as np
 # "security" holds the verification and attack draws, so that switching security on shifts nothing else.
 # "evidence" draws the bot's measured rates once per replication (the same under every policy);
 # "misrecognition", which intent the bot takes each contact for; "routing", which free agent takes a contact
-# under agents.routing.agent_selection random.
+# under agents.routing.agent_selection random; "knowledge", which intents' facts change on each day.
 SOURCES = ("arrivals", "customers", "patience", "handle", "bot", "repeats", "attacks", "security",
-           "security_repeats", "needs", "evidence", "misrecognition", "routing")
+           "security_repeats", "needs", "evidence", "misrecognition", "routing", "knowledge")
 
 
 class Streams:

@@ -24,13 +24,13 @@ import numpy as np
 from sandbox import provenance
 from sandbox.config.limits import MAX_REPLICATIONS
 from sandbox.config.policy import Policy
-from sandbox.config.scenario import Scenario
+from sandbox.config.scenario import AgentAbsence, DemandSurge, KnowledgeChange, Scenario
 from sandbox.engine.run import Observer, RunResult
 from sandbox.errors import RunCancelled
 from sandbox.experiments.executors import Executor, PoolExecutor, SerialExecutor
 from sandbox.experiments.pool import Pool, WorkerLost
 from sandbox.experiments.tasks import RunTask, TaskResult
-from sandbox.metrics.kpis import KPIS, RATIO_OF_SUMS, ratio_of_sums
+from sandbox.metrics.kpis import DAILY, KPIS, RATIO_OF_SUMS, ratio_of_sums
 from sandbox.metrics.stats import Difference, Estimate, estimate, paired
 
 # Below this much expected work, starting worker processes costs more than it saves.
@@ -117,6 +117,47 @@ class Comparison:
             warnings.simplefilter("ignore", RuntimeWarning)
             return [float(x) for x in np.nanmean([r.series[name] for r in runs], axis=0)]
 
+    def daily(self, policy: int, period: int = 1) -> list[dict[str, Any]]:
+        """Per day (``period`` 1) or week (7): each of kpis.DAILY as an estimate over the replications; a week's
+        value is the mean of its days' (counts: their sum)."""
+        runs = self.finished(policy)
+        if not runs or not runs[0].daily:
+            return []
+        days = len(runs[0].daily)
+        out = []
+        for first in range(0, days, period):
+            span = range(first, min(first + period, days))
+            row: dict[str, Any] = {"day" if period == 1 else "week": first // period + 1,
+                                   "days": [d + 1 for d in span]}
+            for name in DAILY:
+                combine = np.nansum if name in ("offered", "productive_hours") else np.nanmean
+                with warnings.catch_warnings():  # a day without such contacts is nan in every replication
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    values = [float(combine([r.daily[d][name] for d in span])) for r in runs]
+                found = estimate(values)
+                row[name] = found.within(0.0, 1.0 if name in KPIS and KPIS[name].unit == "share" else math.inf) \
+                    .to_dict()
+            out.append(row)
+        return out
+
+    def events_by_day(self) -> dict[int, list[str]]:
+        """The scenario's events in plain words, by each day (1: the first) they touch."""
+        out: dict[int, list[str]] = {}
+        for event in self.scenario_model.events if self.scenario_model is not None else []:
+            if isinstance(event, KnowledgeChange):
+                out.setdefault(event.day, []).append(f"knowledge change: {', '.join(event.intents)}")
+                continue
+            if isinstance(event, DemandSurge):
+                words = f"demand ×{event.factor:g}"
+            elif isinstance(event, AgentAbsence):
+                words = f"{event.share:.0%} of {', '.join(event.groups) or 'agents'} absent"
+            else:
+                words = "bot outage"
+            a, b = event.window()
+            for day in range(int(a // 1440) + 1, math.ceil(b / 1440) + 1):
+                out.setdefault(day, []).append(words)
+        return out
+
     def intent_mean(self, policy: int, intent: str, name: str) -> float:
         return estimate([r.by_intent[intent][name] for r in self.finished(policy)]).mean
 
@@ -149,6 +190,7 @@ class Comparison:
                 "by_intent": {i: {f: self.intent_mean(p, i, f) for f in runs[0].by_intent[i]}
                               for i in self.intents} if runs else {},
                 "series": {s: self.series_mean(p, s) for s in runs[0].series} if runs else {},
+                "daily": self.daily(p),
             }
             if replication_series:
                 out["policies"][label]["series_by_replication"] = [

@@ -248,12 +248,15 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.bot_cost),
     KPI("agent_cost", "agent cost", "money", "lower", "Σ paid agent hours × the group's hourly cost.",
         lambda x: x.get("agent_cost")),
-    KPI("total_cost", "total cost", "money", "lower", "bot_cost + agent_cost.",
-        lambda x: x.bot_cost + x.get("agent_cost")),
+    KPI("curation_cost", "curation cost", "money", "lower",
+        "The feedback loop's content work: policy improvement.curation_hours_per_week × hourly_cost, per day run "
+        "(0 without a feedback loop).", lambda x: x.get("curation_cost")),
+    KPI("total_cost", "total cost", "money", "lower", "bot_cost + agent_cost + curation_cost.",
+        lambda x: x.running_cost),
     KPI("resolved", "resolved", "count", "higher", "contained + served + callbacks_done.",
         lambda x: x.resolved),
     KPI("cost_per_resolved", "cost / resolved", "money", "lower", "total_cost / resolved.",
-        lambda x: _ratio(x.bot_cost + x.get("agent_cost"), x.resolved)),
+        lambda x: _ratio(x.running_cost, x.resolved)),
     KPI("churn_cost", "churn cost", "money", "lower",
         "Expected value lost to churn above the churn a perfectly served customer would still have (resolved "
         "at first contact, no more upset than on arrival): Σ per issue max(0, churn − that) × value at risk.",
@@ -273,7 +276,7 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.get("verification_failed")),
     KPI("net_cost", "net cost", "money", "lower",
         "What the policy really costs: total_cost + churn_cost + incident_cost.",
-        lambda x: x.bot_cost + x.get("agent_cost") + x.get("churn_cost") + x.get("incident_cost")),
+        lambda x: x.running_cost + x.get("churn_cost") + x.get("incident_cost")),
 )}
 
 # Ratio KPIs as simulators such as ContactCenters also report them over a whole experiment: Σ numerator / Σ
@@ -313,6 +316,43 @@ class Computed:
     by_intent: dict[str, dict[str, float]]
     counts: dict[str, int]
     sums: dict[str, float]  # the numerators and denominators of RATIO_OF_SUMS
+    daily: list[dict[str, float]]  # DAILY, one record per simulated day
+
+
+# The KPIs reported per day (Computed.daily), each with the definition of the KPI of that name, over the contacts
+# that arrived (for the queue: joined it) that day; stale_intents: intents whose bot knowledge was stale.
+DAILY = ("offered", "bot_resolution_rate", "abandonment_rate", "queue_abandonment_rate", "service_level",
+         "asa_all", "occupancy", "csat", "productive_hours", "stale_intents")
+
+
+def daily(totals: Totals, staffed: np.ndarray, on_duty: np.ndarray) -> list[dict[str, float]]:
+    """Computed.daily from the per-interval series."""
+    t = totals
+    per_day = max(1, round(1440 / t.interval))
+    days = t.n_bins // per_day
+    ch, sr = t.by_channel, t.series
+
+    def total(values: np.ndarray, d: int) -> float:
+        return float(values[..., d * per_day:(d + 1) * per_day].sum())
+
+    out = []
+    for d in range(days):
+        queued = total(ch["queued"], d)
+        offered = total(ch["offered"], d)
+        out.append({
+            "day": d + 1,
+            "offered": offered,
+            "bot_resolution_rate": _ratio(total(sr["contained"], d), total(sr["bot_handled"], d)),
+            "abandonment_rate": _ratio(total(ch["gave_up"], d), offered),
+            "queue_abandonment_rate": _ratio(total(ch["abandoned_queue"], d), queued),
+            "service_level": _ratio(total(ch["answered_within_t"], d), queued),
+            "asa_all": _ratio(total(ch["wait_all"], d), queued) * 60,
+            "occupancy": _ratio(total(sr["busy_area"], d), total(staffed, d)),
+            "csat": _ratio(total(sr["csat"], d), total(sr["journeys"], d)),
+            "productive_hours": total(on_duty, d) / 60,
+            "stale_intents": float(sr["stale_intents"][d * per_day]),
+        })
+    return out
 
 
 def _ratio(a: float, b: float) -> float:
@@ -365,6 +405,7 @@ class Ingredients:
         self.bot_cost = self.get("bot_handled") * plan.bot_cost_per_conversation + \
             (self.n["contained"] + self.n["false_contained"]) * plan.bot_cost_per_resolution
         self.resolved = self.n["contained"] + self.n["served"] + self.get("callbacks_done")
+        self.running_cost: float = self.bot_cost + self.get("agent_cost") + self.get("curation_cost")
         self.channels = list(plan.channels)
 
     def channel_ratio(self, numerator: str, denominator: str, channel: str) -> float:
@@ -433,7 +474,7 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
             **{name: get(name) for name in ("queued", "wait_served", "wait_all", "answered_within_t", "virtual_wait",
                                             "virtual_queued", "virtual_within_t")}}
     return Computed(kpis, {k: np.asarray(v, dtype=float).tolist() for k, v in series.items()}, by_intent, counts,
-                    {k: float(v) for k, v in sums.items()})
+                    {k: float(v) for k, v in sums.items()}, daily(t, staffed, t.series["on_duty_area"]))
 
 
 HEADLINE = ("offered", "bot_resolution_rate", "false_containment_rate", "dead_ended", "escalation_rate",

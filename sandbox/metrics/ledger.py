@@ -45,10 +45,13 @@ CHANNEL_SERIES = ("offered", "gave_up", "queued", "served", "answered_within_t",
 # The demand a workforce tool plans from, per queue (skill, channel) and interval of joining the queue: contacts
 # that joined, those served, and the agent time they took (handle + after-contact work).
 QUEUE_SERIES = ("queued", "served", "busy")
+# What the results per day (kpis.daily) need beyond the series above, by interval of arrival; stale_intents is the
+# number of intents whose bot knowledge is stale that day (sandbox.model.knowledge).
+DAILY_SERIES = ("bot_handled", "contained", "csat", "journeys", "stale_intents")
 SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "survey_csat", "journeys", "churn",
            "value_at_risk", "churn_cost", "attacks", "incidents", "incidents_bot", "incident_cost",
            "verification_failed", "calmed", "premature_escalations", "missed_escalations", "misrecognised",
-           "transfers", "bot_overflow", "bot_wait", "bot_waited",
+           "transfers", "bot_overflow", "bot_wait", "bot_waited", "curation_cost",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
            "resolved", "callbacks_done", "callbacks_pending", "virtual_queued", "virtual_wait", "virtual_within_t",
@@ -81,7 +84,7 @@ class Totals:
         self.outcome_by_intent = np.zeros((self.n_intents, N_OUTCOMES), dtype=np.int64)
         self.by_intent = {name: np.zeros(self.n_intents) for name in INTENT_SUMS}
         self.series = {name: np.zeros(self.n_bins) for name in ("arrivals", "escalated", "abandoned",
-                                                                  "queue_area", "busy_area")}
+                                                                  "queue_area", "busy_area", *DAILY_SERIES)}
         self.by_channel = {name: np.zeros((self.n_channels, self.n_bins)) for name in CHANNEL_SERIES}
         if self.skill_of_intent is None:
             self.skill_of_intent = np.zeros(self.n_intents, dtype=np.int64)
@@ -294,6 +297,9 @@ class Ledger:
         arrive_bin = np.minimum((b["arrive"] // width).astype(np.int64), bins - 1)
         t.series["arrivals"] += np.bincount(arrive_bin, minlength=bins)
         t.series["escalated"] += np.bincount(arrive_bin[escalated], minlength=bins)
+        for name, weights in (("bot_handled", botted), ("contained", outcome == Outcome.CONTAINED), ("csat", csat),
+                              ("journeys", journey_end)):
+            t.series[name] += np.bincount(arrive_bin, weights=np.asarray(weights, float), minlength=bins)
         gone = abandoned_q | (outcome == Outcome.ABANDONED_BOT)
         end_bin = np.clip((b["end"][gone] // width).astype(np.int64), 0, bins - 1)
         t.series["abandoned"] += np.bincount(end_bin, minlength=bins)
