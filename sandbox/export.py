@@ -22,7 +22,7 @@ from sandbox import __version__, catalog, provenance
 from sandbox.config.policy import Policy
 from sandbox.errors import SandboxError, printable
 from sandbox.experiments import Comparison
-from sandbox.metrics.kpis import HEADLINE, KPIS
+from sandbox.metrics.kpis import DAILY, HEADLINE, KPIS
 from sandbox.presentation import format_half_width, format_value
 
 
@@ -47,7 +47,7 @@ def json_text(data: Any) -> str:
 
 
 CSV_FIELDS = ("policy", "name", "kpi", "mean", "half_width", "low", "high", "n", "diff_mean", "diff_half_width",
-              "diff_significant")
+              "diff_significant", "day")
 
 
 def to_csv(comparison: Comparison) -> str:
@@ -62,7 +62,8 @@ def to_csv(comparison: Comparison) -> str:
 
 
 def tidy_rows(comparison: Comparison) -> list[dict[str, Any]]:
-    """The rows of the CSV (and of a Parquet file): one per policy and KPI."""
+    """The rows of the CSV (and of a Parquet file): one per policy and KPI over the run (``day`` empty), then, for
+    a run of several days, one per policy, day and daily KPI (kpis.DAILY)."""
     rows = []
     for p, label in enumerate(comparison.labels):
         for kpi in KPIS:
@@ -72,8 +73,17 @@ def tidy_rows(comparison: Comparison) -> list[dict[str, Any]]:
                 "policy": label, "name": comparison.names[p], "kpi": kpi, "mean": est.mean,
                 "half_width": est.half_width, "low": est.low, "high": est.high, "n": est.n,
                 "diff_mean": diff.mean if diff else None, "diff_half_width": diff.half_width if diff else None,
-                "diff_significant": diff.significant if diff else None,
+                "diff_significant": diff.significant if diff else None, "day": None,
             }))
+    for p, label in enumerate(comparison.labels):
+        days = comparison.daily(p)
+        for record in days if len(days) > 1 else []:
+            for kpi in DAILY:
+                est = record[kpi]
+                rows.append(_clean({"policy": label, "name": comparison.names[p], "kpi": kpi, "mean": est["mean"],
+                                    "half_width": est["half_width"], "low": est["low"], "high": est["high"],
+                                    "n": est["n"], "diff_mean": None, "diff_half_width": None,
+                                    "diff_significant": None, "day": record["day"]}))
     return rows
 
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from sandbox.experiments import Comparison
+from sandbox.metrics.stats import paired
 from sandbox.presentation import format_value
 
 FRUSTRATED_SHARE = 0.25  # an intent where a quarter or more of customers leave frustrated is worth naming
@@ -269,7 +272,38 @@ def _equal_service(v: _View, base: _View) -> Insight | None:
     return Insight(v.label, "equal_service", 1.0, text)
 
 
-DETECTORS = (_equal_service, _net_cost, _dead_ends, _repeated_information, _emotional_intents, _wrong_answers,
+def _drift(v: _View, base: _View) -> Insight | None:
+    """Over two weeks or more: whether the bot's resolution moved between the first and the last week (paired
+    over replications), and what the knowledge did meanwhile."""
+    runs = v.c.finished(v.p)
+    weeks = len(runs[0].daily) // 7 if runs else 0
+    if weeks < 2:
+        return None
+
+    def week(w: int, name: str) -> list[float]:
+        return [float(np.nanmean([r.daily[d][name] for d in range(7 * w, 7 * w + 7)])) for r in runs]
+
+    first, last = week(0, "bot_resolution_rate"), week(weeks - 1, "bot_resolution_rate")
+    if len(runs) < 2 or any(math.isnan(x) for x in first + last):
+        return None
+    change = paired(last, first)
+    if not change.significant:
+        return None
+    stale = float(np.mean(week(weeks - 1, "stale_intents")))
+    csat_first, csat_last = float(np.mean(week(0, "csat"))), float(np.mean(week(weeks - 1, "csat")))
+    changes = sorted(d for d, words in v.c.events_by_day().items() if any("knowledge" in w for w in words))
+    when = f" (scheduled changes on day {', '.join(map(str, changes))})" if changes else ""
+    how = "fell" if change.mean < 0 else "rose"
+    why = (f"with {stale:.1f} intents' knowledge stale on average in the last week{when}: nobody updated what it "
+           "answers from" if change.mean < 0 else
+           f"as its reviews fixed stale answers and it learned from escalated conversations ({stale:.1f} intents "
+           "stale on average in the last week)")
+    text = (f"{v.label}'s bot resolution {how} from {_pct(float(np.mean(first)))} in week 1 to "
+            f"{_pct(float(np.mean(last)))} in week {weeks}, {why}; CSAT {_pct(csat_first)} → {_pct(csat_last)}.")
+    return Insight(v.label, "drift", abs(change.mean), text)
+
+
+DETECTORS = (_drift, _equal_service, _net_cost, _dead_ends, _repeated_information, _emotional_intents, _wrong_answers,
              _survey_flatters, _escalation_errors, _flattering_containment, _security, _calming, _understaffed,
              _cost)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from sandbox.metrics.kpis import INTENT_FIELDS, KPIS, RATIO_OF_SUMS, SERIES
+from sandbox.metrics.kpis import DAILY, INTENT_FIELDS, KPIS, RATIO_OF_SUMS, SERIES
 from sandbox.metrics.ledger import CHANNEL_SERIES
 from sandbox.metrics.stats import Difference
 
@@ -97,6 +97,10 @@ def markdown_kpis() -> str:
               "queue in; waits in minutes. Per agent group, `group.NAME.occupancy`: its slots in use over its "
               "slots on duty.",
               "", "Per-intent breakdown (`by_intent`): " + ", ".join(f"`{f}`" for f in INTENT_FIELDS) + ".",
+              "", "Per day (`daily` in JSON, rows with a `day` in CSV): " + ", ".join(f"`{f}`" for f in DAILY) +
+              ", each with the definition of the KPI of that name over the contacts that arrived (for the queue: "
+              "joined it) that day; `stale_intents` counts the intents whose bot knowledge was stale that day. A "
+              "week's value in `compare`'s table is the mean of its days' (counts: their sum).",
               "", "Ratios over a whole experiment: in JSON, each of these KPIs also carries `ratio_of_sums`, Σ "
               "numerator / Σ denominator over the replications (what ContactCenters-style simulators report beside "
               "the average of daily ratios; the two differ when daily volumes differ), and each policy's `sums` "

@@ -110,8 +110,8 @@ class Agent:
 class Team:
     """The agents of one group on duty now."""
 
-    __slots__ = ("acw", "calm", "conc", "cost", "duty", "free", "full", "leaving", "plain", "present", "queues",
-                 "routes", "shares", "slowdown", "spans", "stamps")
+    __slots__ = ("acw", "busy", "calm", "conc", "cost", "duty", "free", "full", "leaving", "plain", "present",
+                 "queues", "routes", "shares", "slowdown", "spans", "stamps")
 
     def __init__(self, conc: int, slowdown: float, acw: float, cost: float, calm: float, duty: Level,
                  shares: bool = False):
@@ -127,6 +127,7 @@ class Team:
         self.routes: list[tuple[Queue, float]] = []  # its queues in the order it looks at them, with their delay
         self.duty = duty  # agents on duty, time-weighted (for cost)
         self.spans: list[tuple[float, float, int]] = []  # (start, length, slots) of its busy time: its occupancy
+        self.busy = np.zeros(len(duty.areas))  # the spans folded into slot-minutes per interval (Centre.fold)
         self.stamps = False  # file() notes the filing order (longest-idle selection needs it)
         self.plain = True  # priority queue selection and no overflow delay: _pull's lean loop
 
@@ -713,6 +714,15 @@ class Centre:
 
     # --- end of the horizon ---------------------------------------------------------------------------
 
+    def fold(self) -> None:
+        """Each group's busy spans so far into its slot-minutes per interval (memory stays flat in days)."""
+        for team in self.teams:
+            if team.spans:
+                spans = np.array(team.spans, dtype=float)
+                team.spans.clear()
+                team.busy += interval_areas(spans[:, 0], spans[:, 0] + spans[:, 1], spans[:, 2], self.plan.interval,
+                                            len(team.busy))
+
     def finish(self) -> None:
         """Settle what is due before the end, record who is still waiting, and close the monitors."""
         end = self.plan.end
@@ -739,10 +749,9 @@ class Centre:
         t = self.totals
         t.series["staffed_area"] = np.array(self.staffed.close())
         t.series["on_duty_area"] = np.array(self.on_duty.close())
+        self.fold()
         for g, team in zip(self.plan.groups, self.teams, strict=True):  # each group's own occupancy
-            spans = np.array(team.spans, dtype=float).reshape(-1, 3)
-            busy = interval_areas(spans[:, 0], spans[:, 0] + spans[:, 1], spans[:, 2], t.interval, t.n_bins)
-            t.by_group[g.name] = (busy, np.array(team.duty.close()) * team.conc)
+            t.by_group[g.name] = (team.busy, np.array(team.duty.close()) * team.conc)
         minutes = [sum(team.duty.close()) for team in self.teams]
         paid = [m * factor for m, factor in zip(minutes, self.paid_per_productive, strict=True)]
         t.add("agent_minutes", sum(minutes))

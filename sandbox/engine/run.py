@@ -348,6 +348,7 @@ class Simulation:
         span = plan.end - plan.start
         for stop in checkpoints:
             env.run(until=stop)
+            centre.fold()
             if observer is not None:
                 observer.on_progress((stop - plan.start) / span)
         centre.finish()

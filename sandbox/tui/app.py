@@ -58,8 +58,13 @@ from sandbox.tui.screens import (
 from sandbox.tui.widgets import TABLE_KPIS, Chart, Choice, IntentTable, KnobRow, KpiTable, legend
 from sandbox.tui.workbench import RunInputs, Workbench, contact_share
 
-VIEWS = ("compare", "day", "intents", "why", "sweep")
-VIEW_TITLES = ("Compare", "Over the day", "Intents", "Why", "Sweep")
+VIEWS = ("compare", "day", "intents", "why", "sweep", "weeks")
+VIEW_TITLES = ("Compare", "Over the day", "Intents", "Why", "Sweep", "Over the weeks")
+# The "Over the weeks" charts: (widget, daily KPI, title, scale to percent).
+WEEK_CHARTS = (("#weeks-resolution", "bot_resolution_rate", "bot resolution % per day", 100),
+               ("#weeks-csat", "csat", "CSAT (journey) % per day", 100),
+               ("#weeks-abandon", "queue_abandonment_rate", "queue abandonment % per day", 100),
+               ("#weeks-stale", "stale_intents", "intents with stale knowledge", 1))
 RENDER_EVERY = 0.2  # seconds between table refreshes while replications stream in
 AUTO_DELAY = 0.8  # seconds of quiet after an edit before an automatic re-run
 EQUAL_SERVICE = ("service_level>=0.8",)  # the e key: every policy staffed to 80/20 in every interval first
@@ -135,7 +140,7 @@ class SandboxApp(App[None]):
         Binding("s", "save", "Save"),
         Binding("ctrl+s", "save", "Save", show=False, priority=True),
         Binding("x", "export", "Export"),
-        Binding("1", "view('compare')", "Views 1-5"),
+        Binding("1", "view('compare')", "Views 1-6"),
         *(Binding(str(i + 2), f"view('{v}')", show=False) for i, v in enumerate(VIEWS[1:])),
         Binding("l", "focus_policies", "Policies", show=False),
         Binding("k", "focus_knobs", "Knobs", show=False),
@@ -215,6 +220,14 @@ class SandboxApp(App[None]):
                             yield Chart(id="sweep-abandon")
                             yield Chart(id="sweep-cost")
                             yield Chart(id="sweep-csat")
+                    with TabPane("6 Over the weeks", id="weeks"):
+                        yield Static("", id="weeks-legend", classes="legend")
+                        with Horizontal(classes="charts"):
+                            yield Chart(id="weeks-resolution")
+                            yield Chart(id="weeks-csat")
+                        with Horizontal(classes="charts"):
+                            yield Chart(id="weeks-abandon")
+                            yield Chart(id="weeks-stale")
                 with Horizontal(id="status"):
                     yield ProgressBar(id="progress", show_eta=False)
                     yield Static("", id="status-text")
@@ -634,6 +647,7 @@ class SandboxApp(App[None]):
         self._show_intents()
         self._show_why()
         self._show_day()
+        self._show_weeks()
 
     def _column(self, label: str) -> int | None:
         """The shown comparison's column of a workbench policy (None if it was not in that run)."""
@@ -696,6 +710,29 @@ class SandboxApp(App[None]):
                   for p, label in enumerate(c.labels)}
         self.main.query_one("#chart-frontier", Chart).draw_points("cost per resolved $ vs abandonment %",
                                                                   points, "abandonment %", "")
+
+    def _show_weeks(self) -> None:
+        """The KPIs per day for every policy (scenario events named under the legend); a one-day run says so."""
+        c = self.comparison
+        charts = [chart for chart in self.main.query("#weeks Chart") if isinstance(chart, Chart)]
+        shown = [p for p in range(len(c.labels)) if c.finished(p)] if c is not None else []
+        days = len(c.daily(shown[0])) if c is not None and shown else 0
+        legend_box = self.main.query_one("#weeks-legend", Static)
+        if c is None or days < 2:
+            for chart in charts:
+                chart.clear()
+            legend_box.update("One day per run: set more days (--days, or horizon.days) to see the days and weeks."
+                              if c is not None and shown else "")
+            return
+        x = [float(d) for d in range(1, days + 1)]
+        daily = {p: c.daily(p) for p in shown}
+        events = c.events_by_day()
+        notes = "; ".join(f"day {d}: {', '.join(words)}" for d, words in sorted(events.items()) if d <= days)
+        legend_box.update(legend([c.labels[p] for p in shown]) + (f"\n{notes}" if notes else ""))
+        for chart_id, name, title, scale in WEEK_CHARTS:
+            series = {c.labels[p]: [scale * (row[name]["mean"] if row[name]["mean"] is not None else math.nan)
+                                    for row in daily[p]] for p in shown}
+            self.main.query_one(chart_id, Chart).draw_lines(title, x, series, xlabel="day")
 
     # --- views, sweep ------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ KEYS = (
     ("space", "include or leave out the highlighted policy"),
     ("b", "make the highlighted policy the baseline"),
     ("o", "open another scenario (the policies and their edits are kept)"),
-    ("1–5", "views: Compare, Over the day, Intents, Why, Sweep"),
+    ("1–6", "views: Compare, Over the day, Intents, Why, Sweep, Over the weeks"),
     ("w", "sweep the bot share of the highlighted policy from 0 to 100%"),
     ("e", "compare at equal service: every policy staffed to 80% in 20 s per interval first (or back)"),
     ("s", "save the highlighted policy with its edits as YAML (ctrl+s even while typing)"),

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sandbox.cli.main import app
-from sandbox.metrics.kpis import HEADLINE, KPIS, RATIO_OF_SUMS
+from sandbox.metrics.kpis import DAILY, HEADLINE, KPIS, RATIO_OF_SUMS
 
 from .conftest import Invoke
 from .helpers import QUICK, without_wall_time
@@ -124,8 +124,9 @@ def test_csv(cli: Invoke, quick_json: dict[str, Any]) -> None:
     data = "".join(line for line in io.StringIO(result.stdout) if not line.startswith("#"))
     rows = list(csv.DictReader(io.StringIO(data)))
     assert tuple(rows[0]) == ("policy", "name", "kpi", "mean", "half_width", "low", "high", "n", "diff_mean",
-                              "diff_half_width", "diff_significant")
-    assert len(rows) == 2 * len(KPIS)
+                              "diff_half_width", "diff_significant", "day")
+    assert len(rows) == 2 * len(KPIS)  # one day: no rows per day
+    assert {r["day"] for r in rows} == {""}
     assert {(r["policy"], r["kpi"]) for r in rows} == {(p, k) for p in ("no-bot", "warm-handoff") for k in KPIS}
     by_key = {(r["policy"], r["kpi"]): r for r in rows}
     assert by_key[("no-bot", "offered")]["name"] == "No bot"
@@ -314,3 +315,14 @@ def test_same_seed_same_json(cli: Invoke) -> None:
     assert without_wall_time(first.stdout) == without_wall_time(second.stdout)
     other = cli("compare", *QUICK, "-f", "json", "--seed", "8")
     assert without_wall_time(other.stdout)["policies"] != without_wall_time(first.stdout)["policies"]
+
+
+def test_csv_of_several_days_adds_a_row_per_day_and_daily_kpi(cli: Invoke) -> None:
+    result = cli("compare", "-p", "no-bot", "--days", "3", "--replications", "2", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    data = "".join(line for line in io.StringIO(result.stdout) if not line.startswith("#"))
+    rows = list(csv.DictReader(io.StringIO(data)))
+    daily = [r for r in rows if r["day"]]
+    assert {(r["day"], r["kpi"]) for r in daily} == {(str(d), k) for d in (1, 2, 3) for k in DAILY}
+    whole = {r["kpi"]: r["mean"] for r in rows if not r["day"]}
+    assert sum(float(r["mean"]) for r in daily if r["kpi"] == "offered") == pytest.approx(float(whole["offered"]))

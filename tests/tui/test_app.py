@@ -345,7 +345,7 @@ async def test_views_switch_and_draw():
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_run(app, pilot)
         views = app.query_one("#views", TabbedContent)
-        for key, view in zip("12345", ("compare", "day", "intents", "why", "sweep"), strict=True):
+        for key, view in zip("123456", ("compare", "day", "intents", "why", "sweep", "weeks"), strict=True):
             await pilot.press(key)
             assert views.active == view
         await pilot.press("2")
@@ -365,6 +365,30 @@ async def test_views_switch_and_draw():
         await pilot.press("4")
         markdown = app.query_one("#why-text").source  # type: ignore[attr-defined]
         assert "dead-end sends" in markdown  # the dead-end detector fired with numbers from the run
+
+
+async def test_the_weeks_view_draws_a_multi_day_run_and_names_its_events():
+    app = make_app("knowledge-drift", ["launch-and-leave", "continuous-improvement"], replications=2, days=14)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_run(app, pilot)
+        await pilot.press("6")
+        await pilot.pause()
+        assert app.query_one("#views", TabbedContent).active == "weeks"
+        notes = str(app.query_one("#weeks-legend").render())
+        assert "day 5: knowledge change: billing_error, returns" in notes
+        assert "day 12: bot outage" in notes
+        for name, title in (("resolution", "bot resolution % per day"), ("csat", "CSAT (journey) % per day"),
+                            ("abandon", "queue abandonment % per day"), ("stale", "intents with stale knowledge")):
+            assert title in rendered(app.query_one(f"#weeks-{name}", Chart))  # drawn (an empty chart has no title)
+
+
+async def test_the_weeks_view_of_a_one_day_run_says_how_to_get_days():
+    app = make_app(policies=FEW, replications=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_run(app, pilot)
+        await pilot.press("6")
+        await pilot.pause()
+        assert "set more days" in str(app.query_one("#weeks-legend").render())
 
 
 async def test_sweep_draws_bands_and_the_current_setting():
