@@ -84,7 +84,8 @@ def comparison_table(comparison: api.Comparison, kpis: tuple[str, ...] = api.HEA
     return table
 
 
-PERIOD_KPIS = ("bot_resolution_rate", "csat", "queue_abandonment_rate", "stale_intents")
+PERIOD_KPIS = ("bot_resolution_rate", "csat", "queue_abandonment_rate", "stale_intents", "automation_factor")
+_PERIOD_LABELS = {"stale_intents": "stale intents", "automation_factor": "bot share × (rollout)"}
 
 
 def period_table(comparison: api.Comparison) -> Table | None:
@@ -103,11 +104,11 @@ def period_table(comparison: api.Comparison) -> Table | None:
     rows = [comparison.daily(p, period) for p in range(len(comparison.labels))]
     events = comparison.events_by_day()
     for kpi in PERIOD_KPIS:
-        label = api.KPIS[kpi].label if kpi in api.KPIS else "stale intents"
+        label = api.KPIS[kpi].label if kpi in api.KPIS else _PERIOD_LABELS[kpi]
         table.add_section()
         table.add_row(Text(label, style="bold"), *[""] * (len(comparison.labels) + 1))
         for k, first in enumerate(rows[0]):
-            cells = [format_value(kpi, row[k][kpi]["mean"]) if kpi in api.KPIS else f"{row[k][kpi]['mean']:.1f}"
+            cells = [format_value(kpi, row[k][kpi]["mean"]) if kpi in api.KPIS else f"{row[k][kpi]['mean']:.2f}"
                      for row in rows]
             seen = "; ".join(f"{what_} (day {d})" for d in first["days"] for what_ in events.get(d, []))
             table.add_row(str(first[what]), *cells, Text(printable(seen), style="dim"))

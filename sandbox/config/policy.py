@@ -11,6 +11,24 @@ from sandbox.config.scenario import Channel, Headcount, Money, Name, Probability
 from sandbox.units import Duration
 
 
+class Gate(Strict):
+    """A rollout that advances on evidence (docs/model.md §3a): at the end of every period, the next step of
+    the bot's share when the period's abandonment and CSAT allow, the previous one when abandonment breaks the
+    floor."""
+
+    steps: list[Annotated[float, Field(ge=0, le=1)]] = Field(
+        [0.1, 0.5, 1.0], min_length=1, max_length=20,
+        description="Factors of the automation share, in order; the rollout starts at the first.")
+    every: Annotated[Duration, Field(ge=1440, le=limits.MAX_DURATION_MINUTES)] = Field(
+        "7d", validate_default=True, description="Length of a period (whole days): the gate is judged at its end.")
+    max_abandonment: Probability = Field(
+        0.05, description="Advance only if the period's abandonment_rate (bot or queue) is at most this ...")
+    max_csat_drop: Probability = Field(
+        0.02, description="... and its journey CSAT fell by less than this against the period before (2 points).")
+    roll_back_above: Probability | None = Field(
+        None, description="Step back when the period's abandonment_rate is above this. null: never roll back.")
+
+
 class Automation(Strict):
     """Which contacts the bot gets first."""
 
@@ -34,10 +52,21 @@ class Automation(Strict):
         "share from day 1 (big bang).",
     )
 
+    gate: Gate | None = Field(
+        None, description="A rollout gate instead of a fixed ramp: the share's factor steps up (or back) on the "
+        "last period's abandonment and CSAT. null: no gate.",
+    )
+
     when_bot_full: Literal["overflow", "wait"] = Field(
         "overflow", description="A contact that finds the bot at its capacity (scenario bot.capacity): overflow "
         "to the human queue, or wait for a free slot (first come, first served; patience runs as in a queue).",
     )
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> Automation:
+        if self.ramp and self.gate is not None:
+            raise ValueError("give a ramp or a gate, not both")
+        return self
 
     def ramp_factor(self, day: int) -> float:
         """The ramp's factor on ``day`` (0: the first day of the horizon; before the first step, the first)."""

@@ -173,6 +173,11 @@ class Demand(Strict):
         "a whole day's rates (Avramidis et al. 2004). Anonymous Bank counts give α ≈ 10–30 (model.md). "
         "null: every day has exactly the expected volume.",
     )
+    customer_base: Annotated[float, Field(ge=1, le=1e10)] | None = Field(
+        None, description="Customers the demand comes from. Churned customers leave it: each day's volume is "
+        "multiplied by 1 − (expected churn so far) / this, so later demand, and the value at risk with it, "
+        "shrinks. null: the base never shrinks (earlier versions).",
+    )
 
     @model_validator(mode="after")
     def _one_volume(self) -> Self:
@@ -679,6 +684,11 @@ class RepeatContacts(Strict):
     false_containment_delay: Distribution = Field(
         default_factory=lambda: Exponential(kind="exponential", mean="4h"),  # type: ignore[call-arg]
         description="Time until the wrong answer is discovered and the customer returns (assumption).",
+    )
+    max_returns: int = Field(
+        1, ge=1, le=5, description="How often one customer may come back about one issue within the horizon: each "
+        "repeat that ends unresolved (abandoned, or a believed wrong answer found out) may bring another, as upset "
+        "as they left plus the retelling. 1: once, as earlier versions.",
     )
     carry_frustration: bool = Field(
         True, description="A repeat contact starts as upset as the customer left (a found-out wrong answer adds "

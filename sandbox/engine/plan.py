@@ -56,6 +56,10 @@ class DayRules:
     callback: Callback
     repeat: RepeatContacts
 
+    def with_share(self, factor: float) -> DayRules:
+        """These rules with the automation share multiplied by ``factor`` (a ramp or gate step)."""
+        return dataclasses.replace(self, bot=dataclasses.replace(self.bot, share=self.bot.share * factor))
+
 
 @dataclass(frozen=True)
 class Evidence:
@@ -154,9 +158,7 @@ class Plan:
         rollout ramp scales the automation share (the bot's knowledge, sandbox.model.knowledge, comes on top)."""
         if not self.policy.automation.ramp:
             return self.day_rules
-        factor = self.policy.automation.ramp_factor(day)
-        bot = self.day_rules.bot
-        return dataclasses.replace(self.day_rules, bot=dataclasses.replace(bot, share=bot.share * factor))
+        return self.day_rules.with_share(self.policy.automation.ramp_factor(day))
 
     def surge(self, day: int) -> np.ndarray | None:
         """Per interval of ``day``: the demand_surge events' factor (the interval's covered share of each); None

@@ -2,10 +2,11 @@
 
 Each simulated day the run draws the day's arrivals and everything about those customers at once, runs their
 bot conversations vectorised, records the contacts the bot finished, and hands the rest to the centre at
-the moment they leave the bot. A customer may come back once (a retry after abandoning, or a return after a
-wrong answer they believed); that second contact is drawn and talked through in the same batch, so a repeat
-costs one event, not a numpy call. The clock advances a day at a time and progress is reported to an
-observer between slices; an observer cancels by raising RunCancelled. Nothing here prints.
+the moment they leave the bot. A customer may come back (a retry after abandoning, or a return after a
+wrong answer they believed), up to repeat_contacts.max_returns times; each possible return is drawn and talked
+through in the same batch, so a repeat costs one event, not a numpy call. The clock advances a day at a time
+and progress is reported to an observer between slices; an observer cancels by raising RunCancelled. Nothing
+here prints.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
+from sandbox.config.policy import Gate
 from sandbox.engine.centre import Centre, Contact
 from sandbox.engine.plan import DAY, DayRules, Plan
 from sandbox.engine.streams import Streams
-from sandbox.metrics.kpis import compute_kpis
+from sandbox.metrics.kpis import compute_kpis, period_rates
 from sandbox.metrics.ledger import COLUMNS, AttackRates, Ledger, Totals
 from sandbox.model.bot_capacity import hold
 from sandbox.model.conversation import Conversations, converse
@@ -162,6 +164,8 @@ class Simulation:
         self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned, routing)
         self.bot_slots: list[float] = []  # end times of the bot conversations in progress (bot.capacity)
         self.knowledge = Knowledge(plan.scenario, plan.policy, plan.intents)
+        self.gate_step = 0  # the rollout gate's step, and the CSAT it was last judged on
+        self.gate_csat: float | None = None
 
     # --- arrivals ----------------------------------------------------------------------------------------
 
@@ -173,6 +177,9 @@ class Simulation:
         surge = plan.surge(day)
         if surge is not None:
             mu = mu * surge
+        base = plan.scenario.demand.customer_base
+        if base is not None and day > 0:  # churned customers have left (the ledger is folded every day)
+            mu = mu * max(0.0, 1.0 - self.totals.get("churn") / base)
         shape = plan.busyness_shape
         busyness = rng.gamma(shape, 1 / shape) if shape is not None else 1.0
         counts = rng.poisson(mu * busyness)
@@ -195,14 +202,21 @@ class Simulation:
         u_mis = streams.day("misrecognition", day).random((4, n)) if plan.day_rules.bot.misrecognition.any() \
             else None
         rules = plan.rules_on(day)
+        gate = plan.policy.automation.gate
+        if gate is not None:
+            rules = rules.with_share(self._gate_factor(gate, day))
         knowledge = self.knowledge
+        per_day = int(DAY / plan.interval)
+        today = slice(day * per_day, (day + 1) * per_day) if day >= 0 else slice(0, 0)
         if knowledge.active and day >= 0:  # the warm-up runs on the bot as launched
             knowledge.start_day(day, streams.day("knowledge", day))
             rules = dataclasses.replace(rules, bot=knowledge.rules(rules.bot))
             self.totals.add("curation_cost", knowledge.daily_cost)
-            per_day = int(DAY / plan.interval)
-            self.totals.series["stale_intents"][day * per_day:(day + 1) * per_day] = \
-                float((knowledge.stale_since >= 0).sum())
+            self.totals.series["stale_intents"][today] = float((knowledge.stale_since >= 0).sum())
+        base_share = plan.day_rules.bot.share
+        shares = base_share > 0
+        self.totals.series["automation_factor"][today] = \
+            float(np.mean(rules.bot.share[shares] / base_share[shares])) if shares.any() else 1.0
         first = Cohort(plan, rules, arrive, channel, segment, intent, np.zeros(n, np.int8), plan.f0[intent], u[3:],
                        streams.day("patience", day), streams.day("handle", day), streams.day("bot", day), attack,
                        streams.day("security", day).random((5, n)), u_needs, None if u_mis is None else u_mis[:2],
@@ -211,16 +225,35 @@ class Simulation:
             knowledge.observe(np.bincount(intent[first.outcome == Outcome.ESCALATED], minlength=len(plan.intents)))
         rep = rules.repeat
         if rep.after_abandonment > 0 or rep.after_false_containment > 0:
-            rng = streams.day("repeats", day)
-            f0 = self._coming_back(first, rep.carry_frustration)
-            first.next = Cohort(plan, rules, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8), f0,
-                                rng.random((3, n)), rng, rng, rng, attack,
-                                streams.day("security_repeats", day).random((5, n)), u_needs,
-                                None if u_mis is None else u_mis[2:], repeat_of=first, same_issue=rep.same_issue)
-            first.retry_delay = rep.abandonment_delay.sample(rng, n)
-            first.return_delay = rep.false_containment_delay.sample(rng, n)
+            # Each customer's possible returns, drawn now as a chain of cohorts (row i is always customer i): the
+            # level-th return is talked through as if it happened, and used only if it does.
+            cohort = first
+            for level in range(rep.max_returns):
+                rng = streams.level("repeats", day, level)
+                f0 = self._coming_back(cohort, rep.carry_frustration)
+                cohort.next = Cohort(plan, rules, np.full(n, math.nan), channel, segment, intent, np.zeros(n, np.int8),
+                                     f0, rng.random((3, n)), rng, rng, rng, attack,
+                                     streams.level("security_repeats", day, level).random((5, n)), u_needs,
+                                     None if u_mis is None else u_mis[2:], repeat_of=cohort,
+                                     same_issue=rep.same_issue)
+                cohort.retry_delay = rep.abandonment_delay.sample(rng, n)
+                cohort.return_delay = rep.false_containment_delay.sample(rng, n)
+                cohort = cohort.next
         inside = np.flatnonzero((arrive >= plan.start) & (arrive < plan.end))
         self._admit(first, inside)
+
+    def _gate_factor(self, gate: Gate, day: int) -> float:
+        """The rollout gate's factor on ``day``: judged at the start of each period on the one that ended."""
+        every = max(1, round(gate.every / DAY))
+        if day > 0 and day % every == 0:
+            abandonment, csat = period_rates(self.totals, day - every, day)
+            if gate.roll_back_above is not None and abandonment > gate.roll_back_above:
+                self.gate_step = max(0, self.gate_step - 1)
+            elif abandonment <= gate.max_abandonment and (
+                    self.gate_csat is None or math.isnan(csat) or csat > self.gate_csat - gate.max_csat_drop):
+                self.gate_step = min(len(gate.steps) - 1, self.gate_step + 1)
+            self.gate_csat = csat
+        return gate.steps[self.gate_step] if day >= 0 else gate.steps[0]
 
     def _coming_back(self, first: Cohort, carry: bool) -> np.ndarray:
         """F at the start of each contact's potential repeat: as upset as they left (a wrong answer found out
@@ -289,7 +322,8 @@ class Simulation:
     def _repeat(self, first: Cohort, index: int, t: float, origin: int) -> None:
         """Contact ``index`` of ``first`` comes back at t as the same row of the cohort of pre-drawn repeats.
 
-        _admit for a single contact that cannot repeat again, without numpy's per-call overhead.
+        _admit for a single contact, without numpy's per-call overhead; while returns are left
+        (repeat_contacts.max_returns), a repeat that ends unresolved in the bot schedules the next one.
         """
         plan = self.plan
         if t >= plan.end:
@@ -305,6 +339,13 @@ class Simulation:
         if plan.patience_by_time is not None:
             cohort.budget[index] *= plan.patience_by_time.at_time(t)
         outcome, end = int(cohort.outcome[index]), t + float(cohort.duration[index])
+        if cohort.next is not None and end < plan.end:  # this repeat may bring another (repeat_contacts.max_returns)
+            rep = cohort.rules.repeat
+            u = float(cohort.u_repeat[index])
+            if outcome == Outcome.FALSE_CONTAINED and u < rep.after_false_containment:
+                self._repeat(cohort, index, end + float(cohort.return_delay[index]), Origin.RETURN)
+            elif outcome == Outcome.ABANDONED_BOT and u < rep.after_abandonment:
+                self._repeat(cohort, index, end + float(cohort.retry_delay[index]), Origin.RETRY)
         if end >= plan.end or outcome in _ENDED_IN_BOT:
             self.ledger.add(cohort, index, Outcome.IN_SYSTEM if end >= plan.end else outcome, min(end, plan.end),
                             False, math.nan, float(cohort.frustration[index]))
@@ -346,9 +387,13 @@ class Simulation:
         next_day(None)
         checkpoints = [min((day + 1) * DAY, plan.end) for day in range(plan.first_day, plan.days)]
         span = plan.end - plan.start
+        # The churn so far (a shrinking base) and the last period's rates (a gate) are read from the totals.
+        shrinking = plan.scenario.demand.customer_base is not None or plan.policy.automation.gate is not None
         for stop in checkpoints:
             env.run(until=stop)
             centre.fold()
+            if shrinking:
+                self.ledger.flush()
             if observer is not None:
                 observer.on_progress((stop - plan.start) / span)
         centre.finish()

@@ -37,6 +37,15 @@ class Streams:
         seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, index, day + 1_000))
         return np.random.Generator(np.random.PCG64(seq))
 
+    def level(self, source: str, day: int, level: int) -> np.random.Generator:
+        """The generator for ``source`` on ``day`` for the ``level``-th return of the day's customers (level 0 is
+        ``day(source, day)``, so adding levels shifts nothing of the first return)."""
+        if level == 0:
+            return self.day(source, day)
+        seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, SOURCES.index(source), day + 1_000,
+                                                           level))
+        return np.random.Generator(np.random.PCG64(seq))
+
     def whole_run(self, source: str) -> np.random.Generator:
         """A fresh generator for ``source`` over the whole replication, not split by day."""
         seq = np.random.SeedSequence(self.seed, spawn_key=(self.replication, SOURCES.index(source)))

@@ -248,6 +248,13 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.bot_cost),
     KPI("agent_cost", "agent cost", "money", "lower", "Σ paid agent hours × the group's hourly cost.",
         lambda x: x.get("agent_cost")),
+    KPI("first_contact_resolution", "first-contact resolution", "share", "higher",
+        "Customers' first contacts resolved then and there (contained or served) with no repeat contact later in "
+        "the horizon, / first contacts that ended (attackers left out). A believed wrong answer is not resolved.",
+        lambda x: _ratio(x.get("first_resolved"), x.get("first_contacts"))),
+    KPI("contacts_per_resolution", "contacts per resolved issue", "count", "lower",
+        "offered / customer issues whose journey ended resolved: the contacts, first and repeat, each resolution "
+        "took.", lambda x: _ratio(x.offered, x.get("journeys_resolved"))),
     KPI("curation_cost", "curation cost", "money", "lower",
         "The feedback loop's content work: policy improvement.curation_hours_per_week × hourly_cost, per day run "
         "(0 without a feedback loop).", lambda x: x.get("curation_cost")),
@@ -320,9 +327,20 @@ class Computed:
 
 
 # The KPIs reported per day (Computed.daily), each with the definition of the KPI of that name, over the contacts
-# that arrived (for the queue: joined it) that day; stale_intents: intents whose bot knowledge was stale.
+# that arrived (for the queue: joined it) that day; stale_intents: intents whose bot knowledge was stale;
+# automation_factor: the rollout's factor of the automation share that day (ramp or gate; 1 without either).
 DAILY = ("offered", "bot_resolution_rate", "abandonment_rate", "queue_abandonment_rate", "service_level",
-         "asa_all", "occupancy", "csat", "productive_hours", "stale_intents")
+         "asa_all", "occupancy", "csat", "productive_hours", "stale_intents", "automation_factor")
+
+
+def period_rates(totals: Totals, first_day: int, last_day: int) -> tuple[float, float]:
+    """abandonment_rate and csat of the contacts that arrived on days [first_day, last_day), as far as their
+    outcomes are known now (what a rollout gate judges at the end of a period)."""
+    per_day = max(1, round(1440 / totals.interval))
+    span = slice(first_day * per_day, last_day * per_day)
+    ch, sr = totals.by_channel, totals.series
+    return (_ratio(float(ch["gave_up"][:, span].sum()), float(ch["offered"][:, span].sum())),
+            _ratio(float(sr["csat"][span].sum()), float(sr["journeys"][span].sum())))
 
 
 def daily(totals: Totals, staffed: np.ndarray, on_duty: np.ndarray) -> list[dict[str, float]]:
@@ -351,6 +369,7 @@ def daily(totals: Totals, staffed: np.ndarray, on_duty: np.ndarray) -> list[dict
             "csat": _ratio(total(sr["csat"], d), total(sr["journeys"], d)),
             "productive_hours": total(on_duty, d) / 60,
             "stale_intents": float(sr["stale_intents"][d * per_day]),
+            "automation_factor": float(sr["automation_factor"][d * per_day]),
         })
     return out
 

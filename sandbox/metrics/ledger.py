@@ -46,12 +46,14 @@ CHANNEL_SERIES = ("offered", "gave_up", "queued", "served", "answered_within_t",
 # that joined, those served, and the agent time they took (handle + after-contact work).
 QUEUE_SERIES = ("queued", "served", "busy")
 # What the results per day (kpis.daily) need beyond the series above, by interval of arrival; stale_intents is the
-# number of intents whose bot knowledge is stale that day (sandbox.model.knowledge).
-DAILY_SERIES = ("bot_handled", "contained", "csat", "journeys", "stale_intents")
+# number of intents whose bot knowledge is stale that day (sandbox.model.knowledge); automation_factor, the
+# rollout's factor of the automation share that day.
+DAILY_SERIES = ("bot_handled", "contained", "csat", "journeys", "stale_intents", "automation_factor")
 SCALARS = ("final", "bot_handled", "escalated", "frustration", "csat", "survey_csat", "journeys", "churn",
            "value_at_risk", "churn_cost", "attacks", "incidents", "incidents_bot", "incident_cost",
            "verification_failed", "calmed", "premature_escalations", "missed_escalations", "misrecognised",
-           "transfers", "bot_overflow", "bot_wait", "bot_waited", "curation_cost",
+           "transfers", "bot_overflow", "bot_wait", "bot_waited", "curation_cost", "first_contacts",
+           "first_resolved", "journeys_resolved",
            "repeat_information", "retries", "returns", "asked_human", "refused_requests", "queued", "wait_all",
            "wait_served", "answered_within_t", "abandoned_before_t", "abandoned_after_t", "resolution_time",
            "resolved", "callbacks_done", "callbacks_pending", "virtual_queued", "virtual_wait", "virtual_within_t",
@@ -278,6 +280,10 @@ class Ledger:
             ("answered_within_t", (served & within).sum()), ("abandoned_before_t", (abandoned_q & within).sum()),
             ("abandoned_after_t", (abandoned_q & ~within).sum()),
             ("resolution_time", resolution.sum()), ("resolved", len(resolution)),
+            # First-contact resolution: a customer's first contact resolved then, with no repeat contact after it.
+            ("first_contacts", (final & (b["origin"] == Origin.FIRST)).sum()),
+            ("first_resolved", (final & (b["origin"] == Origin.FIRST) & resolved & ~b["continues"]).sum()),
+            ("journeys_resolved", (journey_end & resolved).sum()),
         ):
             t.add(name, value)
         np.add.at(t.reasons, b["reason"].astype(np.int64), 1)

@@ -196,3 +196,80 @@ def test_the_comparison_reports_days_and_weeks() -> None:
     assert [w["week"] for w in weeks_] == [1, 2]
     assert weeks_[0]["offered"]["mean"] == pytest.approx(sum(d["offered"]["mean"] for d in days[:7]))
     assert c.to_dict()["policies"]["loop"]["daily"] == days
+
+
+# --- returns, as often as they happen ---------------------------------------------------------------------------
+
+def _returning(max_returns: int) -> dict[str, Any]:
+    scenario = weeks(days=3)
+    scenario["repeat_contacts"] = {"after_abandonment": 0.6, "after_false_containment": 0.8,
+                                   "abandonment_delay": {"kind": "exponential", "mean": "20m"},
+                                   "false_containment_delay": {"kind": "exponential", "mean": "1h"},
+                                   "max_returns": max_returns}
+    return scenario
+
+
+def test_customers_come_back_more_than_once() -> None:
+    once, thrice = kpis(_returning(1), BOT, 4), kpis(_returning(3), BOT, 4)
+    for a, b in zip(once, thrice, strict=True):
+        assert b["repeat_contacts"] > a["repeat_contacts"]
+    plan = plan_of(_returning(3), BOT)
+    result = simulate(plan, seed=SEED, replication=0, keep_records=True)
+    assert result.records is not None
+    assert len(result.records["outcome"]) == result.kpis["offered"]  # every contact, every return: one outcome
+    repeats = result.kpis["repeat_contacts"]
+    assert repeats <= 3 * (result.kpis["offered"] - repeats)
+
+
+def test_one_return_is_the_earlier_model() -> None:
+    plain = _returning(1)
+    del plain["repeat_contacts"]["max_returns"]
+    _same(kpis(plain, BOT), kpis(_returning(1), BOT))
+
+
+def test_churned_customers_leave_the_base_and_later_demand_shrinks() -> None:
+    level = family_level(1)
+    scenario = weeks(days=10, changes_per_week=0)
+    small = copy.deepcopy(scenario)
+    small["demand"]["customer_base"] = 3000  # ~400 contacts a day from 3,000 customers: churn shows within days
+    base, shrunk = (daily(s, BOT, "offered") for s in (scenario, small))
+    assert (base[:, 0] == shrunk[:, 0]).all()  # nobody has churned before the first day
+    late = paired_interval(shrunk[:, 5:].sum(axis=1), base[:, 5:].sum(axis=1), level)
+    assert late.high < 0, f"contacts on days 6–10, small base − no base: {late}"
+
+
+# --- a rollout gate -----------------------------------------------------------------------------------------
+
+def _gated(**gate: Any) -> dict[str, Any]:
+    return {**BOT, "automation": {"share": 0.8, "gate": {"steps": [0.25, 0.5, 1.0], "every": "7d", **gate}}}
+
+
+def test_a_gate_that_always_passes_steps_up_each_week_and_one_that_never_does_stays() -> None:
+    scenario = weeks(days=21, changes_per_week=0)
+    passing = daily(scenario, _gated(max_abandonment=1, max_csat_drop=1), "automation_factor", replications=2)
+    assert (passing == np.repeat([0.25, 0.5, 1.0], 7)).all()
+    stuck = daily(scenario, _gated(max_abandonment=0), "automation_factor", replications=2)
+    assert (stuck == 0.25).all()
+
+
+def test_a_gate_rolls_back_when_abandonment_breaks_the_floor_and_advances_again_after() -> None:
+    scenario = weeks(days=22, changes_per_week=0)
+    scenario["events"] = [{"kind": "agent_absence", "day": 8, "length": "7d", "share": 1.0}]  # nobody in week 2
+    factor = daily(scenario, _gated(max_abandonment=0.2, max_csat_drop=1, roll_back_above=0.3), "automation_factor",
+                   replications=2)
+    expected = np.array([0.25] * 7 + [0.5] * 7 + [0.25] * 7 + [0.5])
+    assert (factor == expected).all(), factor[0]
+
+
+def test_a_gate_and_a_ramp_are_not_both_allowed() -> None:
+    with pytest.raises(ValueError, match="a ramp or a gate"):
+        Policy.model_validate({**BOT, "automation": {"share": 0.5, "ramp": {"1": 0.5}, "gate": {}}})
+
+
+def test_first_contact_resolution_without_repeats_is_the_share_resolved() -> None:
+    scenario = weeks(days=2, changes_per_week=0)
+    scenario["repeat_contacts"] = {"after_abandonment": 0, "after_false_containment": 0}
+    for k in kpis(scenario, BOT):
+        ended = k["offered"] - k["in_system"]
+        assert k["first_contact_resolution"] == pytest.approx((k["contained"] + k["served"]) / ended)
+        assert k["contacts_per_resolution"] == pytest.approx(k["offered"] / (k["contained"] + k["served"]))

@@ -112,7 +112,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                             "abandonment_delay": {"kind": "exponential", "mean": draw(st.sampled_from(["5m", "1h"]))},
                             "false_containment_delay": {"kind": "exponential",
                                                         "mean": draw(st.sampled_from(["10m", "4h"]))},
-                            "same_issue": draw(st.booleans()), "carry_frustration": draw(st.booleans())}
+                            "same_issue": draw(st.booleans()), "carry_frustration": draw(st.booleans()),
+                            "max_returns": draw(st.integers(1, 3))}
     return s
 
 
@@ -221,6 +222,7 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
     assert k["total_cost"] == k["bot_cost"] + k["agent_cost"]
     assert k["net_cost"] == pytest.approx(k["total_cost"] + k["churn_cost"] + k["incident_cost"], rel=1e-12)
     assert k["incidents_bot"] <= k["incidents"] <= k["attacks"]
+    assert math.isnan(k["contacts_per_resolution"]) or k["contacts_per_resolution"] >= 1
     if not math.isnan(k["service_level"]) and not math.isnan(k["service_level_served"]):
         assert k["service_level"] <= k["service_level_served"]
 
