@@ -394,12 +394,22 @@ def _raw_at(data: Any, path: Path_) -> Any:
     return node
 
 
+def _tags(err: Any) -> str:
+    return ", ".join(t.strip(" '") for t in str(err["ctx"]["expected_tags"]).split(","))
+
+
 def _message(err: Any, raw: Any = _NO_VALUE) -> str:
     msg: str = err["msg"]
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     msg = msg.replace("Input should be", "should be").replace("Extra inputs are not permitted", "unknown key")
     # Users write YAML, not Python: "instance of AgentGroup" means nothing to them.
     msg = _CLASS_IN_MESSAGE.sub("should be a mapping of keys", msg).replace("valid dictionary", "mapping of keys")
+    if err["type"] == "union_tag_not_found":  # a list entry of several kinds without its kind
+        msg = f"needs a {err['ctx']['discriminator'].strip(chr(39))} (missing required key)"
+    elif err["type"] == "union_tag_invalid":
+        msg = f"{err['ctx']['discriminator'].strip(chr(39))} {err['ctx']['tag']!r} is not one of {_tags(err)}"
+    elif err["type"] == "too_short" and err.get("ctx", {}).get("min_length") == 1:
+        msg = "should not be empty"
     value = err.get("input") if raw is _NO_VALUE else raw
     if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict | list) and value is not None:
         shown = repr(value) if isinstance(value, str) else str(value)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sandbox.config import limits
-from sandbox.config.scenario import Channel, Headcount, Money, Name, Probability, Strict, Text
+from sandbox.config.scenario import Channel, Headcount, Money, Name, Probability, Strict, Text, WholeDays
 from sandbox.units import Duration
 
 
@@ -19,14 +19,22 @@ class Gate(Strict):
     steps: list[Annotated[float, Field(ge=0, le=1)]] = Field(
         [0.1, 0.5, 1.0], min_length=1, max_length=20,
         description="Factors of the automation share, in order; the rollout starts at the first.")
-    every: Annotated[Duration, Field(ge=1440, le=limits.MAX_DURATION_MINUTES)] = Field(
+    every: WholeDays = Field(
         "7d", validate_default=True, description="Length of a period (whole days): the gate is judged at its end.")
     max_abandonment: Probability = Field(
         0.05, description="Advance only if the period's abandonment_rate (bot or queue) is at most this ...")
     max_csat_drop: Probability = Field(
         0.02, description="... and its journey CSAT fell by less than this against the period before (2 points).")
     roll_back_above: Probability | None = Field(
-        None, description="Step back when the period's abandonment_rate is above this. null: never roll back.")
+        None, description="Step back when the period's abandonment_rate is above this (above max_abandonment). "
+        "null: never roll back.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Gate:
+        if self.roll_back_above is not None and self.roll_back_above < self.max_abandonment:
+            raise ValueError(f"roll_back_above ({self.roll_back_above:g}) is below max_abandonment "
+                             f"({self.max_abandonment:g}): a period could both advance and roll back")
+        return self
 
 
 class Automation(Strict):
@@ -45,7 +53,7 @@ class Automation(Strict):
         "gap: billing disputes and cancellations arrive upset and the bot resolves few of them). null: off.",
     )
 
-    ramp: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,2}$")], Annotated[float, Field(ge=0, le=1)]] = Field(
+    ramp: dict[Annotated[str, Field(max_length=10)], Annotated[float, Field(ge=0, le=1)]] = Field(
         {}, max_length=limits.MAX_LIST,
         description="A staged rollout: from each day of the horizon (1: the first), the share above is multiplied "
         "by this, e.g. {1: 0.1, 8: 0.5, 15: 1} (days before the first key: the first value). Empty: the whole "
@@ -61,6 +69,15 @@ class Automation(Strict):
         "overflow", description="A contact that finds the bot at its capacity (scenario bot.capacity): overflow "
         "to the human queue, or wait for a free slot (first come, first served; patience runs as in a queue).",
     )
+
+    @field_validator("ramp")
+    @classmethod
+    def _days(cls, ramp: dict[str, float]) -> dict[str, float]:
+        for key in ramp:
+            if not key.isdigit() or not 1 <= int(key) <= limits.MAX_DAYS:
+                raise ValueError(f"ramp day {key!r} is not a day of the horizon (1: the first, up to "
+                                 f"{limits.MAX_DAYS})")
+        return ramp
 
     @model_validator(mode="after")
     def _one_schedule(self) -> Automation:
@@ -209,7 +226,7 @@ class Improvement(Strict):
     The reference notes' shape; sizes illustrative (implementers report 25–35% resolution on a mediocre
     knowledge base rising to 60%+ after knowledge work)."""
 
-    review_every: Annotated[Duration, Field(ge=1440, le=limits.MAX_DURATION_MINUTES)] | None = Field(
+    review_every: WholeDays | None = Field(
         None, description="A review every this many days (whole days, e.g. 7d). null: no feedback loop (launch "
         "and leave).",
     )

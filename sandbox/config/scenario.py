@@ -26,6 +26,16 @@ Headcount = Annotated[int, Field(ge=0, le=limits.MAX_AGENTS)]
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)]
 
 
+def whole_days(minutes: float) -> float:
+    """A duration that counts days (a review cadence, an update lag): whole days, at least one."""
+    if minutes < 1440 or minutes % 1440:
+        raise ValueError("should be whole days, at least 1d (e.g. 7d)")
+    return minutes
+
+
+WholeDays = Annotated[Duration, Field(le=limits.MAX_DURATION_MINUTES), AfterValidator(whole_days)]
+
+
 def _printable(text: str) -> str:
     # Names and descriptions are echoed to terminals: an escape sequence in them would reach it raw.
     bad = next((c for c in text if not c.isprintable() and c not in "\n\t"), None)
@@ -717,7 +727,7 @@ class Knowledge(Strict):
         "resolved it cannot resolve any more, and on a turn that does not help it gives a confident wrong answer "
         "with at least this probability (illustrative).",
     )
-    update_lag: Annotated[Duration, Field(gt=0, le=limits.MAX_DURATION_MINUTES)] | None = Field(
+    update_lag: WholeDays | None = Field(
         None, description="L without a feedback loop: the content is refreshed this long after a change (a routine "
         "update, e.g. 28d). null: never (launch and leave); a policy's improvement reviews fix it sooner.",
     )
@@ -733,13 +743,15 @@ class Shock(Strict):
 
     day: int = Field(ge=1, le=limits.MAX_DAYS, description="Day of the horizon it starts on (1: the first; a day "
                      "after the horizon's last has no effect, so --days can shorten a run).")
-    start: str = Field("00:00", pattern=r"^\d{1,2}:\d{2}$", description="Time of day it starts (HH:MM).")
+    start: str = Field("00:00", max_length=5, description="Time of day it starts (HH:MM).")
     length: Annotated[Duration, Field(gt=0, le=limits.MAX_DURATION_MINUTES)] = Field(
         "24h", validate_default=True, description="How long it lasts (it may run into the next days).")
 
     @field_validator("start")
     @classmethod
     def _clock(cls, text: str) -> str:
+        if not re.match(r"^\d{1,2}:\d{2}$", text):
+            raise ValueError("should be a time of day as HH:MM, e.g. 09:30")
         parse_clock(text)
         return text
 
@@ -857,7 +869,7 @@ class Scenario(Strict):
                 key, names, known, what = "intents", event.intents, set(self.intents), "an intent"
             else:
                 continue
-            problems += [(("events", str(k), key), f"{name!r} is not {what} of this scenario")
+            problems += [(("events", k, key), f"{name!r} is not {what} of this scenario")  # type: ignore[misc]
                          for name in names if name not in known]
         if isinstance(self.knowledge.changes_per_week, dict):
             for name in self.knowledge.changes_per_week:

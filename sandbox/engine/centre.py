@@ -36,7 +36,7 @@ import simpy
 from simpy.events import Timeout
 
 from sandbox.metrics.ledger import Ledger, Totals
-from sandbox.metrics.monitors import Level, interval_areas
+from sandbox.metrics.monitors import Level
 from sandbox.model.outcomes import Outcome
 
 if TYPE_CHECKING:
@@ -110,8 +110,8 @@ class Agent:
 class Team:
     """The agents of one group on duty now."""
 
-    __slots__ = ("acw", "busy", "calm", "conc", "cost", "duty", "free", "full", "leaving", "plain", "present",
-                 "queues", "routes", "shares", "slowdown", "spans", "stamps")
+    __slots__ = ("acw", "calm", "conc", "cost", "duty", "free", "full", "index", "leaving", "plain", "present",
+                 "queues", "routes", "shares", "slowdown")
 
     def __init__(self, conc: int, slowdown: float, acw: float, cost: float, calm: float, duty: Level,
                  shares: bool = False):
@@ -126,15 +126,11 @@ class Team:
         self.queues: list[Queue] = []
         self.routes: list[tuple[Queue, float]] = []  # its queues in the order it looks at them, with their delay
         self.duty = duty  # agents on duty, time-weighted (for cost)
-        self.spans: list[tuple[float, float, int]] = []  # (start, length, slots) of its busy time: its occupancy
-        self.busy = np.zeros(len(duty.areas))  # the spans folded into slot-minutes per interval (Centre.fold)
-        self.stamps = False  # file() notes the filing order (longest-idle selection needs it)
+        self.index = 0  # its place in plan.groups: the ledger's group column (each group's occupancy)
         self.plain = True  # priority queue selection and no overflow delay: _pull's lean loop
 
     def file(self, agent: Agent) -> None:
         if not agent.leaving:
-            if self.stamps:
-                agent.filed = next(_filing)
             (self.free[agent.load] if agent.load < self.conc else self.full)[agent] = None
 
     def unfile(self, agent: Agent) -> None:
@@ -170,6 +166,18 @@ class Team:
         return len(self.free[0]) if voice else sum(len(level) for level in self.free)
 
 
+class StampingTeam(Team):
+    """A team that notes the order its agents were filed as free in, for longest-idle selection (a class of its
+    own, so the default path pays nothing for it)."""
+
+    __slots__ = ()
+
+    def file(self, agent: Agent) -> None:
+        if not agent.leaving:
+            agent.filed = next(_filing)
+        super().file(agent)
+
+
 class Centre:
     """The human side of the simulation."""
 
@@ -199,14 +207,17 @@ class Centre:
         self.transferring: dict[Contact, None] = {}  # passed on by an agent, not yet in their own queue
         self._finished = self._finish  # one bound method, not a new one per service
         channels = plan.channels
-        self.teams = [Team(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
-                           g.spec.deescalation, Level(plan.start, plan.end, width), g.spec.slowdown_follows_load)
-                      for g in plan.groups]
         routing = plan.scenario.agents.routing
         self.selection = routing.agent_selection
+        self.in_order = self.selection == "group_order"
+        kind = StampingTeam if self.selection == "longest_idle" else Team
+        self.teams = [kind(g.concurrency, g.spec.concurrency_slowdown, g.spec.after_contact_work, g.spec.hourly_cost,
+                           g.spec.deescalation, Level(plan.start, plan.end, width), g.spec.slowdown_follows_load)
+                      for g in plan.groups]
         self.rng = rng
-        self.overflow = False  # some group waits before it takes some queue
         self._overflow_ended = self._overflow_due
+        for index, team in enumerate(self.teams):
+            team.index = index
         self.sharing: dict[Agent, None] = {}  # agents holding chats whose speed follows their load
         self._chat_ended = self._chat_end
         self.paid_per_productive = [1 / (1 - g.spec.shrinkage) for g in plan.groups]
@@ -228,7 +239,6 @@ class Centre:
                                 queue.first.append(team)
                             team.queues.append(queue)
                     queue.delays = sorted({d for d in queue.waits if d > 0})
-                    self.overflow = self.overflow or bool(queue.delays)
                 self.queue_of.append(by_key[key])
         self.queues = list(by_key.values())
         self.queue_selection = routing.queue_selection
@@ -240,7 +250,6 @@ class Centre:
                 routes.sort(key=lambda route: route[0])
             team.routes = [(queue, delay) for _, queue, delay in routes]
             team.plain = self.queue_selection == "priority" and not any(delay for _, delay in team.routes)
-            team.stamps = self.selection == "longest_idle"
 
     # --- staffing and opening hours ------------------------------------------------------------------
 
@@ -319,7 +328,8 @@ class Centre:
                 contact.line = True
                 self.on_line[queue.channel] += 1
         if queue.live == 0:
-            if self.selection == "group_order":  # inline: the default, on every arrival
+            agent = None
+            if self.in_order:  # inline: the default, on every arrival
                 for team in queue.first:
                     agent = team.take(queue.voice)
                     if agent is not None:
@@ -512,11 +522,10 @@ class Centre:
             self.on_line[contact.queue.channel] -= 1
             heapq.heappush(self.line_ends[contact.queue.channel], now + handle)
         busy = handle + team.acw
-        team.spans.append((now, busy, slots))
         answered = self.frustration.after_wait(contact.f, wait)
         f = self.frustration.after_service(answered, team.calm)
         self.ledger.add(contact.cohort, contact.index, SERVED, now + handle, True, wait + contact.waited, f, handle,
-                        busy, slots, answered - f, contact.transfers)
+                        busy, slots, answered - f, contact.transfers, team.index)
         Timeout(self.env, busy, (agent, slots)).callbacks.append(self._finished)
 
     # --- chats whose speed follows the agent's load (processor sharing) ---------------------------------------
@@ -578,10 +587,9 @@ class Centre:
     def _record_chat(self, team: Team, chat: list[Any], end: float) -> None:
         _, contact, start, wait, answered = chat
         handle = end - start
-        team.spans.append((start, handle + team.acw, 1))
         f = self.frustration.after_service(answered, team.calm)
         self.ledger.add(contact.cohort, contact.index, SERVED, end, True, wait + contact.waited, f, handle,
-                        handle + team.acw, 1, answered - f, contact.transfers)
+                        handle + team.acw, 1, answered - f, contact.transfers, team.index)
 
     def _transfer(self, contact: Contact, agent: Agent, now: float) -> None:
         """An agent without the contact's skill takes it (the bot routed it to the wrong intent) and passes it
@@ -592,8 +600,7 @@ class Centre:
         agent.load += slots
         wait = now - contact.enq
         self._virtual_wait(contact, wait)
-        self.ledger.add_busy(now, transfer, slots)
-        team.spans.append((now, transfer, slots))
+        self.ledger.add_busy(now, transfer, slots, team.index)
         contact.f = self.frustration.after_handover(self.frustration.after_wait(contact.f, wait),
                                                     contact.cohort.rules.bot.cold)
         contact.waited += wait + transfer
@@ -706,22 +713,12 @@ class Centre:
         del self.callbacks[index]
         agent.load = team.conc
         busy = contact.handle + team.acw
-        self.ledger.add_busy(now, busy, team.conc)
-        team.spans.append((now, busy, team.conc))
+        self.ledger.add_busy(now, busy, team.conc, team.index)
         if now >= 0:  # like every KPI, callbacks made during the warm-up are not reported
             self.totals.add("callbacks_done", 1)
         Timeout(self.env, busy, (agent, team.conc)).callbacks.append(self._finished)
 
     # --- end of the horizon ---------------------------------------------------------------------------
-
-    def fold(self) -> None:
-        """Each group's busy spans so far into its slot-minutes per interval (memory stays flat in days)."""
-        for team in self.teams:
-            if team.spans:
-                spans = np.array(team.spans, dtype=float)
-                team.spans.clear()
-                team.busy += interval_areas(spans[:, 0], spans[:, 0] + spans[:, 1], spans[:, 2], self.plan.interval,
-                                            len(team.busy))
 
     def finish(self) -> None:
         """Settle what is due before the end, record who is still waiting, and close the monitors."""
@@ -749,9 +746,8 @@ class Centre:
         t = self.totals
         t.series["staffed_area"] = np.array(self.staffed.close())
         t.series["on_duty_area"] = np.array(self.on_duty.close())
-        self.fold()
-        for g, team in zip(self.plan.groups, self.teams, strict=True):  # each group's own occupancy
-            t.by_group[g.name] = (team.busy, np.array(team.duty.close()) * team.conc)
+        for g, team in zip(self.plan.groups, self.teams, strict=True):  # each group's slots on duty, for its occupancy
+            t.by_group[g.name] = np.array(team.duty.close()) * team.conc
         minutes = [sum(team.duty.close()) for team in self.teams]
         paid = [m * factor for m, factor in zip(minutes, self.paid_per_productive, strict=True)]
         t.add("agent_minutes", sum(minutes))

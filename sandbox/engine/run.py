@@ -154,7 +154,8 @@ class Simulation:
         self.plan = plan = plan.for_replication(self.streams.whole_run("evidence"))
         self.env = simpy.Environment(initial_time=plan.start)
         self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval, len(plan.channels),
-                             np.array([plan.skills.index(s) for s in plan.skill], dtype=np.int64))
+                             np.array([plan.skills.index(s) for s in plan.skill], dtype=np.int64),
+                             n_groups=len(plan.groups))
         self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.frustration.churn,
                              plan.satisfaction, plan.f0,
                              AttackRates(plan.attack_agent_success, plan.attack_cost_bot, plan.attack_cost_agent),
@@ -391,7 +392,6 @@ class Simulation:
         shrinking = plan.scenario.demand.customer_base is not None or plan.policy.automation.gate is not None
         for stop in checkpoints:
             env.run(until=stop)
-            centre.fold()
             if shrinking:
                 self.ledger.flush()
             if observer is not None:

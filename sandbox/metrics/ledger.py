@@ -23,10 +23,12 @@ from sandbox.model.satisfaction import RESOLVED, churn_probability, satisfaction
 STATIC = ("channel", "segment", "intent", "origin", "arrive", "turns", "failed", "reason", "asked", "refused",
           "repeats", "continues", "retold", "attack", "breached", "u_agent", "solvable", "needs", "misrecognised",
           "overflowed", "bot_wait")
-DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots", "calmed", "transfers")
+DYNAMIC = ("outcome", "end", "queued", "wait", "frustration", "handle", "busy", "slots", "calmed", "transfers",
+           "group")
 COLUMNS = STATIC + DYNAMIC
 _DTYPES = {"outcome": np.int8, "end": float, "queued": bool, "wait": float, "frustration": float,
-           "handle": float, "busy": float, "slots": np.int16, "calmed": float, "transfers": np.int16}
+           "handle": float, "busy": float, "slots": np.int16, "calmed": float, "transfers": np.int16,
+           "group": np.int16}
 FRUSTRATED = 0.7  # F at or above this counts as "left frustrated" in the per-intent view
 N_REASONS = len(Reason)
 # Resolution-time histogram: log-spaced bins of 1% width from 1 s to 30 days, enough for a p90 to 1%.
@@ -77,8 +79,10 @@ class Totals:
     series: dict[str, np.ndarray] = field(init=False)
     by_channel: dict[str, np.ndarray] = field(init=False)  # CHANNEL_SERIES, each [channel, interval]
     by_queue: dict[str, np.ndarray] = field(init=False)  # QUEUE_SERIES, each [skill × channel, interval]
-    # By agent group: (slots in use, slots on duty), each integrated per interval; the engine adds them at the end.
-    by_group: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    n_groups: int = 0  # agent groups: group_busy[g] is group g's busy slot-minutes per interval
+    group_busy: np.ndarray = field(init=False)
+    # By agent group, in group order: its slot-minutes on duty per interval (the engine adds them at the end).
+    by_group: dict[str, np.ndarray] = field(default_factory=dict)
     reasons: np.ndarray = field(init=False)
     resolution_hist: np.ndarray = field(init=False)
 
@@ -92,6 +96,7 @@ class Totals:
             self.skill_of_intent = np.zeros(self.n_intents, dtype=np.int64)
         queues = (int(self.skill_of_intent.max(initial=0)) + 1) * self.n_channels
         self.by_queue = {name: np.zeros((queues, self.n_bins)) for name in QUEUE_SERIES}
+        self.group_busy = np.zeros((self.n_groups, self.n_bins))
         self.reasons = np.zeros(N_REASONS, dtype=np.int64)
         self.resolution_hist = np.zeros(len(_HIST_EDGES) + 1, dtype=np.int64)
 
@@ -141,18 +146,19 @@ class Ledger:
         self._rows: dict[Any, list[tuple]] = {}  # cohort → rows of (index, *DYNAMIC)
         self._n_rows = 0
         self._batches: list[dict[str, np.ndarray]] = []
-        self._busy: list[tuple[float, float, int]] = []
+        self._busy: list[tuple[float, float, int, int]] = []
         self.keep_records = keep_records
         self.records: list[dict[str, np.ndarray]] = []
 
     def add(self, cohort: Any, index: int, outcome: int, end: float, queued: bool, wait: float, f: float,
-            handle: float = 0.0, busy: float = 0.0, slots: int = 0, calmed: float = 0.0, transfers: int = 0) -> None:
+            handle: float = 0.0, busy: float = 0.0, slots: int = 0, calmed: float = 0.0, transfers: int = 0,
+            group: int = -1) -> None:
         """One finished contact of the human stage (``calmed``: the frustration its agent talked down;
-        ``transfers``: times an agent passed it on to another group)."""
+        ``transfers``: times an agent passed it on to another group; ``group``: the agent group that served it)."""
         rows = self._rows.get(cohort)
         if rows is None:
             rows = self._rows[cohort] = []
-        rows.append((index, outcome, end, queued, wait, f, handle, busy, slots, calmed, transfers))
+        rows.append((index, outcome, end, queued, wait, f, handle, busy, slots, calmed, transfers, group))
         self._n_rows += 1
         if self._n_rows >= FLUSH_ROWS:
             self.flush()
@@ -168,12 +174,12 @@ class Ledger:
         batch = {name: getattr(cohort, name)[index] for name in STATIC}
         batch.update(outcome=outcome.astype(np.int8), end=end, queued=np.zeros(n, bool), wait=np.full(n, np.nan),
                      frustration=frustration, handle=np.zeros(n), busy=np.zeros(n), slots=np.zeros(n, np.int16),
-                     calmed=np.zeros(n), transfers=np.zeros(n, np.int16))
+                     calmed=np.zeros(n), transfers=np.zeros(n, np.int16), group=np.full(n, -1, np.int16))
         self._batches.append(batch)
 
-    def add_busy(self, start: float, duration: float, slots: int) -> None:
-        """Agent time that is not a contact's service (callbacks)."""
-        self._busy.append((start, duration, slots))
+    def add_busy(self, start: float, duration: float, slots: int, group: int) -> None:
+        """Agent time that is not a contact's service (callbacks, transfers), of agent group ``group``."""
+        self._busy.append((start, duration, slots, group))
 
     def flush(self) -> None:
         batches, self._batches = self._batches, []
@@ -202,10 +208,11 @@ class Ledger:
                 if self.keep_records:
                     self.records.append(batch)
         if self._busy:
-            start, duration, slots = (np.asarray(c, dtype=float) for c in zip(*self._busy, strict=True))
+            start, duration, slots, group = np.asarray(self._busy, dtype=float).T
             self._busy = []
             t = self.totals
             t.series["busy_area"] += interval_areas(start, start + duration, slots, t.interval, t.n_bins)
+            self._group_areas(start, duration, slots, group)
 
     def _aggregate(self, b: dict[str, np.ndarray]) -> None:
         t = self.totals
@@ -339,3 +346,14 @@ class Ledger:
         answered = b["end"] - b["handle"]  # a service starts handle minutes before the contact's end
         t.series["queue_area"] += interval_areas(answered - wait, answered, queued, t.interval, t.n_bins)
         t.series["busy_area"] += interval_areas(answered, answered + b["busy"], b["slots"], t.interval, t.n_bins)
+        served = b["group"] >= 0
+        if served.any():
+            self._group_areas(answered[served], b["busy"][served], b["slots"][served], b["group"][served])
+
+    def _group_areas(self, start: np.ndarray, duration: np.ndarray, slots: np.ndarray, group: np.ndarray) -> None:
+        """Busy slot-minutes per interval of each agent group (its occupancy)."""
+        t = self.totals
+        for g in np.unique(group).astype(np.int64).tolist():
+            mine = group == g
+            t.group_busy[g] += interval_areas(start[mine], start[mine] + duration[mine], slots[mine], t.interval,
+                                              t.n_bins)

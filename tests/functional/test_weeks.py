@@ -273,3 +273,15 @@ def test_first_contact_resolution_without_repeats_is_the_share_resolved() -> Non
         ended = k["offered"] - k["in_system"]
         assert k["first_contact_resolution"] == pytest.approx((k["contained"] + k["served"]) / ended)
         assert k["contacts_per_resolution"] == pytest.approx(k["offered"] / (k["contained"] + k["served"]))
+
+
+@pytest.mark.parametrize(("automation", "improvement", "message"), [
+    ({"ramp": {"0": 0.5}}, {}, "ramp day '0' is not a day of the horizon"),
+    ({"gate": {"every": "36h"}}, {}, "should be whole days"),
+    ({"gate": {"max_abandonment": 0.2, "roll_back_above": 0.1}}, {}, "could both advance and roll back"),
+    ({}, {"review_every": "12h"}, "should be whole days"),
+])
+def test_rollout_and_loop_mistakes_are_refused(automation: dict[str, Any], improvement: dict[str, Any],
+                                               message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Policy.model_validate({**BOT, "automation": {"share": 0.5, **automation}, "improvement": improvement})

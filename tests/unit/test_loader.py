@@ -130,6 +130,24 @@ def test_base_scenario_is_valid(tmp_path: Path) -> None:
                  [(9, "intents.general.bot.mistaken_for.general", "is this intent itself", None),
                   (9, "intents.general.bot.mistaken_for.genral", "is not an intent of this scenario", None)],
                  id="mistaken-for-names"),
+    pytest.param("name: base", "name: base\nevents: [{day: 2}]",
+                 [(2, "events[0]", "needs a kind (missing required key)", None)], id="event-without-kind"),
+    pytest.param("name: base", "name: base\nevents: [{kind: bot_outgae, day: 2}]",
+                 [(2, "events[0]", "kind 'bot_outgae' is not one of demand_surge, bot_outage", "did you mean "
+                   "'bot_outage'?")], id="event-kind-typo"),
+    pytest.param("name: base", "name: base\nevents: [{kind: bot_outage, day: 2, start: 9am}]",
+                 [(2, "events[0].start", "should be a time of day as HH:MM", None)], id="event-start"),
+    pytest.param("name: base", "name: base\nevents:\n  - {kind: bot_outage, day: 2}\n"
+                 "  - {kind: agent_absence, day: 1, groups: [sales]}\n  - {kind: knowledge_change, day: 1, "
+                 "intents: [shipping]}",
+                 [(4, "events[1].groups", "'sales' is not an agent group of this scenario", None),
+                  (5, "events[2].intents", "'shipping' is not an intent of this scenario", None)],
+                 id="events-located-each"),
+    pytest.param("name: base", "name: base\nknowledge: {update_lag: 36h}",
+                 [(2, "knowledge.update_lag", "should be whole days, at least 1d", None)], id="lag-whole-days"),
+    pytest.param("headcount: 3}", "headcount: 3, overflow_after: {billing: 30s}}",
+                 [(12, "agents.groups.team", "overflow_after names 'billing', not among the group's skills", None)],
+                 id="overflow-unknown-skill"),
 ])
 def test_single_problem(tmp_path: Path, old: str, new: str, expected: list[Expected]) -> None:
     assert old in BASE

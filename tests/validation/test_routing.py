@@ -22,6 +22,7 @@ from scipy.sparse.linalg import spsolve
 
 from sandbox.engine.run import simulate
 from sandbox.erlang import erlang_a
+from sandbox.model.outcomes import Outcome
 from validation.replications import family_level, paired_interval, plan_of, t_interval
 
 LAM_A, LAM_B, MU, THETA, N_A, N_B = 40 / 60, 20 / 60, 1 / 6, 1 / 3, 4, 3  # per minute; 6 erlangs on 7 agents
@@ -181,3 +182,18 @@ def test_oldest_head_lets_the_overflow_skill_compete_on_waiting_time() -> None:
     by_age = measure(n_scenario(queue_selection="oldest_head"), replications=12)
     assert paired_interval(by_age["b.abandoned"], by_skill["b.abandoned"], level).low > 0
     assert paired_interval(by_age["a.abandoned"], by_skill["a.abandoned"], level).high < 0
+
+
+def test_a_queue_only_overflow_groups_take_waits_the_delay_before_anyone_answers() -> None:
+    # Both groups take a only after 1 minute: no a-contact is answered sooner (and nothing breaks when no group
+    # takes a queue at once).
+    scenario = n_scenario(overflow="1m")
+    scenario["agents"]["groups"]["ga"]["overflow_after"] = {"a": "1m"}
+    plan = plan_of(scenario, NO_BOT)
+    records = simulate(plan, seed=SEED, replication=0, keep_records=True).records
+    assert records is not None
+    a_served = (records["intent"] == 0) & (records["outcome"] == int(Outcome.SERVED))
+    assert a_served.sum() > 100
+    assert records["wait"][a_served].min() >= 1.0 - 1e-9
+    b_served = (records["intent"] == 1) & (records["outcome"] == int(Outcome.SERVED))
+    assert records["wait"][b_served].min() == 0.0  # b is still answered at once
