@@ -695,6 +695,10 @@ class RepeatContacts(Strict):
         default_factory=lambda: Exponential(kind="exponential", mean="4h"),  # type: ignore[call-arg]
         description="Time until the wrong answer is discovered and the customer returns (assumption).",
     )
+    after_refused: Probability = Field(
+        0.0, description="Probability a customer who got a busy signal (blocked) or was turned away (closed) tries "
+        "again, after abandonment_delay (assumption; 0: never, as earlier versions).",
+    )
     max_returns: int = Field(
         1, ge=1, le=5, description="How often one customer may come back about one issue within the horizon: each "
         "repeat that ends unresolved (abandoned, or a believed wrong answer found out) may bring another, as upset "

@@ -182,10 +182,13 @@ class Centre:
     """The human side of the simulation."""
 
     def __init__(self, env: simpy.Environment, plan: Plan, ledger: Ledger, totals: Totals,
-                 on_abandon: Callable[[Contact, float], None], rng: np.random.Generator | None = None):
-        """``rng``: the routing stream, drawn from only under agent_selection random."""
+                 on_abandon: Callable[[Contact, float], None], rng: np.random.Generator | None = None,
+                 on_refuse: Callable[[Contact, float], None] | None = None):
+        """``rng``: the routing stream, drawn from only under agent_selection random; ``on_abandon`` and
+        ``on_refuse`` hear of a contact that gave up waiting, or was blocked or turned away (it may come back)."""
         self.env, self.plan, self.ledger, self.totals = env, plan, ledger, totals
         self.on_abandon = on_abandon
+        self.on_refuse = on_refuse
         self.frustration = plan.frustration
         self.closing = plan.at_closing
         self.capacity = plan.queue_capacity
@@ -271,6 +274,8 @@ class Centre:
                 if self.closing == "callback":
                     self._to_callback(contact, now)
                 else:
+                    if self.on_refuse is not None:
+                        self.on_refuse(contact, now)
                     self._leave(contact, now, Outcome.TURNED_AWAY)
 
     def _set_headcount(self, team: Team, target: int, now: float, serve_out: bool = False) -> None:
@@ -457,6 +462,8 @@ class Centre:
     def _refuse(self, contact: Contact, now: float, outcome: Outcome) -> None:
         if contact.line:
             self._release_line(contact)
+        if self.on_refuse is not None:
+            self.on_refuse(contact, now)
         f = self.frustration.after_leaving_unresolved(contact.f)
         self.ledger.add(contact.cohort, contact.index, outcome, now, False, math.nan, f, transfers=contact.transfers)
 

@@ -162,7 +162,8 @@ class Simulation:
                              plan.scenario.bot.late_escalation, keep_records)
         at_random = plan.scenario.agents.routing.agent_selection == "random"
         routing = self.streams.whole_run("routing") if at_random else None
-        self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned, routing)
+        refused = self._refused if plan.day_rules.repeat.after_refused > 0 else None
+        self.centre = Centre(self.env, plan, self.ledger, self.totals, self._abandoned, routing, refused)
         self.bot_slots: list[float] = []  # end times of the bot conversations in progress (bot.capacity)
         self.knowledge = Knowledge(plan.scenario, plan.policy, plan.intents)
         self.gate_step = 0  # the rollout gate's step, and the CSAT it was last judged on
@@ -225,7 +226,7 @@ class Simulation:
         if knowledge.active:
             knowledge.observe(np.bincount(intent[first.outcome == Outcome.ESCALATED], minlength=len(plan.intents)))
         rep = rules.repeat
-        if rep.after_abandonment > 0 or rep.after_false_containment > 0:
+        if rep.after_abandonment > 0 or rep.after_false_containment > 0 or rep.after_refused > 0:
             # Each customer's possible returns, drawn now as a chain of cohorts (row i is always customer i): the
             # level-th return is talked through as if it happened, and used only if it does.
             cohort = first
@@ -356,6 +357,11 @@ class Simulation:
     def _abandoned(self, contact: Contact, t: float) -> None:
         cohort = contact.cohort
         if cohort.next is not None and cohort.u_repeat[contact.index] < cohort.rules.repeat.after_abandonment:
+            self._repeat(cohort, contact.index, t + float(cohort.retry_delay[contact.index]), Origin.RETRY)
+
+    def _refused(self, contact: Contact, t: float) -> None:
+        cohort = contact.cohort
+        if cohort.next is not None and cohort.u_repeat[contact.index] < cohort.rules.repeat.after_refused:
             self._repeat(cohort, contact.index, t + float(cohort.retry_delay[contact.index]), Origin.RETRY)
 
     # --- running ---------------------------------------------------------------------------------------

@@ -285,3 +285,16 @@ def test_rollout_and_loop_mistakes_are_refused(automation: dict[str, Any], impro
                                                message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Policy.model_validate({**BOT, "automation": {"share": 0.5, **automation}, "improvement": improvement})
+
+
+def test_blocked_customers_call_again_when_they_may() -> None:
+    scenario = weeks(days=2, changes_per_week=0)
+    scenario["agents"]["queue_capacity"] = 0  # whoever finds no agent free gets a busy signal
+    quiet = {"after_abandonment": 0, "after_false_containment": 0}
+    scenario["repeat_contacts"] = {**quiet, "after_refused": 0.0}
+    again = copy.deepcopy(scenario)
+    again["repeat_contacts"] = {**quiet, "after_refused": 0.5, "max_returns": 3}
+    for never, sometimes in zip(kpis(scenario, NO_BOT), kpis(again, NO_BOT), strict=True):
+        assert never["blocked"] > 0
+        assert never["repeat_contacts"] == 0
+        assert 0 < sometimes["repeat_contacts"] <= sometimes["blocked"] + sometimes["turned_away"]

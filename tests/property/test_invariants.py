@@ -113,7 +113,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
                             "false_containment_delay": {"kind": "exponential",
                                                         "mean": draw(st.sampled_from(["10m", "4h"]))},
                             "same_issue": draw(st.booleans()), "carry_frustration": draw(st.booleans()),
-                            "max_returns": draw(st.integers(1, 3))}
+                            "max_returns": draw(st.integers(1, 3)),
+                            "after_refused": draw(st.sampled_from([0.0, 0.5]))}
     return s
 
 
@@ -333,7 +334,8 @@ def test_invariants_of_one_run(scenario: dict[str, Any], policy: dict[str, Any])
         assert k["callbacks"] == k["callbacks_done"] + counts["callbacks_pending"]
         returns = sum(v["returns"] for v in result.by_intent.values())
         assert returns <= k["false_contained"]
-        assert k["repeat_contacts"] - returns <= k["abandoned_bot"] + k["abandoned_queue"]
+        assert k["repeat_contacts"] - returns <= k["abandoned_bot"] + k["abandoned_queue"] + k["blocked"] + \
+            k["turned_away"]
 
 
 @given(scenarios(), policies())
