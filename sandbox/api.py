@@ -11,6 +11,7 @@ import difflib
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ from sandbox.export import (
 )
 from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
+from sandbox.planning import calibrate as _calibration
 from sandbox.planning.calculator import Calculation, calculate
 from sandbox.planning.demand import COLUMNS as DEMAND_COLUMNS
 from sandbox.planning.demand import DemandRow, demand_rows
@@ -85,7 +87,7 @@ __all__ = [
     "Calculation", "Comparison", "DaskExecutor", "Demand", "Document", "Entry", "Executor", "Horizon", "Insight",
     "Loaded", "OutputError", "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Roster", "Scenario",
     "ScenarioRef", "Sensitivity", "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target",
-    "TaskResult", "apply_override", "bot_evidence", "builtin_dir", "catalogue", "commented", "compare",
+    "TaskResult", "apply_override", "bot_evidence", "builtin_dir", "calibrate", "catalogue", "commented", "compare",
     "configuration_reference", "cross_check", "default_policies", "demand", "detect_kind", "erlang_calculator",
     "explain", "footer", "json_text", "limits", "load", "load_document_data", "load_policy", "load_scenario",
     "parquet_bytes", "partial_path", "policies", "policy_yaml", "reproduce", "resolve", "run", "scenarios", "schema",
@@ -485,6 +487,44 @@ class BotEvidence:
     evidence: _evidence.Evidence
     text: str  # the bot-evidence file (a scenario references it: bot_evidence: FILE)
     rows: list[dict[str, Any]]  # per intent: counts, and each rate's mean and 95% interval
+
+
+def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
+              command: str = "") -> tuple[_calibration.Calibration, str]:
+    """A scenario estimated from a contact log (docs/calibration.md), and its YAML text with the cleaning and
+    every estimate (sample size, 95% interval) as comments. ``dates``: ``YYYY-MM-DD:YYYY-MM-DD``, inclusive."""
+    problems = []
+    if fmt not in ("technion", "generic"):
+        problems.append(Problem("--format", None, "", f"unknown format {fmt!r}", "one of technion, generic"))
+    span = None
+    if dates is not None:
+        try:
+            first, _, last = dates.partition(":")
+            span = (date.fromisoformat(first), date.fromisoformat(last or first))
+            if span[1] < span[0]:
+                raise ValueError
+        except ValueError:
+            problems.append(Problem("--dates", None, "", f"{dates!r} is not FROM:TO, e.g. 1999-02-01:1999-02-07"))
+    path = Path(file)
+    if not path.is_file():
+        problems.append(Problem(str(file), None, "", "file not found" if not path.exists() else "is not a file"))
+    if problems:
+        raise ConfigError(problems)
+    try:
+        found = _calibration.calibrate(path, fmt, span)  # type: ignore[arg-type]
+    except _calibration.LogError as exc:
+        raise ConfigError([Problem(str(file), None, "", str(exc))]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(str(file), None, "", f"cannot be read: {exc.strerror}")]) from None
+    lines = [f"# Written by {command or 'support-sandbox calibrate'}.",
+             f"# {found.cleaning.read} records read; cleaning:"]
+    lines += [f"#   {step}: {n}" for step, n in found.cleaning.steps.items()]
+    lines.append("# Estimates (n, 95% interval):")
+    for key, e in found.estimates.items():
+        interval = f", {e.low:.3g}–{e.high:.3g}" if e.low is not None and e.high is not None else ""
+        lines.append(f"#   {key}: {e.value:.4g} (n {e.n}{interval}){'; ' + e.note if e.note else ''}")
+    text = "\n".join(lines) + "\n" + yaml.safe_dump(found.scenario, sort_keys=False, allow_unicode=True)
+    return found, text
 
 
 def bot_evidence(file: str | Path, fmt: str = "csv", tasks: str | Path | None = None, discount: float = 1.0,

@@ -783,6 +783,36 @@ def bot_evidence(
 
 
 @app.command()
+def calibrate(
+        log: Annotated[Path, typer.Argument(help="A contact log: the Technion call-log format, or a CSV with the "
+                                            "documented columns (docs/calibration.md).")],
+        fmt: Annotated[str, typer.Option("--format", help="technion or generic.")] = "technion",
+        dates: Annotated[str | None, typer.Option("--dates", help="Only these days, FROM:TO (YYYY-MM-DD, "
+                                                  "inclusive).")] = None,
+        output: OutputOpt = None) -> None:
+    """Estimate a scenario from a real contact log: arrivals, handle times, patience, hours and agents, each
+    with its sample size and interval, every cleaning step counted."""
+    command = "support-sandbox calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    try:
+        found, text = api.calibrate(log, fmt, dates, command)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            api.write_atomic(output, text)
+    except (ConfigError, api.OutputError) as exc:
+        _fail(exc)
+    console = err if output is None else out
+    table = Table("estimate", "value", "n", "95% interval", "note", title=f"calibrated from {escape(log.name)}",
+                  title_justify="left")
+    for key, e in found.estimates.items():
+        interval = f"{e.low:.3g}–{e.high:.3g}" if e.low is not None and e.high is not None else ""
+        table.add_row(escape(key), f"{e.value:.4g}", str(e.n), interval, escape(e.note))
+    console.print(table)
+    steps = ", ".join(f"{escape(step)} {n}" for step, n in found.cleaning.steps.items()) or "nothing to clean"
+    console.print(f"{found.cleaning.read} records read; {steps}", highlight=False)
+
+
+@app.command()
 def kpis(markdown: Annotated[bool, _flag("--markdown", "As Markdown (docs/kpis.md).")] = False,
          output: DocOutputOpt = None) -> None:
     """Explain every KPI: its unit, which direction is better, and its exact definition."""

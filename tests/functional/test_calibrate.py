@@ -1,0 +1,126 @@
+"""Calibration from a contact log (support-sandbox calibrate): cleaning counted, estimates recover known
+parameters, the scenario written validates and reproduces the log it came from.
+
+The Technion fixture is two real days of the Anonymous Bank (tests/fixtures/README.md for the source and the
+acknowledgement); the generic-format logs are made here from known parameters."""
+
+from __future__ import annotations
+
+import csv
+import math
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from sandbox import api
+from sandbox.cli.main import app
+from sandbox.planning.calibrate import GENERIC_COLUMNS, Cleaning, read_technion
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "anonymous-bank-1999-02-01-02.tsv"
+HEADER = ("vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\tvru_entry\tvru_exit\tvru_time\tq_start\tq_exit\t"
+          "q_time\toutcome\tser_start\tser_exit\tser_time\tserver")
+
+
+def test_the_technion_day_calibrates_to_a_scenario_that_loads(tmp_path: Path) -> None:
+    found, text = api.calibrate(FIXTURE, "technion")
+    out = tmp_path / "bank.yaml"
+    out.write_text(text)
+    scenario = api.load_scenario(out)
+    assert scenario.hours.default == "07:00-24:00"  # Sun–Thu 07:00–24:00 (the data's README)
+    assert set(scenario.intents) >= {"ps", "nw", "ne"}
+    assert found.cleaning.steps["phantom record dropped"] == sum(
+        1 for line in FIXTURE.read_text().splitlines() if "\tPHANTOM\t" in line)
+    assert "Technion" in scenario.description  # the acknowledgement travels with the numbers
+    patience = found.estimates["patience.regular"]
+    assert patience.low is not None and patience.high is not None
+    assert patience.low < patience.value < patience.high
+
+
+def test_technion_quirks_are_cleaned_and_counted(tmp_path: Path) -> None:
+    rows = [
+        "AA0101\t1\t0\t0\tPS\t990201\t7:00:00\t7:00:09\t9\t7:00:09\t7:01:09\t60\tAGENT\t7:01:09\t7:04:09\t180\tDORIT",
+        "AA0101\t1\t0\t0\tPS\t990201\t7:00:00\t7:00:09\t9\t7:00:09\t7:01:09\t60\tAGENT\t7:01:09\t7:04:09\t180\tDORIT",
+        "AA0101\t2\t0\t0\tPS\t990201\t8:00:00\t8:00:05\t5\t0:00:00\t0:00:00\t0\tPHANTOM\t0:00:00\t0:00:00\t0\tNO_SERVER",
+        "AA0101\t3\t0\t2\tNE\t990201\t23:58:00\t23:58:10\t10\t23:58:10\t23:59:10\t60\tAGENT\t23:59:10\t0:03:10\t240\tTOVA",
+        "AA0101\t4\t0\t0\tPS\t990201\t9:00:00\t9:00:08\t8\t9:00:08\t9:00:40\t32\tHANG\t0:00:00\t0:00:00\t0\tNO_SERVER",
+        "AA0101\t5\t0\t0\tPS\t990201\t9:10:00\t9:10:08\t8\t0:00:00\t0:00:00\t0\tAGENT\t9:10:08\t9:10:08\t0\tNO_SERVER",
+        "AA0101\t6\t0\t0\tPS\t990201\tnoon\t9:10:08\t8\t0:00:00\t0:00:00\t0\tAGENT\t9:10:08\t9:10:08\t0\tDORIT",
+    ]
+    log = tmp_path / "log.tsv"
+    log.write_text(HEADER + "\n" + "\n".join(rows) + "\n")
+    cleaning = Cleaning()
+    contacts = read_technion(log, cleaning)
+    assert cleaning.read == len(rows)
+    assert cleaning.steps == {"duplicate record dropped": 1, "phantom record dropped": 1,
+                              "service end after midnight": 1, "zero or negative service time (kept, as 0)": 1,
+                              "served without an agent id (kept)": 1, "unreadable row dropped": 1}
+    assert len(contacts) == 4
+    late = next(c for c in contacts if c.intent == "ne")
+    assert late.handle == pytest.approx(4.0)  # 23:59:10 → 00:03:10 the next day
+    assert late.segment == "priority"
+    assert [c.outcome for c in contacts if c.intent == "ps"] == ["served", "abandoned", "served"]
+
+
+def _generic_log(path: Path, n_days: int, patience: float, handle: float, seed: int = 3) -> None:
+    """An M/M/1+M-like day in the generic format: Poisson arrivals, exponential waits offered, patience θ."""
+    rng = np.random.default_rng(seed)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, GENERIC_COLUMNS)
+        writer.writeheader()
+        for day in range(n_days):
+            base = datetime(2026, 11, 2) + timedelta(days=day)  # a Monday
+            for k in range(400):
+                arrival = base + timedelta(hours=8, minutes=float(rng.uniform(0, 600)))
+                offered_wait = float(rng.exponential(2.0))  # what the queue would make it wait
+                gives_up = float(rng.exponential(patience))
+                entry = arrival + timedelta(seconds=5)
+                row = {"arrival": arrival.isoformat(), "segment": "all", "intent": "general",
+                       "queue_entry": entry.isoformat(), "agent": f"a{k % 6}"}
+                if gives_up < offered_wait:
+                    row.update(queue_exit=(entry + timedelta(minutes=gives_up)).isoformat(), outcome="abandoned",
+                               service_start="", service_end="")
+                else:
+                    start = entry + timedelta(minutes=offered_wait)
+                    row.update(queue_exit=start.isoformat(), outcome="served", service_start=start.isoformat(),
+                               service_end=(start + timedelta(minutes=float(rng.exponential(handle)))).isoformat())
+                writer.writerow(row)
+
+
+def test_censored_waits_recover_the_patience_and_handle_time(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    _generic_log(log, n_days=5, patience=3.0, handle=4.0)
+    found, _ = api.calibrate(log, "generic")
+    patience, handle = found.estimates["patience.all"], found.estimates["handle_time.general"]
+    assert patience.low < 3.0 < patience.high, patience  # the maximum likelihood estimate with censoring
+    assert handle.low < 4.0 < handle.high, handle
+    assert found.estimates["contacts_per_day"].value == pytest.approx(400)
+    assert math.isinf(found.estimates["busyness_shape"].value)  # exactly 400 a day: no over-dispersion
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["missing.tsv"], "file not found"),
+    ([str(FIXTURE), "--format", "excel"], "unknown format 'excel'"),
+    ([str(FIXTURE), "--dates", "1999-02-09:1999-02-01"], "is not FROM:TO"),
+    ([str(FIXTURE), "--dates", "1999-03-01:1999-03-02"], "no contacts left to estimate from in --dates"),
+    ([str(FIXTURE), "--format", "generic"], "no column"),
+])
+def test_bad_calibration_input_exits_2_with_the_reason(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["calibrate", *args, "-o", str(tmp_path / "out.yaml")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_the_cli_writes_the_scenario_and_reports_the_estimates(tmp_path: Path) -> None:
+    out = tmp_path / "bank.yaml"
+    result = CliRunner().invoke(app, ["calibrate", str(FIXTURE), "--dates", "1999-02-01:1999-02-01", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "patience.regular" in result.output
+    text = out.read_text()
+    assert text.startswith("# Written by support-sandbox calibrate")
+    assert yaml.safe_load(text)["horizon"]["start"] == "monday"
