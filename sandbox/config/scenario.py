@@ -98,7 +98,11 @@ def parse_window(text: str) -> tuple[float, float] | None:
 class Horizon(Strict):
     """How long one replication runs and how results are binned."""
 
-    days: int = Field(1, ge=1, le=limits.MAX_DAYS, description="Simulated days per replication; each starts empty.")
+    days: int = Field(1, ge=1, le=limits.MAX_DAYS, description="Simulated days per replication, one history: "
+                      "whoever waits or is being served at midnight, the callbacks and the returns carry over, and "
+                      "so do the bot's knowledge, a shrinking customer base and a rollout when the scenario and "
+                      "policy set them (without those, every day runs under the same rules: the steady-state "
+                      "mode, docs/model.md §3a).")
     start: Weekday = Field("monday", description="Weekday of the first simulated day.")
     interval: Literal["15m", "30m", "60m"] = Field(
         "30m", description="Length of a reporting interval (time series, schedules, demand profile)."

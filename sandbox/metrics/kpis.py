@@ -108,8 +108,16 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
     KPI("in_system", "still in system", "count", None, "In the bot or the queue when the horizon ended.",
         lambda x: x.n["in_system"]),
     KPI("repeat_contacts", "repeat contacts", "count", "lower",
-        "Contacts that were retries after abandoning or returns after a believed wrong answer.",
+        "Contacts that were retries (after abandoning, or after a busy signal or being turned away: "
+        "repeat_contacts.after_refused) or returns after a believed wrong answer.",
         lambda x: x.get("retries") + x.get("returns")),
+    KPI("first_contact_resolution", "first-contact resolution", "share", "higher",
+        "Customers' first contacts resolved then and there (contained or served) with no repeat contact later in "
+        "the horizon, / first contacts that ended (attackers left out). A believed wrong answer is not resolved.",
+        lambda x: _ratio(x.get("first_resolved"), x.get("first_contacts"))),
+    KPI("contacts_per_resolution", "contacts per resolved issue", "count", "lower",
+        "offered / customer issues whose journey ended resolved: the contacts, first and repeat, each resolution "
+        "took.", lambda x: _ratio(x.offered, x.get("journeys_resolved"))),
     KPI("queued", "joined the queue", "count", None,
         "Queue episodes: contacts that joined a human queue (a transferred contact joins again), the denominator "
         "of service_level, asa_all and queue_abandonment_rate.", lambda x: x.get("queued")),
@@ -248,13 +256,6 @@ KPIS: dict[str, KPI] = {k.name: k for k in (
         lambda x: x.bot_cost),
     KPI("agent_cost", "agent cost", "money", "lower", "Σ paid agent hours × the group's hourly cost.",
         lambda x: x.get("agent_cost")),
-    KPI("first_contact_resolution", "first-contact resolution", "share", "higher",
-        "Customers' first contacts resolved then and there (contained or served) with no repeat contact later in "
-        "the horizon, / first contacts that ended (attackers left out). A believed wrong answer is not resolved.",
-        lambda x: _ratio(x.get("first_resolved"), x.get("first_contacts"))),
-    KPI("contacts_per_resolution", "contacts per resolved issue", "count", "lower",
-        "offered / customer issues whose journey ended resolved: the contacts, first and repeat, each resolution "
-        "took.", lambda x: _ratio(x.offered, x.get("journeys_resolved"))),
     KPI("curation_cost", "curation cost", "money", "lower",
         "The feedback loop's content work: policy improvement.curation_hours_per_week × hourly_cost, per day run "
         "(0 without a feedback loop).", lambda x: x.get("curation_cost")),

@@ -17,7 +17,6 @@ Everything happens at the start of a day, in this order: routine updates, the re
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -102,6 +101,3 @@ class Knowledge:
         if resolve is base.resolve and wrong is base.wrong:
             return base
         return dataclasses.replace(base, resolve=resolve, wrong=wrong)
-
-    def stale_share(self) -> float:
-        return float(np.mean(self.stale_since >= 0)) if len(self.stale_since) else math.nan
