@@ -68,6 +68,7 @@ from sandbox.export import (
 )
 from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
+from sandbox.planning import backtest as _backtest
 from sandbox.planning import calibrate as _calibration
 from sandbox.planning.calculator import Calculation, calculate
 from sandbox.planning.demand import COLUMNS as DEMAND_COLUMNS
@@ -83,11 +84,13 @@ from sandbox.units import parse_duration, parse_rate
 # The front ends (sandbox.cli, sandbox.tui) import the package only through this module, sandbox.errors and
 # sandbox.presentation (tests/unit/test_layers.py keeps it so): what they use of the lower layers is named here.
 __all__ = [
-    "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_KPIS", "SWEEP_SHARES", "BotEvidence",
+    "BACKTEST_MEASURES", "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_KPIS",
+    "SWEEP_SHARES", "BotEvidence",
     "Calculation", "Comparison", "DaskExecutor", "Demand", "Document", "Entry", "Executor", "Horizon", "Insight",
     "Loaded", "OutputError", "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Roster", "Scenario",
     "ScenarioRef", "Sensitivity", "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target",
-    "TaskResult", "apply_override", "bot_evidence", "builtin_dir", "calibrate", "catalogue", "commented", "compare",
+    "TaskResult", "apply_override", "backtest", "bot_evidence", "builtin_dir", "calibrate", "catalogue", "commented",
+    "compare",
     "configuration_reference", "cross_check", "default_policies", "demand", "detect_kind", "erlang_calculator",
     "explain", "footer", "json_text", "limits", "load", "load_document_data", "load_policy", "load_scenario",
     "parquet_bytes", "partial_path", "policies", "policy_yaml", "reproduce", "resolve", "run", "scenarios", "schema",
@@ -96,6 +99,7 @@ __all__ = [
 ]
 
 builtin_dir, resolve, default_policies = catalog.builtin_dir, catalog.resolve, catalog.default_policies
+BACKTEST_MEASURES = _backtest.MEASURES
 footer, commented = provenance.footer, provenance.commented
 
 
@@ -496,15 +500,7 @@ def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
     problems = []
     if fmt not in ("technion", "generic"):
         problems.append(Problem("--format", None, "", f"unknown format {fmt!r}", "one of technion, generic"))
-    span = None
-    if dates is not None:
-        try:
-            first, _, last = dates.partition(":")
-            span = (date.fromisoformat(first), date.fromisoformat(last or first))
-            if span[1] < span[0]:
-                raise ValueError
-        except ValueError:
-            problems.append(Problem("--dates", None, "", f"{dates!r} is not FROM:TO, e.g. 1999-02-01:1999-02-07"))
+    span = _span(dates, "--dates", problems) if dates is not None else None
     path = Path(file)
     if not path.is_file():
         problems.append(Problem(str(file), None, "", "file not found" if not path.exists() else "is not a file"))
@@ -525,6 +521,51 @@ def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
         lines.append(f"#   {key}: {e.value:.4g} (n {e.n}{interval}){'; ' + e.note if e.note else ''}")
     text = "\n".join(lines) + "\n" + yaml.safe_dump(found.scenario, sort_keys=False, allow_unicode=True)
     return found, text
+
+
+def _span(text: str, option: str, problems: list[Problem]) -> tuple[date, date] | None:
+    try:
+        first, _, last = text.partition(":")
+        span = (date.fromisoformat(first), date.fromisoformat(last or first))
+        if span[1] < span[0]:
+            raise ValueError
+        return span
+    except ValueError:
+        problems.append(Problem(option, None, "", f"{text!r} is not FROM:TO, e.g. 1999-02-01:1999-02-07"))
+        return None
+
+
+def backtest(file: str | Path, fmt: str = "technion", train: str = "", test: str = "",
+             given: str = "volume,staffing,aht", replications: int = 10, seed: int = 0) -> _backtest.Backtest:
+    """Calibrate on the ``train`` days of a contact log, simulate each ``test`` day, and score it against the
+    log (sandbox.planning.backtest); ``given``: which of the test days' own inputs to use (volume, staffing,
+    aht; empty: a pure forecast)."""
+    problems: list[Problem] = []
+    if fmt not in ("technion", "generic"):
+        problems.append(Problem("--format", None, "", f"unknown format {fmt!r}", "one of technion, generic"))
+    spans = [_span(text, option, problems) for text, option in ((train, "--train"), (test, "--test"))]
+    inputs = tuple(g.strip() for g in given.split(",") if g.strip())
+    unknown = [g for g in inputs if g not in _backtest.GIVEN]
+    if unknown:
+        problems.append(Problem("--given", None, "", f"unknown input {unknown[0]!r}",
+                                f"any of {', '.join(_backtest.GIVEN)}, comma-separated"))
+    if not 2 <= replications <= limits.MAX_REPLICATIONS:
+        problems.append(Problem("--replications", None, "", f"should be 2 to {limits.MAX_REPLICATIONS} "
+                                f"(got {replications})"))
+    path = Path(file)
+    if not path.is_file():
+        problems.append(Problem(str(file), None, "", "file not found" if not path.exists() else "is not a file"))
+    if problems:
+        raise ConfigError(problems)
+    train_span, test_span = spans
+    assert train_span is not None
+    assert test_span is not None
+    try:
+        return _backtest.backtest(path, fmt, train_span, test_span, inputs, replications, seed)  # type: ignore[arg-type]
+    except _calibration.LogError as exc:
+        raise ConfigError([Problem(str(file), None, "", str(exc))]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(str(file), None, "", f"cannot be read: {exc.strerror}")]) from None
 
 
 def bot_evidence(file: str | Path, fmt: str = "csv", tasks: str | Path | None = None, discount: float = 1.0,

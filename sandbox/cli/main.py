@@ -41,7 +41,7 @@ from sandbox.cli.render import (
     tornado,
 )
 from sandbox.errors import ConfigError, SandboxError, printable
-from sandbox.presentation import markdown_kpis
+from sandbox.presentation import format_half_width, format_value, markdown_kpis
 
 T = TypeVar("T")
 Result = TypeVar("Result", api.Comparison, api.Sweep)  # what a run command grows and shows
@@ -810,6 +810,52 @@ def calibrate(
     console.print(table)
     steps = ", ".join(f"{escape(step)} {n}" for step, n in found.cleaning.steps.items()) or "nothing to clean"
     console.print(f"{found.cleaning.read} records read; {steps}", highlight=False)
+
+
+@app.command()
+def backtest(
+        log: Annotated[Path, typer.Argument(help="A contact log (as for calibrate).")],
+        train: Annotated[str, typer.Option("--train", help="Days to calibrate on, FROM:TO (YYYY-MM-DD).")],
+        test: Annotated[str, typer.Option("--test", help="Days to simulate and score, FROM:TO.")],
+        fmt: Annotated[str, typer.Option("--format", help="technion or generic.")] = "technion",
+        given: Annotated[str, typer.Option("--given", help="The test days' own inputs to use: any of volume, "
+                                           "staffing, aht ('' for a pure forecast).")] = "volume,staffing,aht",
+        replications: Annotated[int, typer.Option("--replications", "-r", help="Replications per test day.")] = 10,
+        seed: SeedOpt = 0, output_format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+    """Calibrate on some days of a contact log and score the simulation of others against what happened."""
+    try:
+        result = api.backtest(log, fmt, train, test, given, replications, seed)
+    except ConfigError as exc:
+        _fail(exc)
+    measures = api.BACKTEST_MEASURES
+    if output_format is Format.json:
+        text = api.json_text(result.to_dict()) + "\n"
+    elif output_format is Format.csv:
+        rows = [{"day": d["day"], "offered": d["offered"], "measure": name, "observed": d[name]["observed"],
+                 "simulated": d[name]["simulated"], "half_width": d[name]["half_width"]}
+                for d in result.to_dict()["days"] for name, _, _ in measures]
+        text = _csv(rows)
+    else:
+        table = Table("day", "offered", *(label for _, label, _ in measures),
+                      title=f"backtest · given {', '.join(result.given) or 'nothing (a forecast)'} · "
+                            f"{result.replications} replications a day · observed / simulated ±95%",
+                      title_justify="left")
+        for d in result.days:
+            table.add_row(str(d.day), str(d.offered), *(
+                f"{format_value(name, d.observed[name])} / {format_value(name, d.simulated[name][0])} "
+                f"{format_half_width(name, d.simulated[name][1])}" for name, _, _ in measures))
+        for which, k in (("mean abs. error", 0), ("bias (sim − obs)", 1)):
+            table.add_row(which, "", *(f"{100 * result.error(name)[k]:+.1f} pts".replace("+", "" if k == 0 else "+")
+                                       if unit == "share" else format_value(name, result.error(name)[k], signed=k == 1)
+                                       for name, _, unit in measures))
+        text = table_text(table)
+        if output is None and out.is_terminal:
+            out.print(table)
+            return
+    if output is not None:
+        _write_output(output, text, False)
+    else:
+        sys.stdout.write(text)
 
 
 @app.command()

@@ -395,10 +395,10 @@ class Simulation:
         checkpoints = [min((day + 1) * DAY, plan.end) for day in range(plan.first_day, plan.days)]
         span = plan.end - plan.start
         # The churn so far (a shrinking base) and the last period's rates (a gate) are read from the totals.
-        shrinking = plan.scenario.demand.customer_base is not None or plan.policy.automation.gate is not None
+        fold_daily = plan.scenario.demand.customer_base is not None or plan.policy.automation.gate is not None
         for stop in checkpoints:
             env.run(until=stop)
-            if shrinking:
+            if fold_daily:
                 self.ledger.flush()
             if observer is not None:
                 observer.on_progress((stop - plan.start) / span)

@@ -231,21 +231,32 @@ def _busyness(totals: list[int]) -> float | None:
     return round(mu * mu / (var - mu), 1) if var > mu else None
 
 
-def calibrate(path: Path, fmt: Format = "technion", dates: tuple[date, date] | None = None,
-              name: str | None = None) -> Calibration:
-    """A scenario (as data, validated) estimated from a contact log, with the cleaning and the estimates."""
-    cleaning = Cleaning()
+def offered_contacts(path: Path, fmt: Format, dates: tuple[date, date] | None, cleaning: Cleaning,
+                     option: str = "--dates") -> list[Contact]:
+    """The log's contacts that were offered to agents on ``dates`` (every step counted in ``cleaning``)."""
     contacts = read_log(path, fmt, cleaning)
     if dates is not None:
         kept = [c for c in contacts if dates[0] <= c.arrival.date() <= dates[1]]
-        cleaning.count("outside --dates dropped", len(contacts) - len(kept))
+        cleaning.count(f"outside {option} dropped", len(contacts) - len(kept))
         contacts = kept
     offered = [c for c in contacts if c.outcome != "left_before_queue"]
     cleaning.count("left in the VRU or IVR before reaching the queue (not offered to agents)",
                    len(contacts) - len(offered))
-    contacts = offered
-    if not contacts:
-        raise LogError("no contacts left to estimate from" + (" in --dates" if dates is not None else ""))
+    if not offered:
+        raise LogError("no contacts left to estimate from" + (f" in {option}" if dates is not None else ""))
+    return offered
+
+
+def calibrate(path: Path, fmt: Format = "technion", dates: tuple[date, date] | None = None,
+              name: str | None = None) -> Calibration:
+    """A scenario (as data, validated) estimated from a contact log, with the cleaning and the estimates."""
+    cleaning = Cleaning()
+    return estimate_scenario(offered_contacts(path, fmt, dates, cleaning), cleaning, path.name, fmt, name)
+
+
+def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, fmt: Format,
+                      name: str | None = None) -> Calibration:
+    """calibrate() on contacts already read and cleaned."""
     estimates: dict[str, Estimate] = {}
     by_day: dict[date, list[Contact]] = defaultdict(list)
     for c in contacts:
@@ -315,13 +326,15 @@ def calibrate(path: Path, fmt: Format = "technion", dates: tuple[date, date] | N
                                                         note=f"{k} abandonments over {exposure:.0f} queue-minutes")
         if queued:
             spec["zero_patience"] = round(at_once / len(queued), 4)
-        if segment == "priority":
-            spec["priority"] = 1
+        if segment == "priority" and fmt == "technion":
+            # Anonymous Bank: priority callers get a head start of about 1.5 minutes in the FIFO queue (the
+            # data's documentation; Brown et al. 2005), not strict priority.
+            spec["head_start"] = "1.5m"
         segments[segment] = spec
     _renormalise(segments)
 
     # Agents available per hour, averaged over the main weekdays: the schedule.
-    available = _available(contacts, main)
+    available = available_agents(contacts, main)
     schedule: dict[str, int] = {}
     last = None
     for hour in range(24):
@@ -335,8 +348,8 @@ def calibrate(path: Path, fmt: Format = "technion", dates: tuple[date, date] | N
     start_day = WEEKDAYS[days[0].weekday()]
     hours = _hours(days, agents_by)
     scenario: dict[str, Any] = {
-        "name": name or f"Calibrated from {path.name}",
-        "description": (f"Estimated by support-sandbox calibrate from {path.name} ({days[0]} to {days[-1]}, "
+        "name": name or f"Calibrated from {source}",
+        "description": (f"Estimated by support-sandbox calibrate from {source} ({days[0]} to {days[-1]}, "
                         f"{len(contacts)} contacts). Bot, costs and churn keep the model's defaults. "
                         + ("Data: Technion SEELab call-centre data (Anonymous Bank, Brown et al. 2005), free for "
                            "research with acknowledgement." if fmt == "technion" else "")),
@@ -361,7 +374,7 @@ def calibrate(path: Path, fmt: Format = "technion", dates: tuple[date, date] | N
 STEP = 10  # seconds: the grid on which agents busy and callers waiting are counted
 
 
-def _available(contacts: list[Contact], days: list[date]) -> np.ndarray:
+def available_agents(contacts: list[Contact], days: list[date]) -> np.ndarray:
     """Agents available in each clock hour, averaged over ``days``. While someone waits, every agent on duty
     is busy, so the agents busy then are those available; in an hour in which nobody waited, the most busy
     at once (a lower bound). Not the agents seen serving in the hour, which counts an agent seen once."""

@@ -36,7 +36,8 @@ def test_the_technion_day_calibrates_to_a_scenario_that_loads(tmp_path: Path) ->
         1 for line in FIXTURE.read_text().splitlines() if "\tPHANTOM\t" in line)
     assert "Technion" in scenario.description  # the acknowledgement travels with the numbers
     patience = found.estimates["patience.regular"]
-    assert patience.low is not None and patience.high is not None
+    assert patience.low is not None
+    assert patience.high is not None
     assert patience.low < patience.value < patience.high
 
 
@@ -124,3 +125,39 @@ def test_the_cli_writes_the_scenario_and_reports_the_estimates(tmp_path: Path) -
     text = out.read_text()
     assert text.startswith("# Written by support-sandbox calibrate")
     assert yaml.safe_load(text)["horizon"]["start"] == "monday"
+
+
+def test_a_backtest_scores_each_test_day_against_the_log() -> None:
+    result = api.backtest(FIXTURE, "technion", "1999-02-01:1999-02-01", "1999-02-02:1999-02-02", replications=3)
+    (day,) = result.days
+    assert str(day.day) == "1999-02-02"
+    log = [line.split("\t") for line in FIXTURE.read_text().splitlines()[1:]]
+    queued_or_served = [r for r in log if r[5] == "990202" and r[12] in ("AGENT", "HANG")
+                        and (r[12] == "AGENT" or r[9] != "0:00:00")]
+    assert day.offered == len({(r[0], r[1]) for r in queued_or_served})  # the day's contacts offered to agents
+    abandoned = sum(1 for r in queued_or_served if r[12] == "HANG")
+    assert day.observed["abandonment_rate"] == pytest.approx(abandoned / day.offered)
+    for name, _, _ in api.BACKTEST_MEASURES:
+        mean, half = day.simulated[name]
+        assert not math.isnan(mean)
+        assert half >= 0
+        assert result.error(name)[0] == pytest.approx(abs(mean - day.observed[name]))
+    forecast = api.backtest(FIXTURE, "technion", "1999-02-01:1999-02-01", "1999-02-02:1999-02-02", given="",
+                            replications=3)
+    assert forecast.given == ()
+    assert forecast.days[0].observed == day.observed  # the same day observed, simulated from other inputs
+
+
+def test_the_backtest_cli_writes_json_and_refuses_bad_options(tmp_path: Path) -> None:
+    out = tmp_path / "bt.json"
+    result = CliRunner().invoke(app, ["backtest", str(FIXTURE), "--train", "1999-02-01:1999-02-01", "--test",
+                                      "1999-02-02:1999-02-02", "-r", "2", "-f", "json", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(out.read_text())
+    assert data["given"] == ["volume", "staffing", "aht"]
+    assert set(data["errors"]) == {name for name, _, _ in api.BACKTEST_MEASURES}
+    bad = CliRunner().invoke(app, ["backtest", str(FIXTURE), "--train", "x", "--test", "1999-02-02:1999-02-02",
+                                   "--given", "weather"])
+    assert bad.exit_code == 2
+    assert "--train: 'x' is not FROM:TO" in bad.output
+    assert "--given: unknown input 'weather'" in bad.output

@@ -1,0 +1,155 @@
+"""Provides the backtest: calibrate on some days of a contact log, simulate others, compare with what happened.
+
+Each test day is simulated on its own (one day, its weekday, the bot off: the log is the human stage), from the
+training days' scenario, or with that day's own observed inputs (``given``):
+
+* ``volume``: the day's contacts and their profile over the day, instead of the training average;
+* ``staffing``: the day's agents available per hour (sandbox.planning.calibrate: agents busy while callers
+  waited), instead of the training schedule;
+* ``aht``: the training handle times scaled by the day's mean handle time over the training days' mean.
+
+With all three the backtest isolates the simulator from forecasting; with none it is a pure forecast. Per day
+and measure it reports the observed value, the simulated mean with its 95% interval over replications (the
+simulation's own noise), and over the days the mean absolute error and the bias.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sandbox.config.policy import Policy
+from sandbox.config.scenario import WEEKDAYS, Scenario
+from sandbox.engine.plan import compile_plan
+from sandbox.engine.run import simulate
+from sandbox.metrics.stats import estimate
+from sandbox.planning.calibrate import (
+    Calibration,
+    Cleaning,
+    Contact,
+    Format,
+    LogError,
+    available_agents,
+    estimate_scenario,
+    offered_contacts,
+)
+
+GIVEN = ("volume", "staffing", "aht")
+# (name, label, unit): what each test day is scored on; the simulated value is the KPI of the same name.
+MEASURES = (("abandonment_rate", "abandonment", "share"), ("asa_served", "ASA of served", "seconds"),
+            ("asa_all", "mean wait of all", "seconds"), ("service_level", "service level", "share"),
+            ("occupancy", "occupancy", "share"))
+NO_BOT = {"name": "no bot (the log's human stage)", "automation": {"share": 0}}
+
+
+@dataclass
+class DayScore:
+    day: date
+    offered: int
+    observed: dict[str, float]
+    simulated: dict[str, tuple[float, float]]  # mean, 95% half-width over replications
+
+
+@dataclass
+class Backtest:
+    calibration: Calibration
+    given: tuple[str, ...]
+    replications: int
+    days: list[DayScore]
+
+    def error(self, name: str) -> tuple[float, float]:
+        """Mean absolute error and bias (simulated − observed) over the test days with both values."""
+        pairs = [(d.simulated[name][0], d.observed[name]) for d in self.days
+                 if not (math.isnan(d.simulated[name][0]) or math.isnan(d.observed[name]))]
+        if not pairs:
+            return math.nan, math.nan
+        diff = np.array([s - o for s, o in pairs])
+        return float(np.abs(diff).mean()), float(diff.mean())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"given": list(self.given), "replications": self.replications,
+                "training_days": [str(d) for d in self.calibration.days],
+                "days": [{"day": str(d.day), "offered": d.offered,
+                          **{name: {"observed": d.observed[name], "simulated": d.simulated[name][0],
+                                    "half_width": d.simulated[name][1]} for name, _, _ in MEASURES}}
+                         for d in self.days],
+                "errors": {name: dict(zip(("mean_absolute_error", "bias"), self.error(name), strict=True))
+                           for name, _, _ in MEASURES}}
+
+
+def observed(contacts: list[Contact], threshold: float, available: np.ndarray) -> dict[str, float]:
+    """A day's measures from its log, with the definitions of the KPIs of the same names (docs/kpis.md)."""
+    n = len(contacts)
+    served = [c for c in contacts if c.outcome == "served"]
+    waits = [c.wait or 0.0 for c in contacts if c.outcome in ("served", "abandoned")]
+    busy = sum(c.handle or 0.0 for c in served)
+    return {
+        "abandonment_rate": sum(c.outcome == "abandoned" for c in contacts) / n if n else math.nan,
+        "asa_served": 60 * float(np.mean([c.wait or 0.0 for c in served])) if served else math.nan,
+        "asa_all": 60 * float(np.mean(waits)) if waits else math.nan,
+        "service_level": sum((c.wait or 0.0) <= threshold for c in served) / n if n else math.nan,
+        "occupancy": busy / (60 * float(available.sum())) if available.sum() > 0 else math.nan,
+    }
+
+
+def _day_scenario(base: dict[str, Any], day: date, contacts: list[Contact], given: tuple[str, ...],
+                  training_handle: float, available: np.ndarray) -> dict[str, Any]:
+    scenario = copy.deepcopy(base)
+    scenario["horizon"] = {**scenario["horizon"], "days": 1, "start": WEEKDAYS[day.weekday()], "warm_up": "1h"}
+    demand = scenario["demand"]
+    if "volume" in given:
+        hourly = np.bincount([c.arrival.hour for c in contacts], minlength=24)
+        demand.update(contacts_per_day=float(len(contacts)), intraday_profile=[float(v) for v in hourly],
+                      weekday_factors={}, busyness_shape=None)
+    if "staffing" in given:
+        schedule, last = {}, None
+        for hour in range(24):
+            n = round(float(available[hour]))
+            if n != last:
+                schedule[f"{hour:02d}:00"] = n
+                last = n
+        scenario["agents"]["groups"]["agents"]["schedule"] = schedule
+    if "aht" in given:
+        handles = [c.handle for c in contacts if c.outcome == "served" and c.handle]
+        if handles and training_handle > 0:
+            scenario["channels"]["voice"]["handle_time_factor"] = round(float(np.mean(handles)) / training_handle, 4)
+    return scenario
+
+
+def backtest(path: Path, fmt: Format, train: tuple[date, date], test: tuple[date, date],
+             given: tuple[str, ...] = GIVEN, replications: int = 10, seed: int = 0) -> Backtest:
+    """Calibrate on ``train``, simulate each day of ``test``, score them (module docstring)."""
+    cleaning = Cleaning()
+    training = offered_contacts(path, fmt, train, cleaning, "--train")
+    calibration = estimate_scenario(training, cleaning, path.name, fmt)
+    testing = offered_contacts(path, fmt, test, Cleaning(), "--test")
+    by_day: dict[date, list[Contact]] = {}
+    for c in testing:
+        by_day.setdefault(c.arrival.date(), []).append(c)
+    training_handle = float(np.mean([c.handle for c in training if c.outcome == "served" and c.handle] or [0.0]))
+    threshold = 20 / 60  # the calibrated scenario's voice service-level threshold
+    policy = Policy.model_validate(NO_BOT)
+    scores = []
+    for day, contacts in sorted(by_day.items()):
+        available = available_agents(contacts, [day])
+        if available.sum() == 0:
+            continue  # closed that day: nothing to score
+        scenario = Scenario.model_validate(_day_scenario(calibration.scenario, day, contacts, given,
+                                                         training_handle, available))
+        plan = compile_plan(scenario, policy)
+        runs = [simulate(plan, seed=seed, replication=r).kpis for r in range(replications)]
+        simulated = {}
+        for name, _, _ in MEASURES:
+            values = [run[name] for run in runs if not math.isnan(run[name])]
+            found = estimate(values) if values else None
+            simulated[name] = (found.mean, found.half_width) if found is not None else (math.nan, math.nan)
+        scores.append(DayScore(day, len(contacts), observed(contacts, threshold, available), simulated))
+    if not scores:
+        raise LogError("no open day to score in --test")
+    return Backtest(calibration, given, replications, scores)
