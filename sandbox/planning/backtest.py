@@ -38,6 +38,7 @@ from sandbox.planning.calibrate import (
     available_agents,
     estimate_scenario,
     offered_contacts,
+    schedule_from,
 )
 
 GIVEN = ("volume", "staffing", "aht")
@@ -108,13 +109,7 @@ def _day_scenario(base: dict[str, Any], day: date, contacts: list[Contact], give
         demand.update(contacts_per_day=float(len(contacts)), intraday_profile=[float(v) for v in hourly],
                       weekday_factors={}, busyness_shape=None)
     if "staffing" in given:
-        schedule, last = {}, None
-        for hour in range(24):
-            n = round(float(available[hour]))
-            if n != last:
-                schedule[f"{hour:02d}:00"] = n
-                last = n
-        scenario["agents"]["groups"]["agents"]["schedule"] = schedule
+        scenario["agents"]["groups"]["agents"]["schedule"] = schedule_from(available)
     if "aht" in given:
         handles = [c.handle for c in contacts if c.outcome == "served" and c.handle]
         if handles and training_handle > 0:

@@ -335,13 +335,7 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
 
     # Agents available per hour, averaged over the main weekdays: the schedule.
     available = available_agents(contacts, main)
-    schedule: dict[str, int] = {}
-    last = None
-    for hour in range(24):
-        n = round(float(available[hour]))
-        if n != last:
-            schedule[f"{hour:02d}:00"] = n
-            last = n
+    schedule = schedule_from(available)
     estimates["agents_peak"] = Estimate(float(max(schedule.values(), default=0)), len(main),
                                         note="agents busy while callers waited (all who were there were busy), "
                                              "else the most busy at once; the hour's mean over the main days")
@@ -369,6 +363,22 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
     }
     Scenario.model_validate(scenario)  # what is written must load
     return Calibration(scenario, cleaning, estimates, days)
+
+
+def schedule_from(available: np.ndarray) -> dict[str, int]:
+    """A schedule with the agent-minutes of fractional agents per hour: 5.4 agents are 6 for the first 24
+    minutes of the hour and 5 for the rest (rounding to whole agents instead loses or adds up to half an agent
+    an hour, and near saturation abandonment is very sensitive to that)."""
+    schedule: dict[str, int] = {}
+    last = None
+    for hour, a in enumerate(np.asarray(available, dtype=float)):
+        whole, extra = math.floor(a), round((a - math.floor(a)) * 60)
+        steps = [(0, whole + 1), (extra, whole)] if 0 < extra < 60 else [(0, whole + (extra == 60))]
+        for minute, n in steps:
+            if n != last:
+                schedule[f"{hour:02d}:{minute:02d}"] = n
+                last = n
+    return schedule
 
 
 STEP = 10  # seconds: the grid on which agents busy and callers waiting are counted
