@@ -161,3 +161,15 @@ def test_the_backtest_cli_writes_json_and_refuses_bad_options(tmp_path: Path) ->
     assert bad.exit_code == 2
     assert "--train: 'x' is not FROM:TO" in bad.output
     assert "--given: unknown input 'weather'" in bad.output
+
+
+def test_fractional_agents_become_agent_minutes_in_the_schedule() -> None:
+    from sandbox.planning.calibrate import schedule_from
+
+    available = np.zeros(24)
+    available[8], available[9], available[10] = 5.4, 5.0, 2.99
+    schedule = schedule_from(available)
+    assert schedule == {"00:00": 0, "08:00": 6, "08:24": 5, "10:00": 3, "10:59": 2, "11:00": 0}
+    minutes = {"08": 6 * 24 + 5 * 36, "09": 5 * 60, "10": 3 * 59 + 2 * 1}
+    for hour, agent_minutes in minutes.items():
+        assert agent_minutes == pytest.approx(60 * available[int(hour)], abs=1)
