@@ -7,7 +7,9 @@ notebook gets exactly what the CLI and TUI get. Nothing here prints or imports a
 from __future__ import annotations
 
 import contextlib
+import csv
 import difflib
+import io
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -84,18 +86,88 @@ from sandbox.units import parse_duration, parse_rate
 # The front ends (sandbox.cli, sandbox.tui) import the package only through this module, sandbox.errors and
 # sandbox.presentation (tests/unit/test_layers.py keeps it so): what they use of the lower layers is named here.
 __all__ = [
-    "BACKTEST_MEASURES", "DEFAULT_BASELINE", "DEFAULT_SCENARIO", "HEADLINE", "KPI", "KPIS", "SWEEP_KPIS",
-    "SWEEP_SHARES", "BotEvidence",
-    "Calculation", "Comparison", "DaskExecutor", "Demand", "Document", "Entry", "Executor", "Horizon", "Insight",
-    "Loaded", "OutputError", "Path_", "Policy", "PolicyRef", "Pool", "PoolExecutor", "Problem", "Roster", "Scenario",
-    "ScenarioRef", "Sensitivity", "SerialExecutor", "ShiftPlan", "ShiftRules", "StaffingPlan", "Sweep", "Target",
-    "TaskResult", "apply_override", "backtest", "bot_evidence", "builtin_dir", "calibrate", "catalogue", "commented",
+    "BACKTEST_MEASURES",
+    "DEFAULT_BASELINE",
+    "DEFAULT_SCENARIO",
+    "HEADLINE",
+    "KPI",
+    "KPIS",
+    "SWEEP_KPIS",
+    "SWEEP_SHARES",
+    "BotEvidence",
+    "Calculation",
+    "Comparison",
+    "DaskExecutor",
+    "Demand",
+    "Document",
+    "Entry",
+    "Executor",
+    "Horizon",
+    "Insight",
+    "Loaded",
+    "OutputError",
+    "Path_",
+    "Policy",
+    "PolicyRef",
+    "Pool",
+    "PoolExecutor",
+    "Problem",
+    "Roster",
+    "Scenario",
+    "ScenarioRef",
+    "Sensitivity",
+    "SerialExecutor",
+    "ShiftPlan",
+    "ShiftRules",
+    "StaffingPlan",
+    "Sweep",
+    "Target",
+    "TaskResult",
+    "apply_override",
+    "backtest",
+    "bot_evidence",
+    "builtin_dir",
+    "calibrate",
+    "catalogue",
+    "commented",
     "compare",
-    "configuration_reference", "cross_check", "default_policies", "demand", "detect_kind", "erlang_calculator",
-    "explain", "footer", "json_text", "limits", "load", "load_document_data", "load_policy", "load_scenario",
-    "parquet_bytes", "partial_path", "policies", "policy_yaml", "reproduce", "resolve", "run", "scenarios", "schema",
-    "sensitivity", "shifts", "split_overrides", "staff", "sweep", "sweep_automation", "tidy_rows", "to_csv",
-    "to_json", "to_markdown", "validate", "validate_document", "write_atomic",
+    "configuration_reference",
+    "contact_log",
+    "cross_check",
+    "default_policies",
+    "demand",
+    "detect_kind",
+    "erlang_calculator",
+    "explain",
+    "footer",
+    "json_text",
+    "limits",
+    "load",
+    "load_document_data",
+    "load_policy",
+    "load_scenario",
+    "parquet_bytes",
+    "partial_path",
+    "policies",
+    "policy_yaml",
+    "reproduce",
+    "resolve",
+    "run",
+    "scenarios",
+    "schema",
+    "sensitivity",
+    "shifts",
+    "split_overrides",
+    "staff",
+    "sweep",
+    "sweep_automation",
+    "tidy_rows",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+    "validate",
+    "validate_document",
+    "write_atomic",
 ]
 
 builtin_dir, resolve, default_policies = catalog.builtin_dir, catalog.resolve, catalog.default_policies
@@ -521,6 +593,19 @@ def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
         lines.append(f"#   {key}: {e.value:.4g} (n {e.n}{interval}){'; ' + e.note if e.note else ''}")
     text = "\n".join(lines) + "\n" + yaml.safe_dump(found.scenario, sort_keys=False, allow_unicode=True)
     return found, text
+
+
+def contact_log(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,
+                seed: int = 0, replication: int = 0, overrides: Iterable[str] = (), days: int | None = None) -> str:
+    """One replication's contacts as a CSV in the contact-log format (docs/calibration.md), which
+    ``calibrate(..., "generic")`` reads back: the simulator's log, for round trips and for other tools."""
+    loaded = load(scenario, [policy], list(overrides), days)
+    rows = _calibration.simulated_log(loaded.scenario, loaded.policies[0], seed, replication)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, ("arrival", "channel", *_calibration.GENERIC_COLUMNS[1:]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def _span(text: str, option: str, problems: list[Problem]) -> tuple[date, date] | None:

@@ -441,8 +441,16 @@ def run(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
         replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
         fmt: FormatOpt = Format.table, output: OutputOpt = None, workers: WorkersOpt = None,
         all_kpis: AllOpt = False, dask_local: DaskLocalOpt = None, cluster: ClusterOpt = None,
-        precision: PrecisionOpt = None) -> None:
+        precision: PrecisionOpt = None,
+        records: Annotated[Path | None, typer.Option("--records", help="Also write replication 1's contacts as a "
+                                                     "contact log (CSV, docs/calibration.md), which calibrate "
+                                                     "--format generic reads back.")] = None) -> None:
     """Run one policy on a scenario and report its KPIs with confidence intervals."""
+    if records is not None:
+        try:
+            api.write_atomic(records, api.contact_log(scenario, policy, seed, 0, set_ or (), days))
+        except (ConfigError, api.OutputError) as exc:
+            _fail(exc)
     _run_comparison(scenario, [policy], replications=replications, seed=seed, days=days, overrides=set_,
                     workers=workers, fmt=fmt, output=output, show_all=all_kpis, dask_local=dask_local,
                     cluster=cluster, precision=precision)

@@ -132,7 +132,7 @@ def backtest(path: Path, fmt: Format, train: tuple[date, date], test: tuple[date
     policy = Policy.model_validate(NO_BOT)
     scores = []
     for day, contacts in sorted(by_day.items()):
-        available = available_agents(contacts, [day])
+        available = available_agents(contacts, [day])[0]
         if available.sum() == 0:
             continue  # closed that day: nothing to score
         scenario = Scenario.model_validate(_day_scenario(calibration.scenario, day, contacts, given,

@@ -31,13 +31,16 @@ import numpy as np
 from scipy import stats
 
 from sandbox.config.scenario import WEEKDAYS, Scenario
+from sandbox.engine.plan import compile_plan
+from sandbox.engine.run import simulate
+from sandbox.model.outcomes import Outcome
 
 Format = Literal["technion", "generic"]
 SHORT_CALL = 10 / 60  # minutes: "many contacts under 10 s"
 AT_ONCE = 2 / 60  # minutes: a caller who hangs up within 2 s of joining the queue left "at once"
 GENERIC_COLUMNS = ("arrival", "segment", "intent", "queue_entry", "queue_exit", "outcome", "service_start",
-                   "service_end", "agent")
-OUTCOMES = ("served", "abandoned", "blocked", "left_before_queue")
+                   "service_end", "agent")  # and, optionally, "channel" (read as voice when absent)
+OUTCOMES = ("served", "abandoned", "blocked", "contained", "left_before_queue")
 
 
 class LogError(ValueError):
@@ -239,8 +242,8 @@ def offered_contacts(path: Path, fmt: Format, dates: tuple[date, date] | None, c
         kept = [c for c in contacts if dates[0] <= c.arrival.date() <= dates[1]]
         cleaning.count(f"outside {option} dropped", len(contacts) - len(kept))
         contacts = kept
-    offered = [c for c in contacts if c.outcome != "left_before_queue"]
-    cleaning.count("left in the VRU or IVR before reaching the queue (not offered to agents)",
+    offered = [c for c in contacts if c.outcome not in ("left_before_queue", "contained")]
+    cleaning.count("left in the VRU, IVR or bot before reaching the queue (not offered to agents)",
                    len(contacts) - len(offered))
     if not offered:
         raise LogError("no contacts left to estimate from" + (f" in {option}" if dates is not None else ""))
@@ -263,11 +266,6 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
         by_day[c.arrival.date()].append(c)
     days = sorted(by_day)
 
-    # Hours staffed: the clock hours in which agents were seen serving, per weekday class.
-    agents_by: dict[tuple[date, int], set[str]] = defaultdict(set)
-    for c in contacts:
-        if c.service_start is not None and c.agent is not None:
-            agents_by[(c.service_start.date(), c.service_start.hour)].add(c.agent)
     totals = {d: len(by_day[d]) for d in days}
     weekday_mean: dict[str, float] = {}
     for d in days:
@@ -334,13 +332,13 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
     _renormalise(segments)
 
     # Agents available per hour, averaged over the main weekdays: the schedule.
-    available = available_agents(contacts, main)
-    schedule = schedule_from(available)
+    availability = available_agents(contacts, days)
+    schedule = schedule_from(availability[[days.index(d) for d in main]].mean(axis=0))
     estimates["agents_peak"] = Estimate(float(max(schedule.values(), default=0)), len(main),
                                         note="agents busy while callers waited (all who were there were busy), "
                                              "else the most busy at once; the hour's mean over the main days")
     start_day = WEEKDAYS[days[0].weekday()]
-    hours = _hours(days, agents_by)
+    hours = _hours(days, availability)
     scenario: dict[str, Any] = {
         "name": name or f"Calibrated from {source}",
         "description": (f"Estimated by support-sandbox calibrate from {source} ({days[0]} to {days[-1]}, "
@@ -385,9 +383,9 @@ STEP = 10  # seconds: the grid on which agents busy and callers waiting are coun
 
 
 def available_agents(contacts: list[Contact], days: list[date]) -> np.ndarray:
-    """Agents available in each clock hour, averaged over ``days``. While someone waits, every agent on duty
-    is busy, so the agents busy then are those available; in an hour in which nobody waited, the most busy
-    at once (a lower bound). Not the agents seen serving in the hour, which counts an agent seen once."""
+    """Agents available in each clock hour of each of ``days`` ([day, hour]). While someone waits, every agent
+    on duty is busy, so the agents busy then are those available; in an hour in which nobody waited, the most
+    busy at once (a lower bound). Not the agents seen serving in the hour, which counts an agent seen once."""
     bins = 2 * 86_400 // STEP  # a day and the night after it (services that cross midnight)
     per_hour = 3600 // STEP
     out = np.zeros((len(days), 24))
@@ -417,17 +415,17 @@ def available_agents(contacts: list[Contact], days: list[date]) -> np.ndarray:
             b, w = busy[k, span], waiting[k, span]
             queued = w > 0
             out[k, hour] = float(b[queued].mean()) if queued.sum() >= 30 else float(b.max(initial=0))  # 5 minutes
-    return out.mean(axis=0) if len(days) else np.zeros(24)
+    return out
 
 
-def _hours(days: list[date], agents_by: dict[tuple[date, int], set[str]]) -> dict[str, str]:
-    """Opening hours per weekday: the longest block of clock hours staffed (two or more agents seen serving: a
+def _hours(days: list[date], available: np.ndarray) -> dict[str, str]:
+    """Opening hours per weekday: the longest block of clock hours staffed (at least 1.5 agents available: a
     late call after closing does not open the centre) on at least half of that weekday's days; the most common
-    window is the default."""
+    window is the default. ``available``: available_agents of ``days``."""
     windows: dict[str, str] = {}
     for wd in dict.fromkeys(WEEKDAYS[d.weekday()] for d in days):
-        on = [d for d in days if WEEKDAYS[d.weekday()] == wd]
-        staffed = [h for h in range(24) if np.mean([len(agents_by.get((d, h), ())) >= 2 for d in on]) >= 0.5]
+        on = [k for k, d in enumerate(days) if WEEKDAYS[d.weekday()] == wd]
+        staffed = [h for h in range(24) if np.mean(available[on, h] >= 1.5) >= 0.5]
         runs: list[list[int]] = []
         for h in staffed:  # the longest block of consecutive staffed hours (late calls after midnight aside)
             if runs and runs[-1][-1] == h - 1:
@@ -453,3 +451,48 @@ def _renormalise(mix: dict[str, Any]) -> None:
     if mix:
         top = max(mix, key=lambda k: mix[k]["share"])
         mix[top]["share"] = round(1 - sum(v["share"] for k, v in mix.items() if k != top), 6)
+
+
+# --- the simulator's own contacts, in the same format ---------------------------------------------------------
+
+LOG_DAY0 = datetime(2026, 1, 5)  # a Monday: simulated minute 0 of a horizon starting on Monday
+
+
+def simulated_log(scenario: Scenario, policy: Any, seed: int = 0, replication: int = 0) -> list[dict[str, str]]:
+    """One replication's contacts as rows of the contact-log format (``--format generic`` reads them back):
+    what calibrate and backtest need to round-trip. Contacts still in the system at the end are left out; the
+    bot stage counts as before the queue (``contained`` when the bot resolved it); the agent column names the
+    agent group (the simulator does not track individual agents)."""
+    plan = compile_plan(scenario, policy)
+    records = simulate(plan, seed=seed, replication=replication, keep_records=True).records
+    if records is None:
+        return []
+    base = LOG_DAY0 + timedelta(days=WEEKDAYS.index(scenario.horizon.start))
+    names = {int(Outcome.SERVED): "served", int(Outcome.ABANDONED_QUEUE): "abandoned",
+             int(Outcome.BLOCKED): "blocked", int(Outcome.TURNED_AWAY): "blocked",
+             int(Outcome.CONTAINED): "contained", int(Outcome.MESSAGE): "abandoned"}
+    groups = [g.name for g in plan.groups]
+    rows = []
+    order = np.argsort(records["arrive"], kind="stable")
+    for i in order.tolist():
+        outcome = int(records["outcome"][i])
+        if outcome == int(Outcome.IN_SYSTEM) or outcome == int(Outcome.CALLBACK):
+            continue
+        name = names.get(outcome, "left_before_queue")
+
+        def at(minutes: float) -> str:
+            return (base + timedelta(minutes=float(minutes))).isoformat(timespec="seconds")
+
+        row = {"arrival": at(records["arrive"][i]), "channel": plan.channels[int(records["channel"][i])],
+               "segment": list(scenario.segments)[int(records["segment"][i])],
+               "intent": plan.intents[int(records["intent"][i])], "queue_entry": "", "queue_exit": "",
+               "outcome": name, "service_start": "", "service_end": "", "agent": ""}
+        if records["queued"][i]:
+            end, wait, handle = (float(records[k][i]) for k in ("end", "wait", "handle"))
+            left = end - handle if name == "served" else end
+            row.update(queue_entry=at(left - wait), queue_exit=at(left))
+            if name == "served":
+                row.update(service_start=at(left), service_end=at(end),
+                           agent=groups[int(records["group"][i])] if records["group"][i] >= 0 else "")
+        rows.append(row)
+    return rows

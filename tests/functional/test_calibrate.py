@@ -173,3 +173,35 @@ def test_fractional_agents_become_agent_minutes_in_the_schedule() -> None:
     minutes = {"08": 6 * 24 + 5 * 36, "09": 5 * 60, "10": 3 * 59 + 2 * 1}
     for hour, agent_minutes in minutes.items():
         assert agent_minutes == pytest.approx(60 * available[int(hour)], abs=1)
+
+
+def test_a_simulated_log_calibrates_back_to_the_parameters_that_made_it(tmp_path: Path) -> None:
+    # Erlang A, around the clock: 60 calls/h, exponential 4-minute calls, 3-minute patience, 5 agents (a queue
+    # with abandonment). The simulator's own log, read back, must give those parameters within their intervals.
+    from conftest import erlang_scenario
+
+    scenario = erlang_scenario(60, "4m", 5, "3m", days=4, warm_up="0m")
+    log = tmp_path / "simulated.csv"
+    log.write_text(api.contact_log(scenario, {"name": "no bot", "automation": {"share": 0}}, seed=4))
+    found, text = api.calibrate(log, "generic")
+    patience, handle = found.estimates["patience.all"], found.estimates["handle_time.general"]
+    assert patience.low < 3.0 < patience.high, patience
+    assert handle.low < 4.0 < handle.high, handle
+    rows = list(csv.DictReader(log.open()))
+    assert found.estimates["contacts_per_day"].value == pytest.approx(len(rows) / 4, rel=0.05)
+    calibrated = yaml.safe_load(text)
+    assert calibrated["hours"] == {"default": "00:00-24:00"}
+    schedule = calibrated["agents"]["groups"]["agents"]["schedule"]
+    assert set(schedule.values()) <= {4, 5}  # 5 agents, seen busy while callers wait (a lower bound of 4 at times)
+
+
+def test_run_writes_the_contact_log_of_its_first_replication(tmp_path: Path) -> None:
+    out = tmp_path / "log.csv"
+    result = CliRunner().invoke(app, ["run", "-p", "warm-handoff", "--replications", "2", "--records", str(out),
+                                      "-f", "json"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    assert {r["outcome"] for r in rows} <= {"served", "abandoned", "blocked", "contained", "left_before_queue"}
+    kpis = __import__("json").loads(result.stdout)["policies"]["warm-handoff"]["kpis"]
+    served = sum(r["outcome"] == "served" for r in rows)
+    assert served == kpis["served"]["replications"][0]  # the same replication the run's first value is
