@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from sandbox.metrics.kpis import DAILY, INTENT_FIELDS, KPIS, RATIO_OF_SUMS, SERIES
+from sandbox.metrics.kpis import DAILY, INTENT_FIELDS, KPIS, RATIO_OF_SUMS, SEGMENT_FIELDS, SERIES
 from sandbox.metrics.ledger import CHANNEL_SERIES
 from sandbox.metrics.stats import Difference
 
@@ -97,6 +97,8 @@ def markdown_kpis() -> str:
               "queue in; waits in minutes. Per agent group, `group.NAME.occupancy`: its slots in use over its "
               "slots on duty.",
               "", "Per-intent breakdown (`by_intent`): " + ", ".join(f"`{f}`" for f in INTENT_FIELDS) + ".",
+              "", "Per customer segment (`by_segment`): " + ", ".join(f"`{f}`" for f in SEGMENT_FIELDS) +
+              ", each with the definition of the KPI of that name over the segment's contacts.",
               "", "Per day (`daily` in JSON, rows with a `day` in CSV): " + ", ".join(f"`{f}`" for f in DAILY) +
               ", each with the definition of the KPI of that name over the contacts that arrived (for the queue: "
               "joined it) that day; `stale_intents` counts the intents whose bot knowledge was stale that day. A "

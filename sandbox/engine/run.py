@@ -52,6 +52,7 @@ class RunResult:
     records: dict[str, np.ndarray] | None = None
     sums: dict[str, float] = field(default_factory=dict)  # numerators and denominators (kpis.RATIO_OF_SUMS)
     daily: list[dict[str, float]] = field(default_factory=list)  # kpis.DAILY per simulated day
+    by_segment: dict[str, dict[str, float]] = field(default_factory=dict)  # kpis.SEGMENT_FIELDS per segment
 
 
 def sample_by_group(group: np.ndarray, dists: list, rng: np.random.Generator, fill: float) -> np.ndarray:
@@ -155,7 +156,7 @@ class Simulation:
         self.env = simpy.Environment(initial_time=plan.start)
         self.totals = Totals(len(plan.intent_cum), plan.n_bins, plan.interval, len(plan.channels),
                              np.array([plan.skills.index(s) for s in plan.skill], dtype=np.int64),
-                             n_groups=len(plan.groups))
+                             n_groups=len(plan.groups), segment_names=list(plan.scenario.segments))
         self.ledger = Ledger(self.totals, plan.ceiling, plan.threshold, plan.value, plan.frustration.churn,
                              plan.satisfaction, plan.f0,
                              AttackRates(plan.attack_agent_success, plan.attack_cost_bot, plan.attack_cost_agent),
@@ -411,7 +412,7 @@ class Simulation:
         return RunResult(kpis=result.kpis, series=result.series, by_intent=result.by_intent, counts=result.counts,
                          seed=self.streams.seed, replication=self.streams.replication,
                          wall_seconds=time.perf_counter() - wall, records=records, sums=result.sums,
-                         daily=result.daily)
+                         daily=result.daily, by_segment=result.by_segment)
 
 
 def simulate(plan: Plan, seed: int, replication: int = 0, observer: Observer | None = None,

@@ -158,6 +158,12 @@ class Comparison:
                 out.setdefault(day, []).append(words)
         return out
 
+    def segment_mean(self, policy: int, segment: str, name: str) -> float:
+        """A per-segment figure (kpis.SEGMENT_FIELDS) averaged over the finished replications that define it."""
+        values = [r.by_segment[segment][name] for r in self.finished(policy)]
+        values = [v for v in values if not math.isnan(v)]
+        return estimate(values).mean if values else math.nan
+
     def intent_mean(self, policy: int, intent: str, name: str) -> float:
         return estimate([r.by_intent[intent][name] for r in self.finished(policy)]).mean
 
@@ -189,6 +195,8 @@ class Comparison:
                 "sums": {name: [r.sums[name] for r in runs] for name in runs[0].sums} if runs else {},
                 "by_intent": {i: {f: self.intent_mean(p, i, f) for f in runs[0].by_intent[i]}
                               for i in self.intents} if runs else {},
+                "by_segment": {segment: {f: self.segment_mean(p, segment, f) for f in fields}
+                               for segment, fields in runs[0].by_segment.items()} if runs else {},
                 "series": {s: self.series_mean(p, s) for s in runs[0].series} if runs else {},
                 "daily": self.daily(p),
             }

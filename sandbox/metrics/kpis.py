@@ -325,6 +325,28 @@ class Computed:
     counts: dict[str, int]
     sums: dict[str, float]  # the numerators and denominators of RATIO_OF_SUMS
     daily: list[dict[str, float]]  # DAILY, one record per simulated day
+    by_segment: dict[str, dict[str, float]]  # SEGMENT_FIELDS per customer segment
+
+
+# Per segment, with the definitions of the KPIs of the same names over that segment's contacts.
+SEGMENT_FIELDS = ("offered", "abandonment_rate", "queue_abandonment_rate", "asa_served", "service_level",
+                  "bot_resolution_rate", "csat")
+
+
+def by_segment(totals: Totals) -> dict[str, dict[str, float]]:
+    s = totals.by_segment
+    out = {}
+    for i, name in enumerate(totals.segment_names):
+        out[name] = {
+            "offered": float(s["offered"][i]),
+            "abandonment_rate": _ratio(float(s["gave_up"][i]), float(s["offered"][i])),
+            "queue_abandonment_rate": _ratio(float(s["abandoned_queue"][i]), float(s["queued"][i])),
+            "asa_served": _ratio(float(s["wait_served"][i]), float(s["served"][i])) * 60,
+            "service_level": _ratio(float(s["answered_within_t"][i]), float(s["queued"][i])),
+            "bot_resolution_rate": _ratio(float(s["contained"][i]), float(s["bot_handled"][i])),
+            "csat": _ratio(float(s["csat"][i]), float(s["journeys"][i])),
+        }
+    return out
 
 
 # The KPIs reported per day (Computed.daily), each with the definition of the KPI of that name, over the contacts
@@ -494,7 +516,7 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
             **{name: get(name) for name in ("queued", "wait_served", "wait_all", "answered_within_t", "virtual_wait",
                                             "virtual_queued", "virtual_within_t")}}
     return Computed(kpis, {k: np.asarray(v, dtype=float).tolist() for k, v in series.items()}, by_intent, counts,
-                    {k: float(v) for k, v in sums.items()}, daily(t, staffed, t.series["on_duty_area"]))
+                    {k: float(v) for k, v in sums.items()}, daily(t, staffed, t.series["on_duty_area"]), by_segment(t))
 
 
 HEADLINE = ("offered", "bot_resolution_rate", "false_containment_rate", "dead_ended", "escalation_rate",

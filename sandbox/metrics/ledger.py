@@ -34,6 +34,9 @@ N_REASONS = len(Reason)
 # Resolution-time histogram: log-spaced bins of 1% width from 1 s to 30 days, enough for a p90 to 1%.
 _HIST_EDGES = np.exp(np.arange(np.log(1 / 60), np.log(30 * 1440), np.log(1.01)))
 FLUSH_ROWS = 4096
+# Per segment (Totals.by_segment): the sums its KPIs (kpis.SEGMENT_FIELDS) are computed from.
+SEGMENT_SUMS = ("offered", "bot_handled", "contained", "served", "gave_up", "queued", "abandoned_queue", "wait_served",
+                "answered_within_t", "csat", "journeys")
 INTENT_SUMS = ("frustration", "final", "csat", "survey_csat", "journeys", "left_frustrated", "bot_handled",
                "escalated", "failed_turns", "handle", "returns", "value_at_risk", "premature_escalations",
                "missed_escalations")
@@ -79,7 +82,9 @@ class Totals:
     series: dict[str, np.ndarray] = field(init=False)
     by_channel: dict[str, np.ndarray] = field(init=False)  # CHANNEL_SERIES, each [channel, interval]
     by_queue: dict[str, np.ndarray] = field(init=False)  # QUEUE_SERIES, each [skill × channel, interval]
+    by_segment: dict[str, np.ndarray] = field(init=False)  # SEGMENT_SUMS, each [segment]
     n_groups: int = 0  # agent groups: group_busy[g] is group g's busy slot-minutes per interval
+    segment_names: list[str] = field(default_factory=list)  # by_segment is indexed by these
     group_busy: np.ndarray = field(init=False)
     # By agent group, in group order: its slot-minutes on duty per interval (the engine adds them at the end).
     by_group: dict[str, np.ndarray] = field(default_factory=dict)
@@ -97,6 +102,7 @@ class Totals:
         queues = (int(self.skill_of_intent.max(initial=0)) + 1) * self.n_channels
         self.by_queue = {name: np.zeros((queues, self.n_bins)) for name in QUEUE_SERIES}
         self.group_busy = np.zeros((self.n_groups, self.n_bins))
+        self.by_segment = {name: np.zeros(len(self.segment_names)) for name in SEGMENT_SUMS}
         self.reasons = np.zeros(N_REASONS, dtype=np.int64)
         self.resolution_hist = np.zeros(len(_HIST_EDGES) + 1, dtype=np.int64)
 
@@ -331,6 +337,15 @@ class Ledger:
             counts = np.bincount(cell, weights=None if weights is None else np.asarray(weights, float),
                                  minlength=cells)
             t.by_channel[name] += counts.reshape(t.n_channels, bins)
+        if t.segment_names:
+            segment = b["segment"].astype(np.int64)
+            for name, weights in (("offered", None), ("bot_handled", botted),
+                                  ("contained", outcome == Outcome.CONTAINED), ("served", served), ("gave_up", gone),
+                                  ("queued", queued), ("abandoned_queue", abandoned_q),
+                                  ("wait_served", np.where(served, wait, 0.0)), ("answered_within_t", served & within),
+                                  ("csat", csat), ("journeys", journey_end)):
+                t.by_segment[name] += np.bincount(segment, weights=None if weights is None else
+                                                  np.asarray(weights, float), minlength=len(t.segment_names))
         assert t.skill_of_intent is not None
         queue_cells = t.by_queue["queued"].size
         by_queue = (t.skill_of_intent[intent] * t.n_channels + channel.astype(np.int64)) * bins + join_bin
