@@ -251,6 +251,22 @@ class Segment(Strict):
     value_at_risk: Money = Field(
         0.0, description="Money lost if this customer churns (e.g. yearly margin); value_at_risk = Σ churn risk × this."
     )
+    intent_mix: dict[Name, Probability] | None = Field(
+        None, max_length=limits.MAX_MIX_ENTRIES,
+        description="This segment's own mix of intents (shares summing to 1), e.g. {billing_error: 0.4, "
+        "order_status: 0.6}: in real data the mix depends on the customer. null: the intents' shares.",
+    )
+    handle_time_factor: Factor = Field(
+        1.0, description="Multiplies the handle times of this segment's contacts (priority customers' calls are "
+        "often longer).",
+    )
+
+    @field_validator("intent_mix")
+    @classmethod
+    def _mix_sums_to_one(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
+        if mix is not None:
+            check_shares(mix, "the")
+        return mix
 
 
 class Estimate(Strict):
@@ -879,6 +895,9 @@ class Scenario(Strict):
                 continue
             problems += [(("events", k, key), f"{name!r} is not {what} of this scenario")  # type: ignore[misc]
                          for name in names if name not in known]
+        for segment_name, segment in self.segments.items():
+            problems += [(("segments", segment_name, "intent_mix", name), "is not an intent of this scenario")
+                         for name in segment.intent_mix or {} if name not in self.intents]
         if isinstance(self.knowledge.changes_per_week, dict):
             for name in self.knowledge.changes_per_week:
                 if name not in self.intents:

@@ -105,6 +105,10 @@ class Plan:
     channel_cum: np.ndarray
     segment_cum: np.ndarray
     intent_cum: np.ndarray
+    # By segment, where any segment has its own intent mix: [segment, intent] cumulative shares (None: one mix);
+    # and each segment's handle-time factor (None: all 1).
+    intent_cum_by_segment: np.ndarray | None
+    segment_handle: np.ndarray | None
     f0: np.ndarray  # by intent
     skill: list[str]  # by intent
     skills: list[str]  # the distinct skills intents need, in order of first use
@@ -404,6 +408,13 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         channel_cum=_cumulative([scenario.channels[c].share for c in channels]),  # type: ignore[index]
         segment_cum=_cumulative([scenario.segments[s].share for s in segments]),
         intent_cum=_cumulative([scenario.intents[i].share for i in intents]),
+        intent_cum_by_segment=np.array([_cumulative([(scenario.segments[s].intent_mix or {}).get(i, 0.0)
+                                                     if scenario.segments[s].intent_mix is not None
+                                                     else scenario.intents[i].share for i in intents])
+                                        for s in segments])
+        if any(scenario.segments[s].intent_mix is not None for s in segments) else None,
+        segment_handle=np.array([scenario.segments[s].handle_time_factor for s in segments])
+        if any(scenario.segments[s].handle_time_factor != 1 for s in segments) else None,
         f0=np.array([scenario.intents[i].emotional_load for i in intents]),
         skill=[scenario.intents[i].skill for i in intents],
         skills=list(dict.fromkeys(scenario.intents[i].skill for i in intents)),

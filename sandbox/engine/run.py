@@ -100,6 +100,8 @@ class Cohort:
                                  math.nan)
         if plan.handle_by_time is not None and repeat_of is None:
             handle *= plan.handle_by_time.at(arrive)
+        if plan.segment_handle is not None:
+            handle *= plan.segment_handle[segment]
         self.rules = rules
         bot_state = rng_bot.bit_generator.state
 
@@ -194,7 +196,13 @@ class Simulation:
         # int16: the loader allows up to MAX_MIX_ENTRIES (1,000) segments and intents; int8 would wrap at 128.
         channel = np.searchsorted(plan.channel_cum, u[0], side="right").astype(np.int16)
         segment = np.searchsorted(plan.segment_cum, u[1], side="right").astype(np.int16)
-        intent = np.searchsorted(plan.intent_cum, u[2], side="right").astype(np.int16)
+        if plan.intent_cum_by_segment is None:
+            intent = np.searchsorted(plan.intent_cum, u[2], side="right").astype(np.int16)
+        else:  # each segment's own mix, on the same draws (common random numbers)
+            intent = np.empty(n, dtype=np.int16)
+            for k, cum in enumerate(plan.intent_cum_by_segment):
+                mine = segment == k
+                intent[mine] = np.searchsorted(cum, u[2][mine], side="right")
         attack = np.full(n, -1, dtype=np.int8)
         if plan.attack_share.any():  # its own stream: adding attackers shifts nobody else's draws
             drawn = np.searchsorted(np.cumsum(plan.attack_share), streams.day("attacks", day).random(n), side="right")

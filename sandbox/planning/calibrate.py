@@ -304,7 +304,8 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
         intents[intent] = spec
     _renormalise(intents)
 
-    # Patience per segment from censored waits.
+    # Patience, intent mix and handle-time level per segment (patience from censored waits).
+    intent_mean = {k.split(".", 1)[1]: e.value for k, e in estimates.items() if k.startswith("handle_time.")}
     segments: dict[str, Any] = {}
     seg_counts = Counter(c.segment for c in contacts)
     for segment, count in seg_counts.items():
@@ -328,6 +329,22 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
             # Anonymous Bank: priority callers get a head start of about 1.5 minutes in the FIFO queue (the
             # data's documentation; Brown et al. 2005), not strict priority.
             spec["head_start"] = "1.5m"
+        mine = [c for c in contacts if c.segment == segment]
+        if len(seg_counts) > 1:  # the intent mix depends on the customer in real data
+            mix = Counter(c.intent for c in mine)
+            spec["intent_mix"] = {i: round(mix.get(i, 0) / len(mine), 6) for i in intents}
+            top = max(spec["intent_mix"], key=spec["intent_mix"].get)
+            spec["intent_mix"][top] = round(1 - sum(v for i, v in spec["intent_mix"].items() if i != top), 6)
+            served = [c for c in mine if c.outcome == "served" and c.handle and c.intent in intent_mean]
+            if len(served) >= 30:
+                # Against what its own intents take on average (a segment of longer intents is not slower).
+                expected = float(np.mean([intent_mean[c.intent] for c in served]))
+                ratios = np.array([c.handle or 0.0 for c in served]) / expected
+                low, high = _mean_interval(ratios)
+                spec["handle_time_factor"] = round(float(ratios.mean()), 3)
+                estimates[f"handle_time_factor.{segment}"] = Estimate(
+                    float(ratios.mean()), len(served), low, high,
+                    note="its handle times over those of the same intents for everyone")
         segments[segment] = spec
     _renormalise(segments)
 
