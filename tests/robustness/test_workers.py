@@ -189,8 +189,13 @@ def test_a_replication_lost_with_its_worker_gives_the_numbers_of_a_serial_run():
         pool.close()
     serial = api.compare(workers=1, **kwargs)
     assert len(killed) == 2
-    assert len(parallel.incidents) == 2
-    assert any("run again" in incident for incident in parallel.incidents), parallel.incidents
+    # A busy worker's loss is always reported and its replication run again (both may have been busy); an idle
+    # one's is reported if the supervisor still needed it before the run ended (on a loaded machine the new
+    # worker may finish the rest first).
+    assert sum("run again" in incident for incident in parallel.incidents) >= 1, parallel.incidents
+    assert all("run again" in incident or "while idle" in incident for incident in parallel.incidents), \
+        parallel.incidents
+    assert 1 <= len(parallel.incidents) <= 2
     assert not parallel.cancelled
     for p in range(2):
         for r in range(6):
