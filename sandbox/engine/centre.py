@@ -365,8 +365,9 @@ class Centre:
             due, kind = now + cb.after_wait, OFFER
         if due < math.inf:
             heapq.heappush(self.deadlines, (due, seq, contact, kind))
-        for delay in queue.delays:  # overflow groups may take it from then on
-            Timeout(self.env, delay, contact).callbacks.append(self._overflow_ended)
+        if queue.delays:  # overflow groups may take it from then on
+            for delay in queue.delays:
+                Timeout(self.env, delay, contact).callbacks.append(self._overflow_ended)
 
     def _free_agent(self, teams: list[Team], voice: bool) -> Agent | None:
         """A free agent of these teams, taken out of the free sets, chosen by the routing's agent selection."""
@@ -627,7 +628,20 @@ class Centre:
 
     def _finish(self, event: simpy.Event) -> None:
         agent, slots = cast(tuple[Agent, int], event.value)  # what the service's Timeout carries
-        self._free(agent, slots, self.env.now)
+        now = self.env.now
+        # _free, inline: this runs once per service
+        if self.deadlines and self.deadlines[0][0] <= now:
+            self.expire(now)
+        team = agent.team
+        team.unfile(agent)
+        agent.load -= slots
+        if agent.leaving:
+            if not self.is_open and agent.serves_out:  # the staff on duty at closing serve the queue out
+                self._pull(agent, now)
+            if agent.load == 0:
+                self._dismiss(team, agent, now)
+            return
+        self._pull(agent, now)
 
     def _free(self, agent: Agent, slots: int, now: float) -> None:
         """The agent's ``slots`` are free again: it takes more work, or goes home."""

@@ -338,14 +338,12 @@ class Ledger:
                                  minlength=cells)
             t.by_channel[name] += counts.reshape(t.n_channels, bins)
         if t.segment_names:
-            segment = b["segment"].astype(np.int64)
-            for name, weights in (("offered", None), ("bot_handled", botted),
-                                  ("contained", outcome == Outcome.CONTAINED), ("served", served), ("gave_up", gone),
-                                  ("queued", queued), ("abandoned_queue", abandoned_q),
-                                  ("wait_served", np.where(served, wait, 0.0)), ("answered_within_t", served & within),
-                                  ("csat", csat), ("journeys", journey_end)):
-                t.by_segment[name] += np.bincount(segment, weights=None if weights is None else
-                                                  np.asarray(weights, float), minlength=len(t.segment_names))
+            # One product with a one-hot segment matrix instead of a bincount per sum (a few segments, many sums).
+            onehot = (b["segment"][None, :] == np.arange(len(t.segment_names))[:, None]).astype(float)
+            columns = np.stack([np.ones(len(outcome)), botted, outcome == Outcome.CONTAINED, served, gone, queued,
+                                abandoned_q, np.where(served, wait, 0.0), served & within, csat, journey_end], axis=1)
+            for name, total in zip(SEGMENT_SUMS, (onehot @ columns).T, strict=True):
+                t.by_segment[name] += total
         assert t.skill_of_intent is not None
         queue_cells = t.by_queue["queued"].size
         by_queue = (t.skill_of_intent[intent] * t.n_channels + channel.astype(np.int64)) * bins + join_bin
