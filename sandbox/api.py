@@ -569,21 +569,13 @@ def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
               command: str = "") -> tuple[_calibration.Calibration, str]:
     """A scenario estimated from a contact log (docs/calibration.md), and its YAML text with the cleaning and
     every estimate (sample size, 95% interval) as comments. ``dates``: ``YYYY-MM-DD:YYYY-MM-DD``, inclusive."""
-    problems = []
-    if fmt not in ("technion", "generic"):
-        problems.append(Problem("--format", None, "", f"unknown format {fmt!r}", "one of technion, generic"))
+    problems: list[Problem] = []
+    path = _log_source(file, fmt, problems)
     span = _span(dates, "--dates", problems) if dates is not None else None
-    path = Path(file)
-    if not path.is_file():
-        problems.append(Problem(str(file), None, "", "file not found" if not path.exists() else "is not a file"))
     if problems:
         raise ConfigError(problems)
-    try:
+    with _reading_log(file):
         found = _calibration.calibrate(path, fmt, span)  # type: ignore[arg-type]
-    except _calibration.LogError as exc:
-        raise ConfigError([Problem(str(file), None, "", str(exc))]) from None
-    except OSError as exc:
-        raise ConfigError([Problem(str(file), None, "", f"cannot be read: {exc.strerror}")]) from None
     lines = [f"# Written by {command or 'support-sandbox calibrate'}.",
              f"# {found.cleaning.read} records read; cleaning:"]
     lines += [f"#   {step}: {n}" for step, n in found.cleaning.steps.items()]
@@ -608,6 +600,27 @@ def contact_log(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: Policy
     return out.getvalue()
 
 
+def _log_source(file: str | Path, fmt: str, problems: list[Problem]) -> Path:
+    """A contact log's path and format, their problems added to ``problems``."""
+    if fmt not in ("technion", "generic"):
+        problems.append(Problem("--format", None, "", f"unknown format {fmt!r}", "one of technion, generic"))
+    path = Path(file)
+    if not path.is_file():
+        problems.append(Problem(str(file), None, "", "file not found" if not path.exists() else "is not a file"))
+    return path
+
+
+@contextlib.contextmanager
+def _reading_log(file: str | Path) -> Iterator[None]:
+    """A log that cannot be read or estimated from is a problem of the file, not an internal error."""
+    try:
+        yield
+    except _calibration.LogError as exc:
+        raise ConfigError([Problem(str(file), None, "", str(exc))]) from None
+    except OSError as exc:
+        raise ConfigError([Problem(str(file), None, "", f"cannot be read: {exc.strerror}")]) from None
+
+
 def _span(text: str, option: str, problems: list[Problem]) -> tuple[date, date] | None:
     try:
         first, _, last = text.partition(":")
@@ -626,8 +639,7 @@ def backtest(file: str | Path, fmt: str = "technion", train: str = "", test: str
     log (sandbox.planning.backtest); ``given``: which of the test days' own inputs to use (volume, staffing,
     aht; empty: a pure forecast)."""
     problems: list[Problem] = []
-    if fmt not in ("technion", "generic"):
-        problems.append(Problem("--format", None, "", f"unknown format {fmt!r}", "one of technion, generic"))
+    path = _log_source(file, fmt, problems)
     spans = [_span(text, option, problems) for text, option in ((train, "--train"), (test, "--test"))]
     inputs = tuple(g.strip() for g in given.split(",") if g.strip())
     unknown = [g for g in inputs if g not in _backtest.GIVEN]
@@ -637,20 +649,13 @@ def backtest(file: str | Path, fmt: str = "technion", train: str = "", test: str
     if not 2 <= replications <= limits.MAX_REPLICATIONS:
         problems.append(Problem("--replications", None, "", f"should be 2 to {limits.MAX_REPLICATIONS} "
                                 f"(got {replications})"))
-    path = Path(file)
-    if not path.is_file():
-        problems.append(Problem(str(file), None, "", "file not found" if not path.exists() else "is not a file"))
     if problems:
         raise ConfigError(problems)
     train_span, test_span = spans
     assert train_span is not None
     assert test_span is not None
-    try:
+    with _reading_log(file):
         return _backtest.backtest(path, fmt, train_span, test_span, inputs, replications, seed)  # type: ignore[arg-type]
-    except _calibration.LogError as exc:
-        raise ConfigError([Problem(str(file), None, "", str(exc))]) from None
-    except OSError as exc:
-        raise ConfigError([Problem(str(file), None, "", f"cannot be read: {exc.strerror}")]) from None
 
 
 def bot_evidence(file: str | Path, fmt: str = "csv", tasks: str | Path | None = None, discount: float = 1.0,

@@ -628,20 +628,7 @@ class Centre:
 
     def _finish(self, event: simpy.Event) -> None:
         agent, slots = cast(tuple[Agent, int], event.value)  # what the service's Timeout carries
-        now = self.env.now
-        # _free, inline: this runs once per service
-        if self.deadlines and self.deadlines[0][0] <= now:
-            self.expire(now)
-        team = agent.team
-        team.unfile(agent)
-        agent.load -= slots
-        if agent.leaving:
-            if not self.is_open and agent.serves_out:  # the staff on duty at closing serve the queue out
-                self._pull(agent, now)
-            if agent.load == 0:
-                self._dismiss(team, agent, now)
-            return
-        self._pull(agent, now)
+        self._free(agent, slots, self.env.now)
 
     def _free(self, agent: Agent, slots: int, now: float) -> None:
         """The agent's ``slots`` are free again: it takes more work, or goes home."""
@@ -768,7 +755,7 @@ class Centre:
         t.series["staffed_area"] = np.array(self.staffed.close())
         t.series["on_duty_area"] = np.array(self.on_duty.close())
         for g, team in zip(self.plan.groups, self.teams, strict=True):  # each group's slots on duty, for its occupancy
-            t.by_group[g.name] = np.array(team.duty.close()) * team.conc
+            t.group_staffed[g.name] = np.array(team.duty.close()) * team.conc
         minutes = [sum(team.duty.close()) for team in self.teams]
         paid = [m * factor for m, factor in zip(minutes, self.paid_per_productive, strict=True)]
         t.add("agent_minutes", sum(minutes))

@@ -481,7 +481,7 @@ def compute_kpis(plan: RunShape, totals: Totals) -> Computed:
             for name, values in t.by_queue.items():
                 series[f"queue.{skill}.{channel}.{name}"] = values[s * len(plan.channels) + c]
     with np.errstate(invalid="ignore", divide="ignore"):
-        for busy_g, (name, staffed_g) in zip(t.group_busy, t.by_group.items(), strict=True):
+        for busy_g, (name, staffed_g) in zip(t.group_busy, t.group_staffed.items(), strict=True):
             series[f"group.{name}.occupancy"] = np.where(staffed_g > 0, busy_g / np.where(staffed_g > 0, staffed_g, 1),
                                                          np.nan)
     by_intent = {}

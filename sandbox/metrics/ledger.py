@@ -87,7 +87,7 @@ class Totals:
     segment_names: list[str] = field(default_factory=list)  # by_segment is indexed by these
     group_busy: np.ndarray = field(init=False)
     # By agent group, in group order: its slot-minutes on duty per interval (the engine adds them at the end).
-    by_group: dict[str, np.ndarray] = field(default_factory=dict)
+    group_staffed: dict[str, np.ndarray] = field(default_factory=dict)
     reasons: np.ndarray = field(init=False)
     resolution_hist: np.ndarray = field(init=False)
 

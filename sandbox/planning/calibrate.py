@@ -267,12 +267,8 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
     days = sorted(by_day)
 
     totals = {d: len(by_day[d]) for d in days}
-    weekday_mean: dict[str, float] = {}
-    for d in days:
-        weekday_mean.setdefault(WEEKDAYS[d.weekday()], 0.0)
-    for wd in weekday_mean:
-        on = [totals[d] for d in days if WEEKDAYS[d.weekday()] == wd]
-        weekday_mean[wd] = float(np.mean(on))
+    weekday_mean = {wd: float(np.mean([totals[d] for d in days if WEEKDAYS[d.weekday()] == wd]))
+                    for wd in dict.fromkeys(WEEKDAYS[d.weekday()] for d in days)}
     # The "average weekday": days with a full day's volume (short days, a Friday or a Saturday, have their own
     # weekday factor and hours).
     median = float(np.median([totals[d] for d in days]))
@@ -332,9 +328,7 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
         mine = [c for c in contacts if c.segment == segment]
         if len(seg_counts) > 1:  # the intent mix depends on the customer in real data
             mix = Counter(c.intent for c in mine)
-            spec["intent_mix"] = {i: round(mix.get(i, 0) / len(mine), 6) for i in intents}
-            top = max(spec["intent_mix"], key=spec["intent_mix"].get)
-            spec["intent_mix"][top] = round(1 - sum(v for i, v in spec["intent_mix"].items() if i != top), 6)
+            spec["intent_mix"] = _rounded({i: mix.get(i, 0) / len(mine) for i in intents})
             served = [c for c in mine if c.outcome == "served" and c.handle and c.intent in intent_mean]
             if len(served) >= 30:
                 # Against what its own intents take on average (a segment of longer intents is not slower).
@@ -463,11 +457,19 @@ def _mean_interval(values: Any) -> tuple[float | None, float | None]:
     return float(v.mean()) - half, float(v.mean()) + half
 
 
+def _rounded(shares: dict[str, float]) -> dict[str, float]:
+    """Shares rounded to 6 digits that still sum to 1 (the validator's tolerance): the largest takes the rest."""
+    out = {k: round(v, 6) for k, v in shares.items()}
+    if out:
+        top = max(out, key=lambda k: out[k])
+        out[top] = round(1 - sum(v for k, v in out.items() if k != top), 6)
+    return out
+
+
 def _renormalise(mix: dict[str, Any]) -> None:
-    """Shares rounded to 6 digits sum to 1 within the validator's tolerance; the largest takes the rest."""
-    if mix:
-        top = max(mix, key=lambda k: mix[k]["share"])
-        mix[top]["share"] = round(1 - sum(v["share"] for k, v in mix.items() if k != top), 6)
+    """The ``share`` of each spec of a mix, _rounded."""
+    for name, share in _rounded({k: v["share"] for k, v in mix.items()}).items():
+        mix[name]["share"] = share
 
 
 # --- the simulator's own contacts, in the same format ---------------------------------------------------------
