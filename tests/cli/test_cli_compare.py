@@ -326,3 +326,16 @@ def test_csv_of_several_days_adds_a_row_per_day_and_daily_kpi(cli: Invoke) -> No
     assert {(r["day"], r["kpi"]) for r in daily} == {(str(d), k) for d in (1, 2, 3) for k in DAILY}
     whole = {r["kpi"]: r["mean"] for r in rows if not r["day"]}
     assert sum(float(r["mean"]) for r in daily if r["kpi"] == "offered") == pytest.approx(float(whole["offered"]))
+
+
+def test_a_run_of_weeks_prints_the_drift_per_week_with_its_events(cli: Invoke) -> None:
+    result = cli("compare", "knowledge-drift", "-p", "launch-and-leave", "-p", "continuous-improvement", "--days",
+                 "14", "--replications", "6", "--why")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Per week (mean over replications)" in text
+    for row in ("bot resolution", "stale intents", "bot share × (rollout)"):
+        assert row in text
+    assert "knowledge change: billing_error, returns (day 5)" in text
+    assert "bot outage (day 12)" in text
+    assert "launch-and-leave's bot resolution fell from" in " ".join(text.split())  # the Why names the drift
