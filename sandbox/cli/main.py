@@ -829,7 +829,10 @@ def backtest(
         given: Annotated[str, typer.Option("--given", help="The test days' own inputs to use: any of volume, "
                                            "staffing, aht ('' for a pure forecast).")] = "volume,staffing,aht",
         replications: Annotated[int, typer.Option("--replications", "-r", help="Replications per test day.")] = 10,
-        seed: SeedOpt = 0, output_format: FormatOpt = Format.table, output: OutputOpt = None) -> None:
+        seed: SeedOpt = 0,
+        output_format: Annotated[Format, typer.Option("--output-format", "-f", help="Output format (--format is "
+                                                      "the log's).")] = Format.table,
+        output: OutputOpt = None) -> None:
     """Calibrate on some days of a contact log and score the simulation of others against what happened."""
     try:
         result = api.backtest(log, fmt, train, test, given, replications, seed)

@@ -95,6 +95,8 @@ class _Walk:
         if len(path) > limits.MAX_YAML_DEPTH:
             raise ConfigError([Problem(self.file, line, dotted(path[:limits.MAX_YAML_DEPTH]),
                                        f"nested more than {limits.MAX_YAML_DEPTH} levels deep")])
+        if node.tag == "tag:yaml.org,2002:timestamp" and isinstance(node, yaml.ScalarNode) and not node.style:
+            return node.value  # a plain 1999-02-08 (a calendar's date) stays the text written
         if node.tag not in _PLAIN_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             self.problems.append(Problem(self.file, line, dotted(path), f"unknown YAML tag {tag!r}",

@@ -7,8 +7,10 @@ models (``support-sandbox schema --markdown``). Defaults cite ../docs/model.md �
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
-from typing import Annotated, ClassVar, Literal, Self, cast
+from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -486,6 +488,14 @@ class AgentGroup(Strict):
         "A typical planning value is 0.30 (Call Centre Helper worked example); the default 0 pays a schedule "
         "as written.",
     )
+    availability: float = Field(
+        1.0, gt=0, le=1,
+        description="Share of the scheduled agents' time they are available for contacts (logged on and not "
+        "in other work): fractional in effect, 10 agents at 0.7 take contacts as 7 do, as agent-minutes in each "
+        "interval (6.3 agents: 7 for the first 30% of the interval, 6 for the rest). For a roster observed in a "
+        "log (support-sandbox calibrate estimates it: about 0.75 on the Anonymous Bank); a planning schedule of "
+        "agents available already uses 1 and shrinkage. Paid hours count the scheduled agents.",
+    )
 
     @field_validator("schedule")
     @classmethod
@@ -527,6 +537,61 @@ class AgentGroup(Strict):
 
     def change_points(self) -> list[float]:
         return [] if self.schedule is None else sorted(parse_clock(c) for c in self.schedule)
+
+    def effective(self, interval: float) -> AgentGroup:
+        """This group with ``availability`` applied: a schedule of whole agents whose agent-minutes in each
+        piece of an interval (between schedule changes) are the scheduled agents × availability, the fraction
+        as the extra agent's first minutes (rounded to whole minutes). Itself when availability is 1."""
+        if self.availability >= 1:
+            return self
+        cuts = sorted({*self.change_points(), *(k * interval for k in range(int(1440 // interval)))})
+        schedule: dict[str, int] = {}
+        last = None
+        for a, b in zip(cuts, [*cuts[1:], 1440.0], strict=True):
+            agents = self.headcount_at(a) * self.availability
+            whole = math.floor(agents + 1e-9)
+            extra = round((agents - whole) * (b - a))
+            for minute, n in ((a, whole + 1), (a + extra, whole)) if 0 < extra < b - a else ((a, whole),):
+                if n != last:
+                    schedule[f"{int(minute) // 60:02d}:{int(minute) % 60:02d}"] = n
+                    last = n
+        return self.model_copy(update={"headcount": None, "schedule": schedule or {"00:00": 0}})
+
+
+class CalendarDay(Strict):
+    """One day's own inputs (a date known to differ from its weekday's pattern: a holiday, a campaign, or a day
+    of a log replayed), on top of the weekday patterns."""
+
+    day: int = Field(ge=1, le=limits.MAX_DAYS, description="Day of the horizon (1: the first).")
+    date: Text | None = Field(None, description="The date it stands for (a label in outputs, e.g. 1999-02-08).")
+    contacts: Annotated[float, Field(ge=0, le=limits.MAX_CONTACTS_PER_DAY)] | None = Field(
+        None, description="Expected contacts that day, instead of contacts_per_day × its weekday factor (needs "
+        "demand.contacts_per_day or per_interval; the busyness factor still applies).")
+    intraday_profile: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None, max_length=96, description="That day's shape over the day (24 hourly or one per interval; "
+        "normalised), instead of demand.intraday_profile.")
+    exact_counts: bool = Field(
+        False, description="Arrivals in each interval exactly as contacts × intraday_profile give them (rounded, "
+        "placed at random within the interval), with no Poisson or busyness noise: a day replayed from a log, "
+        "whose counts are already one draw of that noise (a backtest); false: Poisson around them.")
+    handle_time_factor: Annotated[float, Field(gt=0, le=limits.MAX_FACTOR)] = Field(
+        1.0, description="Handle times of contacts arriving that day × this (a day's mean handle-time level).")
+    schedules: dict[Name, dict[str, Headcount]] = Field(
+        {}, max_length=limits.MAX_AGENT_GROUPS,
+        description="That day's roster per agent group, e.g. {'agents': {'08:00': 6, '12:00': 9}}, instead of "
+        "the group's headcount or schedule (its availability still applies).")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, datetime.date) else value  # YAML reads 1999-02-08 as a date
+
+    @field_validator("schedules")
+    @classmethod
+    def _clock_times(cls, schedules: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        for schedule in schedules.values():
+            AgentGroup._clock_times(schedule)
+        return schedules
 
 
 class Routing(Strict):
@@ -850,6 +915,9 @@ class Scenario(Strict):
     knowledge: Knowledge = Field(default_factory=Knowledge, description="Bot knowledge that goes stale.")
     events: list[Event] = Field([], max_length=limits.MAX_LIST, description="Shocks on given days: demand_surge, "
                                 "bot_outage, agent_absence, knowledge_change (several may overlap).")
+    calendar: list[CalendarDay] = Field(
+        [], max_length=limits.MAX_DAYS, description="Days with their own volume, profile, handle-time level or "
+        "roster (a day not listed follows its weekday's pattern).")
 
     @field_validator("channels", "segments", "intents")
     @classmethod
@@ -895,6 +963,25 @@ class Scenario(Strict):
                 continue
             problems += [(("events", k, key), f"{name!r} is not {what} of this scenario")  # type: ignore[misc]
                          for name in names if name not in known]
+        seen_days: set[int] = set()
+        where: list[tuple[tuple[Any, ...], str]] = []  # key paths with list indices
+        for k, entry in enumerate(self.calendar):
+            if entry.day in seen_days:
+                where.append((("calendar", k, "day"), f"day {entry.day} is listed twice"))
+            seen_days.add(entry.day)
+            where += [(("calendar", k, "schedules", name), "is not an agent group of this scenario")
+                      for name in entry.schedules if name not in self.agents.groups]
+            if entry.contacts is not None and self.demand.rate is not None:
+                where.append((("calendar", k, "contacts"), "needs demand.contacts_per_day or per_interval "
+                              "(demand.rate sets the volume of every day)"))
+            profile = entry.intraday_profile
+            if profile is not None and len(profile) not in (24, per_day):
+                needs = " or ".join(map(str, sorted({24, per_day})))
+                where.append((("calendar", k, "intraday_profile"), f"has {len(profile)} values; a "
+                              f"{self.horizon.interval} interval needs {needs}"))
+            elif profile is not None and not sum(profile) > 0:
+                where.append((("calendar", k, "intraday_profile"), "needs a value above 0"))
+        problems += where  # type: ignore[arg-type]
         for segment_name, segment in self.segments.items():
             problems += [(("segments", segment_name, "intent_mix", name), "is not an intent of this scenario")
                          for name in segment.intent_mix or {} if name not in self.intents]
@@ -911,7 +998,7 @@ class Scenario(Strict):
         d = self.demand
         daily = d.contacts_per_day or (d.rate or 0) * 1440 or sum(d.per_interval or [])
         factors = list(d.weekday_factors.values()) + ([1.0] if len(d.weekday_factors) < len(WEEKDAYS) else [])
-        return daily * max(factors)
+        return max([daily * max(factors), *(e.contacts for e in self.calendar if e.contacts is not None)])
 
     def _work_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Refuse work that cannot finish in reasonable time and memory, at the key that sets its size."""

@@ -223,7 +223,8 @@ class Centre:
             team.index = index
         self.sharing: dict[Agent, None] = {}  # agents holding chats whose speed follows their load
         self._chat_ended = self._chat_end
-        self.paid_per_productive = [1 / (1 - g.spec.shrinkage) for g in plan.groups]
+        # Paid: the scheduled agents (availability < 1 takes contacts with fewer), over 1 − shrinkage.
+        self.paid_per_productive = [1 / ((1 - g.spec.shrinkage) * g.spec.availability) for g in plan.groups]
         # One queue per (skill, channel); queue_of[intent × channels + channel] finds a contact's queue.
         by_key: dict[tuple[str, str], Queue] = {}
         self.queue_of: list[Queue] = []

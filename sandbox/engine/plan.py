@@ -6,6 +6,7 @@ Compiling once keeps name lookups, unit handling and policy overrides out of the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from sandbox.config.scenario import (
     AgentAbsence,
     AgentGroup,
     BotOutage,
+    CalendarDay,
     DemandSurge,
     Estimate,
     RepeatContacts,
@@ -207,13 +209,37 @@ class Plan:
         if demand.rate is not None:
             return np.full(per_day, demand.rate * width)
         factor = demand.weekday_factors.get(WEEKDAYS[self.weekday(day)], 1.0)  # type: ignore[call-overload]
-        if demand.per_interval is not None:
-            return np.asarray(demand.per_interval, dtype=float) * factor
-        profile = np.asarray(demand.intraday_profile or DEFAULT_PROFILE, dtype=float)
+        own = self.calendar.get(day)  # the day's own volume or shape (scenario.calendar)
+        shape = own.intraday_profile if own is not None and own.intraday_profile is not None else None
+        if demand.per_interval is not None and shape is None:
+            expected = np.asarray(demand.per_interval, dtype=float) * factor
+            return expected if own is None or own.contacts is None else expected * own.contacts / expected.sum()
+        profile = np.asarray(shape or demand.intraday_profile or DEFAULT_PROFILE, dtype=float)
         if len(profile) == 24 and per_day != 24:
             profile = np.repeat(profile, per_day // 24)
-        assert demand.contacts_per_day is not None
-        return demand.contacts_per_day * factor * profile / profile.sum()
+        if own is not None and own.contacts is not None:
+            total = own.contacts
+        elif demand.contacts_per_day is not None:
+            total = demand.contacts_per_day * factor
+        else:  # per_interval with the day's own shape
+            total = float(np.sum(demand.per_interval)) * factor  # type: ignore[arg-type]
+        return total * profile / profile.sum()
+
+    @functools.cached_property
+    def calendar(self) -> dict[int, CalendarDay]:
+        """scenario.calendar by day index (0: the first day of the horizon)."""
+        return {entry.day - 1: entry for entry in self.scenario.calendar}
+
+    @functools.cached_property
+    def handle_by_day(self) -> np.ndarray | None:
+        """The calendar's handle-time factor per day of the horizon (None: no day has one)."""
+        if all(e.handle_time_factor == 1 for e in self.scenario.calendar):
+            return None
+        factors = np.ones(self.days)
+        for day, entry in self.calendar.items():
+            if day < self.days:
+                factors[day] = entry.handle_time_factor
+        return factors
 
 
 @dataclass(frozen=True)
@@ -240,13 +266,17 @@ def _cumulative(shares: list[float]) -> np.ndarray:
     return cum
 
 
-def _headcounts(scenario: Scenario, policy: Policy) -> dict[str, AgentGroup]:
-    """Agent groups with the policy's staffing override applied to headcount or schedule."""
+def _headcounts(scenario: Scenario, policy: Policy, interval: float) -> tuple[dict[str, AgentGroup],
+                                                                             dict[int, list[AgentGroup]]]:
+    """Agent groups with the policy's staffing override applied to headcount or schedule and their availability
+    (AgentGroup.effective) turned into agents taking contacts; and the same for the calendar's days that have
+    their own rosters (day index: 0 the first day)."""
     staffing = policy.staffing
-    out = {}
-    for name, group in scenario.agents.groups.items():
-        def scaled(n: int) -> int:
-            return math.floor(n * staffing.scale + 0.5)
+
+    def scaled(n: int) -> int:
+        return math.floor(n * staffing.scale + 0.5)
+
+    def staffed(name: str, group: AgentGroup) -> AgentGroup:
         if name in staffing.headcount:
             group = group.model_copy(update={"headcount": staffing.headcount[name], "schedule": None})
         elif group.schedule is not None:
@@ -254,13 +284,22 @@ def _headcounts(scenario: Scenario, policy: Policy) -> dict[str, AgentGroup]:
         else:
             assert group.headcount is not None
             group = group.model_copy(update={"headcount": scaled(group.headcount)})
-        out[name] = group
-    return out
+        return group.effective(interval)
+
+    usual = {name: staffed(name, group) for name, group in scenario.agents.groups.items()}
+    by_day = {}
+    for entry in scenario.calendar:
+        if entry.schedules:
+            by_day[entry.day - 1] = [
+                staffed(name, group.model_copy(update={"headcount": None, "schedule": entry.schedules[name]}))
+                if name in entry.schedules else usual[name] for name, group in scenario.agents.groups.items()]
+    return usual, by_day
 
 
-def _timeline(scenario: Scenario, groups: list[AgentGroup], start: float, end: float, first_day: int,
-              weekday0: int) -> list[tuple[float, bool, dict[int, int]]]:
-    """Opening, closing and staffing changes in time order; adjacent windows (24/7) are merged."""
+def _timeline(scenario: Scenario, usual: list[AgentGroup], by_day: dict[int, list[AgentGroup]], start: float,
+              end: float, first_day: int, weekday0: int) -> list[tuple[float, bool, dict[int, int]]]:
+    """Opening, closing and staffing changes in time order; adjacent windows (24/7) are merged. ``by_day``: the
+    groups of the days with their own rosters."""
     points: dict[float, tuple[bool | None, dict[int, int]]] = {}
 
     def at(t: float, is_open: bool | None, counts: dict[int, int]) -> None:
@@ -271,6 +310,7 @@ def _timeline(scenario: Scenario, groups: list[AgentGroup], start: float, end: f
         window = scenario.hours.window((weekday0 + day) % 7)
         if window is None:
             continue
+        groups = by_day.get(day, usual)
         base = day * DAY
         opened, closed = base + window[0], base + window[1]
         at(opened, True, {i: g.headcount_at(window[0]) for i, g in enumerate(groups)})
@@ -281,7 +321,7 @@ def _timeline(scenario: Scenario, groups: list[AgentGroup], start: float, end: f
         at(closed, False, dict.fromkeys(range(len(groups)), 0))
     absences = [e for e in scenario.events if isinstance(e, AgentAbsence)]
     if absences:
-        _absent(points, absences, list(scenario.agents.groups), groups, weekday0, scenario)
+        _absent(points, absences, list(scenario.agents.groups), usual, by_day, weekday0, scenario)
     # A close at midnight followed by an open at the same instant is no close at all (24/7 operation).
     timeline, is_open = [], False
     for t in sorted(points):
@@ -300,7 +340,7 @@ def _timeline(scenario: Scenario, groups: list[AgentGroup], start: float, end: f
 
 
 def _absent(points: dict[float, tuple[bool | None, dict[int, int]]], absences: list[AgentAbsence], names: list[str],
-            groups: list[AgentGroup], weekday0: int, scenario: Scenario) -> None:
+            usual: list[AgentGroup], by_day: dict[int, list[AgentGroup]], weekday0: int, scenario: Scenario) -> None:
     """Headcounts with the agent_absence events' shares missing while each lasts (in place): a point at every
     start and end, and every point's headcount scaled by the share absent then."""
     for event in absences:
@@ -313,7 +353,7 @@ def _absent(points: dict[float, tuple[bool | None, dict[int, int]]], absences: l
         is_open = window is not None and window[0] <= clock < window[1]
         flag, counts = points[t]
         full = {}
-        for i, g in enumerate(groups):
+        for i, g in enumerate(by_day.get(day, usual)):
             if not is_open:
                 full[i] = counts.get(i, 0) if i in counts else 0
                 continue
@@ -388,7 +428,7 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         attack_verified=np.array([verifying and Security.NEEDS[k] == "act" for k in kinds]),
         attack_success=np.array([attacks.attack(k).bot_success for k in kinds]),
     )
-    staffed = _headcounts(scenario, policy)
+    staffed, staffed_by_day = _headcounts(scenario, policy, interval)
     groups = [GroupPlan(name, g, frozenset(g.skills), frozenset(g.channels),
                         g.concurrency if "chat" in g.channels else 1) for name, g in staffed.items()]
     handle = [[scenario.intents[i].handle_time.scaled(scenario.channels[c].handle_time_factor)  # type: ignore[index]
@@ -429,7 +469,7 @@ def compile_plan(scenario: Scenario, policy: Policy) -> Plan:
         threshold=np.array([scenario.channels[c].service_level_threshold for c in channels]),  # type: ignore[index]
         frustration=frustration,
         groups=groups,
-        timeline=_timeline(scenario, [g.spec for g in groups], start, end, first_day,
+        timeline=_timeline(scenario, [g.spec for g in groups], staffed_by_day, start, end, first_day,
                            WEEKDAYS.index(horizon.start)),
         mean_handle={k: v[0] / v[1] for k, v in mean_handle.items() if v[1] > 0},
         day_rules=DayRules(rules, bot.turn_time, policy.handoff, policy.callback, scenario.repeat_contacts),

@@ -102,6 +102,9 @@ class Cohort:
             handle *= plan.handle_by_time.at(arrive)
         if plan.segment_handle is not None:
             handle *= plan.segment_handle[segment]
+        if plan.handle_by_day is not None and repeat_of is None:  # the calendar's day level (a repeat's: below)
+            days = np.clip((arrive // DAY).astype(np.int64), 0, plan.days - 1)
+            handle *= np.where(arrive >= 0, plan.handle_by_day[days], 1.0)
         self.rules = rules
         bot_state = rng_bot.bit_generator.state
 
@@ -187,7 +190,11 @@ class Simulation:
             mu = mu * max(0.0, 1.0 - self.totals.get("churn") / base)
         shape = plan.busyness_shape
         busyness = rng.gamma(shape, 1 / shape) if shape is not None else 1.0
-        counts = rng.poisson(mu * busyness)
+        own = plan.calendar.get(day)
+        if own is not None and own.exact_counts:  # a replayed day: its counts, rounded so that they sum up
+            counts = np.diff(np.round(np.concatenate(([0.0], np.cumsum(mu))))).astype(np.int64)
+        else:
+            counts = rng.poisson(mu * busyness)
         starts = day * DAY + np.arange(len(mu)) * plan.interval
         arrive = np.repeat(starts, counts) + rng.random(int(counts.sum())) * plan.interval
         arrive.sort()
@@ -347,6 +354,8 @@ class Simulation:
         cohort.origin[index] = origin
         if plan.handle_by_time is not None:  # the factors of the time it comes back at
             cohort.handle[index] *= plan.handle_by_time.at_time(t)
+        if plan.handle_by_day is not None and t >= 0:
+            cohort.handle[index] *= plan.handle_by_day[min(int(t // DAY), plan.days - 1)]
         if plan.patience_by_time is not None:
             cohort.budget[index] *= plan.patience_by_time.at_time(t)
         outcome, end = int(cohort.outcome[index]), t + float(cohort.duration[index])

@@ -1,11 +1,11 @@
 """Provides the backtest: calibrate on some days of a contact log, simulate others, compare with what happened.
 
-Each test day is simulated on its own (one day, its weekday, the bot off: the log is the human stage), from the
-training days' scenario, or with that day's own observed inputs (``given``):
+Each test day is simulated on its own (sandbox.planning.calibrate.day_scenario: one day, its weekday, the bot
+off: the log is the human stage), from the training days' scenario, or with that day's own observed inputs
+(``given``) as its calendar entry:
 
-* ``volume``: the day's contacts and their profile over the day, instead of the training average;
-* ``staffing``: the day's agents available per hour (sandbox.planning.calibrate: agents busy while callers
-  waited), instead of the training schedule;
+* ``volume``: the day's contacts per hour, replayed exactly, instead of the training average;
+* ``staffing``: the day's roster per half hour (with the calibrated availability), instead of the training one;
 * ``aht``: the training handle times scaled by the day's mean handle time over the training days' mean.
 
 With all three the backtest isolates the simulator from forecasting; with none it is a pure forecast. Per day
@@ -15,7 +15,6 @@ simulation's own noise), and over the days the mean absolute error and the bias.
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -24,29 +23,25 @@ from typing import Any
 
 import numpy as np
 
-from sandbox.config.policy import Policy
-from sandbox.config.scenario import WEEKDAYS, Scenario
-from sandbox.engine.plan import compile_plan
-from sandbox.engine.run import simulate
 from sandbox.metrics.stats import estimate
 from sandbox.planning.calibrate import (
+    GIVEN,
+    SLOT,
     Calibration,
     Cleaning,
     Contact,
     Format,
     LogError,
-    available_agents,
     estimate_scenario,
     offered_contacts,
-    schedule_from,
+    simulate_days,
+    staffing,
 )
 
-GIVEN = ("volume", "staffing", "aht")
 # (name, label, unit): what each test day is scored on; the simulated value is the KPI of the same name.
 MEASURES = (("abandonment_rate", "abandonment", "share"), ("asa_served", "ASA of served", "seconds"),
             ("asa_all", "mean wait of all", "seconds"), ("service_level", "service level", "share"),
             ("occupancy", "occupancy", "share"))
-NO_BOT = {"name": "no bot (the log's human stage)", "automation": {"share": 0}}
 
 
 @dataclass
@@ -84,8 +79,9 @@ class Backtest:
                            for name, _, _ in MEASURES}}
 
 
-def observed(contacts: list[Contact], threshold: float, available: np.ndarray) -> dict[str, float]:
-    """A day's measures from its log, with the definitions of the KPIs of the same names (docs/kpis.md)."""
+def observed(contacts: list[Contact], threshold: float, available: float) -> dict[str, float]:
+    """A day's measures from its log, with the definitions of the KPIs of the same names (docs/kpis.md);
+    ``available``: the agent-minutes available for contacts (roster × availability)."""
     n = len(contacts)
     served = [c for c in contacts if c.outcome == "served"]
     waits = [c.wait or 0.0 for c in contacts if c.outcome in ("served", "abandoned")]
@@ -95,26 +91,8 @@ def observed(contacts: list[Contact], threshold: float, available: np.ndarray) -
         "asa_served": 60 * float(np.mean([c.wait or 0.0 for c in served])) if served else math.nan,
         "asa_all": 60 * float(np.mean(waits)) if waits else math.nan,
         "service_level": sum((c.wait or 0.0) <= threshold for c in served) / n if n else math.nan,
-        "occupancy": busy / (60 * float(available.sum())) if available.sum() > 0 else math.nan,
+        "occupancy": busy / available if available > 0 else math.nan,
     }
-
-
-def _day_scenario(base: dict[str, Any], day: date, contacts: list[Contact], given: tuple[str, ...],
-                  training_handle: float, available: np.ndarray) -> dict[str, Any]:
-    scenario = copy.deepcopy(base)
-    scenario["horizon"] = {**scenario["horizon"], "days": 1, "start": WEEKDAYS[day.weekday()], "warm_up": "1h"}
-    demand = scenario["demand"]
-    if "volume" in given:
-        hourly = np.bincount([c.arrival.hour for c in contacts], minlength=24)
-        demand.update(contacts_per_day=float(len(contacts)), intraday_profile=[float(v) for v in hourly],
-                      weekday_factors={}, busyness_shape=None)
-    if "staffing" in given:
-        scenario["agents"]["groups"]["agents"]["schedule"] = schedule_from(available)
-    if "aht" in given:
-        handles = [c.handle for c in contacts if c.outcome == "served" and c.handle]
-        if handles and training_handle > 0:
-            scenario["channels"]["voice"]["handle_time_factor"] = round(float(np.mean(handles)) / training_handle, 4)
-    return scenario
 
 
 def backtest(path: Path, fmt: Format, train: tuple[date, date], test: tuple[date, date],
@@ -127,24 +105,22 @@ def backtest(path: Path, fmt: Format, train: tuple[date, date], test: tuple[date
     by_day: dict[date, list[Contact]] = {}
     for c in testing:
         by_day.setdefault(c.arrival.date(), []).append(c)
+    found = staffing(testing, sorted(by_day))
+    rosters = {d: found.roster[k] for k, d in enumerate(sorted(by_day))}
+    open_days = {d: cs for d, cs in by_day.items() if rosters[d].sum() > 0}  # a closed day: nothing to score
+    if not open_days:
+        raise LogError("no open day to score in --test")
     training_handle = float(np.mean([c.handle for c in training if c.outcome == "served" and c.handle] or [0.0]))
     threshold = 20 / 60  # the calibrated scenario's voice service-level threshold
-    policy = Policy.model_validate(NO_BOT)
+    availability = calibration.scenario["agents"]["groups"]["agents"].get("availability", 1.0)
+    runs = simulate_days(calibration.scenario, open_days, rosters, given, training_handle, replications, seed)
     scores = []
-    for day, contacts in sorted(by_day.items()):
-        available = available_agents(contacts, [day])[0]
-        if available.sum() == 0:
-            continue  # closed that day: nothing to score
-        scenario = Scenario.model_validate(_day_scenario(calibration.scenario, day, contacts, given,
-                                                         training_handle, available))
-        plan = compile_plan(scenario, policy)
-        runs = [simulate(plan, seed=seed, replication=r).kpis for r in range(replications)]
+    for day, contacts in sorted(open_days.items()):
         simulated = {}
         for name, _, _ in MEASURES:
-            values = [run[name] for run in runs if not math.isnan(run[name])]
-            found = estimate(values) if values else None
-            simulated[name] = (found.mean, found.half_width) if found is not None else (math.nan, math.nan)
+            values = [run[name] for run in runs[day] if not math.isnan(run[name])]
+            est = estimate(values) if values else None
+            simulated[name] = (est.mean, est.half_width) if est is not None else (math.nan, math.nan)
+        available = float(rosters[day].sum()) * SLOT * availability
         scores.append(DayScore(day, len(contacts), observed(contacts, threshold, available), simulated))
-    if not scores:
-        raise LogError("no open day to score in --test")
     return Backtest(calibration, given, replications, scores)

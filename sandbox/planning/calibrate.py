@@ -7,18 +7,23 @@ columns. From the cleaned contacts, each with its sample size and uncertainty:
 
 * arrivals: the expected volume of an average open weekday, the profile over the day, a factor per weekday,
   and the day-to-day over-dispersion (gamma busyness, from Var N = μ + μ²/α on days of one weekday class);
-* handle times per intent: lognormal with the observed mean and cv, with the Kolmogorov–Smirnov distance and
-  the share under 10 s (real logs have a spike of very short calls);
+* handle times per intent: lognormal, gamma or a short-call spike mixture with the observed mean (the closest
+  by Kolmogorov–Smirnov distance), else empirical, with the share under 10 s (real logs have a spike of very
+  short calls);
 * patience per segment from censored waits: exponential, θ = abandonments / Σ time in queue (the maximum
-  likelihood estimate with every served wait censored), which is also Brown et al.'s P(Ab) / E[W]; the share
-  that leaves almost at once (within 2 s);
-* agents: those seen serving in each hour, averaged over the days of a weekday class, as the schedule.
+  likelihood estimate with every served wait censored), which is also Brown et al.'s P(Ab) / E[W], or a Weibull
+  when the likelihood ratio says the hazard is not flat; the Kaplan–Meier survival; the share that leaves
+  almost at once (within 2 s);
+* agents: the roster (distinct agents seen serving) per half hour, averaged over the main days, as the
+  schedule, and its availability (busy over on duty while someone waited, then fitted so that the days
+  simulated with their own inputs lose as many contacts as they did).
 
 What cannot be estimated from a log (the bot, costs, churn) keeps the model's defaults, and the scenario says so.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 from collections import Counter, defaultdict
@@ -28,8 +33,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
+from sandbox.config.policy import Policy
 from sandbox.config.scenario import WEEKDAYS, Scenario
 from sandbox.engine.plan import compile_plan
 from sandbox.engine.run import simulate
@@ -215,15 +221,79 @@ class Calibration:
     days: list[date]
 
 
-def _lognormal(minutes: np.ndarray) -> tuple[float, float, float]:
-    """(mean, cv, Kolmogorov–Smirnov distance) of the lognormal with the times' mean and cv (moment matching:
-    the simulated workload equals the observed one)."""
+def _moments(minutes: np.ndarray) -> tuple[float, float]:
     mean = float(minutes.mean())
-    cv = float(minutes.std(ddof=1)) / mean if len(minutes) > 1 else 0.0
-    sigma = math.sqrt(math.log1p(cv * cv))
-    ks = float(stats.kstest(minutes, "lognorm", args=(sigma, 0, mean / math.exp(sigma * sigma / 2))).statistic) \
-        if sigma > 0 else math.nan
-    return mean, cv, ks
+    return mean, min(float(minutes.std(ddof=1)) / mean if len(minutes) > 1 else 0.0, 99.0)
+
+
+def _lognormal_cdf(minutes: np.ndarray) -> tuple[dict[str, Any], Any]:
+    mean, cv = _moments(minutes)
+    sigma = max(math.sqrt(math.log1p(cv * cv)), 1e-6)
+    spec = {"kind": "lognormal", "mean": f"{mean:.3f}m", "cv": round(max(cv, 1e-3), 3)}
+    return spec, stats.lognorm(sigma, 0, mean / math.exp(sigma * sigma / 2)).cdf
+
+
+def _handle_time(minutes: np.ndarray) -> tuple[str, dict[str, Any], float]:
+    """The handle-time distribution of ``minutes`` (positive service times): of the lognormal, the gamma and, when
+    over 5% are under 10 s, a mixture of that short spike and a lognormal of the rest, each with the observed mean
+    (and cv; the simulated workload equals the observed one), the one closest by Kolmogorov–Smirnov distance;
+    if even that is over 0.05 away with 200 or more times, the empirical distribution (100 quantiles).
+    (name, spec, KS distance)."""
+    mean, cv = _moments(minutes)
+    candidates: list[tuple[str, dict[str, Any], Any]] = [("lognormal", *_lognormal_cdf(minutes))]
+    if cv > 0:
+        shape = 1 / (cv * cv)
+        candidates.append(("gamma", {"kind": "gamma", "mean": f"{mean:.3f}m", "cv": round(cv, 3)},
+                           stats.gamma(shape, 0, mean / shape).cdf))
+    short = minutes < SHORT_CALL
+    if 0.05 <= short.mean() < 0.95 and short.sum() >= 2 and (~short).sum() >= 2:
+        (a, cdf_a), (b, cdf_b), w = _lognormal_cdf(minutes[short]), _lognormal_cdf(minutes[~short]), short.mean()
+        candidates.append(("spike mixture", {"kind": "mixture", "components": [
+            {"weight": round(float(w), 4), "distribution": a}, {"weight": round(1 - float(w), 4), "distribution": b}]},
+            lambda x: w * cdf_a(x) + (1 - w) * cdf_b(x)))
+    scored = [(float(stats.kstest(minutes, cdf).statistic), name, spec) for name, spec, cdf in candidates]
+    ks, name, spec = min(scored, key=lambda item: item[0])
+    if ks > 0.05 and len(minutes) >= 200:
+        values = np.quantile(minutes, (np.arange(100) + 0.5) / 100)
+        values *= mean / values.mean()  # the observed mean exactly
+        spec = {"kind": "empirical", "values": [f"{v:.3f}m" for v in values]}
+        name = f"empirical (the closest fit, {name}, was KS {ks:.3f})"
+        ks = float(stats.kstest(minutes, lambda x: np.searchsorted(np.sort(values), x, side="right") / 100).statistic)
+    return name, spec, ks
+
+
+def _weibull(waits: np.ndarray, left: np.ndarray) -> tuple[float, float, float]:
+    """Maximum-likelihood Weibull patience from waits that ended in abandonment (``left``) or were censored by
+    service: (shape, scale in minutes, log-likelihood gain over the exponential)."""
+    w = np.maximum(waits, 1e-6)
+    events = w[left]
+    if len(events) < 10:
+        return 1.0, float(w.sum() / max(len(events), 1)), 0.0
+
+    def loglik(log_shape: float) -> tuple[float, float]:
+        k = math.exp(log_shape)
+        scale = float((np.sum(w ** k) / len(events)) ** (1 / k))  # the scale's own maximum for this shape
+        return float(len(events) * math.log(k / scale) + (k - 1) * np.sum(np.log(events / scale))
+                     - np.sum((w / scale) ** k)), scale
+
+    found = optimize.minimize_scalar(lambda x: -loglik(x)[0], bounds=(math.log(0.2), math.log(5)), method="bounded")
+    shape = math.exp(float(found.x))
+    best, scale = loglik(float(found.x))
+    return shape, scale, best - loglik(0.0)[0]
+
+
+def _kaplan_meier(waits: np.ndarray, left: np.ndarray) -> Any:
+    """The Kaplan–Meier survival of patience (abandonment the event, service the censoring), as a function."""
+    order = np.argsort(waits, kind="stable")
+    w, e = waits[order], left[order]
+    at_risk = len(w) - np.arange(len(w))
+    factors = np.where(e, 1 - 1 / at_risk, 1.0)
+    survival = np.cumprod(factors)
+
+    def at(t: float) -> float:
+        k = int(np.searchsorted(w, t, side="right"))
+        return float(survival[k - 1]) if k else 1.0
+    return at
 
 
 def _busyness(totals: list[int]) -> float | None:
@@ -292,11 +362,11 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
                           and c.handle is not None and c.handle > 0])
         spec: dict[str, Any] = {"share": round(count / len(contacts), 6), "emotional_load": 0.0}  # not in a log
         if len(times) >= 2:
-            mean, cv, ks = _lognormal(times)
+            mean, cv = float(times.mean()), float(times.std(ddof=1)) / float(times.mean())
             short = float(np.mean(times < SHORT_CALL))
-            spec["handle_time"] = {"kind": "lognormal", "mean": f"{mean:.3f}m", "cv": round(min(cv, 99.0), 3)}
-            estimates[f"handle_time.{intent}"] = Estimate(mean, len(times), *_mean_interval(times),
-                                                          note=f"cv {cv:.2f}, KS {ks:.3f}, {short:.0%} under 10 s")
+            kind, spec["handle_time"], ks = _handle_time(times)
+            estimates[f"handle_time.{intent}"] = Estimate(mean, len(times), *_mean_interval(times), note=(
+                f"{kind}: KS {ks:.3f}; cv {cv:.2f}, {short:.0%} under 10 s"))
         intents[intent] = spec
     _renormalise(intents)
 
@@ -314,11 +384,35 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
         spec = {"share": round(count / len(contacts), 6)}
         if k > 0 and exposure > 0:
             theta = k / exposure
-            spec["patience"] = {"kind": "exponential", "mean": f"{1 / theta:.3f}m"}
             half = 1.96 / math.sqrt(k)
-            estimates[f"patience.{segment}"] = Estimate(1 / theta, len(queued), (1 / theta) / (1 + half),
-                                                        (1 / theta) / max(1 - half, 1e-9),
-                                                        note=f"{k} abandonments over {exposure:.0f} queue-minutes")
+            # Past the at-once leavers: waits from 2 s on (served ones within 2 s say nothing of patience).
+            later = [c for c in queued if (c.wait or 0.0) > AT_ONCE]
+            waits = np.array([(c.wait or 0.0) - AT_ONCE for c in later])
+            left = np.array([c.outcome == "abandoned" for c in later])
+            shape, scale, gain = _weibull(waits, left)
+            survival = _kaplan_meier(waits, left)
+            note = (f"{k} abandonments over {exposure:.0f} queue-minutes (θ = P(Ab)/E[W], Brown et al. 2005); "
+                    f"Kaplan–Meier still patient at 1/2/5 min: "
+                    + "/".join(f"{survival(t):.2f}" for t in (1, 2, 5)))
+            if gain > 1.92:  # likelihood ratio 3.84 (5%, one degree of freedom): the shape is not 1
+                spec["patience"] = {"kind": "weibull", "shape": round(shape, 3), "scale": f"{scale:.3f}m"}
+                mean = scale * math.gamma(1 + 1 / shape)
+                rng = np.random.default_rng(0)  # the bootstrap's own stream: the same log, the same interval
+                means = []
+                for _ in range(100):
+                    pick = rng.integers(0, len(waits), len(waits))
+                    k_b, s_b, _ = _weibull(waits[pick], left[pick])
+                    means.append(s_b * math.gamma(1 + 1 / k_b))
+                low_mean, high_mean = (float(v) for v in np.percentile(means, [2.5, 97.5]))
+                note += (f"; Weibull shape {shape:.2f} (hazard {'falling' if shape < 1 else 'rising'} with the wait; "
+                         f"log-likelihood +{gain:.1f} over the exponential), its 1/2/5 min: "
+                         + "/".join(f"{math.exp(-(t / scale) ** shape):.2f}" for t in (1, 2, 5)))
+                estimates[f"patience.{segment}"] = Estimate(mean, len(queued), low_mean, high_mean,
+                                                            note=note + " (interval: 100 bootstrap resamples)")
+            else:
+                spec["patience"] = {"kind": "exponential", "mean": f"{1 / theta:.3f}m"}
+                estimates[f"patience.{segment}"] = Estimate(1 / theta, len(queued), (1 / theta) / (1 + half),
+                                                            (1 / theta) / max(1 - half, 1e-9), note=note)
         if queued:
             spec["zero_patience"] = round(at_once / len(queued), 4)
         if segment == "priority" and fmt == "technion":
@@ -342,14 +436,16 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
         segments[segment] = spec
     _renormalise(segments)
 
-    # Agents available per hour, averaged over the main weekdays: the schedule.
-    availability = available_agents(contacts, days)
-    schedule = schedule_from(availability[[days.index(d) for d in main]].mean(axis=0))
-    estimates["agents_peak"] = Estimate(float(max(schedule.values(), default=0)), len(main),
-                                        note="agents busy while callers waited (all who were there were busy), "
-                                             "else the most busy at once; the hour's mean over the main days")
+    # The roster per half hour, averaged over the main weekdays, is the schedule; its availability applies.
+    found = staffing(contacts, days)
+    roster = found.roster[[days.index(d) for d in main]].mean(axis=0)
+    schedule = schedule_from(roster, SLOT)
+    estimates["agents_peak"] = Estimate(float(roster.max(initial=0)), len(main), note=(
+        "distinct agents seen serving in the busiest half hour, the mean over the main days" if found.individual
+        else "agents busy while callers waited (the log's agent ids are not individuals), else the most busy "
+             "at once; the busiest hour's mean over the main days"))
+    hours = _hours(days, (found.roster * found.availability).reshape(len(days), 24, -1).mean(axis=2))
     start_day = WEEKDAYS[days[0].weekday()]
-    hours = _hours(days, availability)
     scenario: dict[str, Any] = {
         "name": name or f"Calibrated from {source}",
         "description": (f"Estimated by support-sandbox calibrate from {source} ({days[0]} to {days[-1]}, "
@@ -365,61 +461,161 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
         "segments": segments,
         "intents": intents,
         "agents": {"groups": {"agents": {"skills": ["general"], "channels": ["voice"], "concurrency": 1,
-                                         "schedule": schedule or {"00:00": 0}}}},
+                                         "schedule": schedule or {"00:00": 0},
+                                         "availability": round(found.availability, 3)}}},
         # The patience above is what callers showed: frustration must not shorten it again.
         "frustration": {"patience_coupling": 0},
         "repeat_contacts": {"after_abandonment": 0, "after_false_containment": 0},  # redials are in the log
     }
     Scenario.model_validate(scenario)  # what is written must load
-    return Calibration(scenario, cleaning, estimates, days)
+    calibration = Calibration(scenario, cleaning, estimates, days)
+    if found.individual:
+        measured = found.availability
+        fitted, sims = fit_availability(calibration, {d: by_day[d] for d in days}, found, measured)
+        estimates["availability"] = Estimate(
+            fitted, len(days), note=f"fitted so that the {len(days)} days, each simulated with its own volume, "
+            f"roster and handle-time level ({sims} simulated days), lose as many callers as they did; measured "
+            f"directly (busy over on duty while callers waited) {measured:.3f}")
+        scenario["agents"]["groups"]["agents"]["availability"] = round(float(fitted), 3)
+    return calibration
 
 
-def schedule_from(available: np.ndarray) -> dict[str, int]:
-    """A schedule with the agent-minutes of fractional agents per hour: 5.4 agents are 6 for the first 24
-    minutes of the hour and 5 for the rest (rounding to whole agents instead loses or adds up to half an agent
-    an hour, and near saturation abandonment is very sensitive to that)."""
+def schedule_from(agents: np.ndarray, slot: float = 60) -> dict[str, int]:
+    """A schedule with the agent-minutes of fractional agents per slot of ``slot`` minutes: 5.4 agents an hour
+    are 6 for the first 24 minutes and 5 for the rest (rounding to whole agents instead loses or adds up to half
+    an agent, and near saturation abandonment is very sensitive to that)."""
     schedule: dict[str, int] = {}
     last = None
-    for hour, a in enumerate(np.asarray(available, dtype=float)):
-        whole, extra = math.floor(a), round((a - math.floor(a)) * 60)
-        steps = [(0, whole + 1), (extra, whole)] if 0 < extra < 60 else [(0, whole + (extra == 60))]
-        for minute, n in steps:
+    for k, a in enumerate(np.asarray(agents, dtype=float)):
+        whole, extra = math.floor(a), round((a - math.floor(a)) * slot)
+        steps = [(0, whole + 1), (extra, whole)] if 0 < extra < slot else [(0, whole + (extra == slot))]
+        for offset, n in steps:
+            minute = int(k * slot + offset)
             if n != last:
-                schedule[f"{hour:02d}:{minute:02d}"] = n
+                schedule[f"{minute // 60:02d}:{minute % 60:02d}"] = n
                 last = n
     return schedule
 
 
+GIVEN = ("volume", "staffing", "aht")
+NO_BOT = {"name": "no bot (the log's human stage)", "automation": {"share": 0}}
+
+
+def day_scenario(base: dict[str, Any], day: date, contacts: list[Contact], given: tuple[str, ...],
+                 training_handle: float, roster: np.ndarray) -> dict[str, Any]:
+    """A one-day scenario of a logged day (its weekday, the bot off: the log is the human stage) from a
+    calibrated scenario, with the day's own observed inputs ``given`` as its calendar entry: ``volume``, its
+    contacts and their profile over the day; ``staffing``, its roster per half hour (``roster``, Staffing.roster
+    of the day; the calibrated availability applies); ``aht``, its mean handle time over ``training_handle``."""
+    scenario = copy.deepcopy(base)
+    scenario["horizon"] = {**scenario["horizon"], "days": 1, "start": WEEKDAYS[day.weekday()], "warm_up": "1h"}
+    entry: dict[str, Any] = {"day": 1, "date": str(day)}
+    if "volume" in given:
+        hourly = np.bincount([c.arrival.hour for c in contacts], minlength=24)
+        entry.update(contacts=float(len(contacts)), intraday_profile=[float(v) for v in hourly], exact_counts=True)
+        scenario["demand"]["busyness_shape"] = None  # the day's volume is known
+    if "staffing" in given:
+        entry["schedules"] = {"agents": schedule_from(roster, SLOT) or {"00:00": 0}}
+    if "aht" in given:
+        handles = [c.handle for c in contacts if c.outcome == "served" and c.handle]
+        if handles and training_handle > 0:
+            entry["handle_time_factor"] = round(float(np.mean(handles)) / training_handle, 4)
+    scenario["calendar"] = [entry]
+    return scenario
+
+
+def simulate_days(scenario: dict[str, Any], days: dict[date, list[Contact]], rosters: dict[date, np.ndarray],
+                  given: tuple[str, ...], training_handle: float, replications: int,
+                  seed: int = 0) -> dict[date, list[dict[str, float]]]:
+    """Each logged day simulated on its own (day_scenario): per day, each replication's KPIs. Each day has its
+    own replications (streams): with the same ones, every day's simulation noise would be the same draw."""
+    policy = Policy.model_validate(NO_BOT)
+    out = {}
+    for k, (day, contacts) in enumerate(sorted(days.items())):
+        plan = compile_plan(Scenario.model_validate(day_scenario(scenario, day, contacts, given, training_handle,
+                                                                 rosters[day])), policy)
+        out[day] = [simulate(plan, seed=seed, replication=k * replications + r).kpis for r in range(replications)]
+    return out
+
+
+def fit_availability(calibration: Calibration, days: dict[date, list[Contact]], found: Staffing, low: float,
+                     replications: int = 5, steps: int = 7) -> tuple[float, int]:
+    """The availability at which the days, each simulated with its own volume, roster and handle-time level,
+    lose as many contacts as they did (bisection over [0.8 × ``low``, 1] with common random numbers: the
+    simulated abandonment falls as availability rises); and the days simulated. The direct measure (``low``)
+    is a lower bound in practice: the moments someone waits are those the roster is shortest within its half
+    hour, and the roster counts an agent seen once as there all of it."""
+    order = sorted(days)
+    rosters = {d: found.roster[k] for k, d in enumerate(order)}
+    handles = [c.handle for cs in days.values() for c in cs if c.outcome == "served" and c.handle]
+    training_handle = float(np.mean(handles)) if handles else 0.0
+    observed = sum(c.outcome == "abandoned" for cs in days.values() for c in cs)
+    groups = calibration.scenario["agents"]["groups"]
+
+    def lost(availability: float) -> float:
+        groups["agents"]["availability"] = round(availability, 4)
+        runs = simulate_days(calibration.scenario, days, rosters, GIVEN, training_handle, replications)
+        return sum(float(np.mean([r["abandonment_rate"] * r["offered"] for r in reps])) for reps in runs.values())
+
+    a, b = max(0.8 * low, 0.05), 1.0
+    sims = 0
+    if lost(b) >= observed:  # even every rostered agent all the time loses more: availability 1
+        return 1.0, len(days) * replications
+    for _ in range(steps):
+        mid = (a + b) / 2
+        sims += len(days) * replications
+        a, b = (mid, b) if lost(mid) > observed else (a, mid)
+    return round((a + b) / 2, 3), sims + len(days) * replications
+
+
 STEP = 10  # seconds: the grid on which agents busy and callers waiting are counted
+SLOT = 30  # minutes: the roster's interval (the agents seen working in each half hour)
 
 
-def available_agents(contacts: list[Contact], days: list[date]) -> np.ndarray:
-    """Agents available in each clock hour of each of ``days`` ([day, hour]). While someone waits, every agent
-    on duty is busy, so the agents busy then are those available; in an hour in which nobody waited, the most
-    busy at once (a lower bound). Not the agents seen serving in the hour, which counts an agent seen once."""
+@dataclass
+class Staffing:
+    """Agents on duty per half hour of each day, and the share of their time they were available for contacts."""
+
+    roster: np.ndarray  # [day, slot]: distinct agents seen serving (or, where the agent ids are not individuals,
+    #                     the agents busy while callers waited; availability is then 1)
+    availability: float  # agent time busy / agent time on duty, over the moments someone waited
+    individual: bool  # the agent ids are individuals (never more busy at once than distinct ids)
+
+
+def _grid(contacts: list[Contact], days: list[date]) -> tuple[np.ndarray, np.ndarray]:
+    """Agents busy and contacts waiting on a STEP grid of each day and the night after it ([day, step])."""
     bins = 2 * 86_400 // STEP  # a day and the night after it (services that cross midnight)
-    per_hour = 3600 // STEP
-    out = np.zeros((len(days), 24))
     index = {d: k for k, d in enumerate(days)}
     busy, waiting = np.zeros((len(days), bins + 1)), np.zeros((len(days), bins + 1))
 
     def add(grid: np.ndarray, k: int, start: datetime, end: datetime, base: datetime) -> None:
-        a = int((start - base).total_seconds() // STEP)
+        a = max(int((start - base).total_seconds() // STEP), 0)  # from midnight: what the day before left over
         b = int((end - base).total_seconds() // STEP)
-        if 0 <= a < b <= bins:
+        if a < b <= bins:
             grid[k, a] += 1
             grid[k, b] -= 1
 
     for c in contacts:
-        k = index.get(c.arrival.date())
-        if k is None:
-            continue
-        base = datetime(c.arrival.year, c.arrival.month, c.arrival.day)
-        if c.service_start is not None and c.service_end is not None:
-            add(busy, k, c.service_start, c.service_end, base)
-        if c.queue_entry is not None and c.queue_exit is not None:
-            add(waiting, k, c.queue_entry, c.queue_exit, base)
-    busy, waiting = np.cumsum(busy, axis=1), np.cumsum(waiting, axis=1)
+        arrival_day = datetime(c.arrival.year, c.arrival.month, c.arrival.day)
+        # On its own day, and on the next from midnight (a service or a wait the night carries over).
+        for base in (arrival_day, arrival_day + timedelta(days=1)):
+            k = index.get(base.date())
+            if k is None:
+                continue
+            if c.service_start is not None and c.service_end is not None:
+                add(busy, k, c.service_start, c.service_end, base)
+            if c.queue_entry is not None and c.queue_exit is not None:
+                add(waiting, k, c.queue_entry, c.queue_exit, base)
+    return np.cumsum(busy, axis=1), np.cumsum(waiting, axis=1)
+
+
+def available_agents(contacts: list[Contact], days: list[date]) -> np.ndarray:
+    """Agents available in each clock hour of each of ``days`` ([day, hour]), where agent ids do not tell
+    individuals: while someone waits, every agent on duty is busy, so the agents busy then are those available;
+    in an hour in which nobody waited, the most busy at once (a lower bound)."""
+    busy, waiting = _grid(contacts, days)
+    per_hour = 3600 // STEP
+    out = np.zeros((len(days), 24))
     for k in range(len(days)):
         for hour in range(24):
             span = slice(hour * per_hour, (hour + 1) * per_hour)
@@ -427,6 +623,40 @@ def available_agents(contacts: list[Contact], days: list[date]) -> np.ndarray:
             queued = w > 0
             out[k, hour] = float(b[queued].mean()) if queued.sum() >= 30 else float(b.max(initial=0))  # 5 minutes
     return out
+
+
+def staffing(contacts: list[Contact], days: list[date]) -> Staffing:
+    """The roster per half hour (the distinct agents seen serving in it) and the availability: over every moment
+    a contact waited, the agents busy over the agents on that half hour's roster (while someone waits, an agent
+    who is available is busy; one who is not is logged off, on a break or doing other work). Where the agent
+    ids are not individuals (more busy at once than distinct ids, as in the simulator's own logs), the roster is
+    the agents busy while contacts waited (available_agents) and the availability 1."""
+    busy, waiting = _grid(contacts, days)
+    slots = 1440 // SLOT
+    seen: list[list[set[str]]] = [[set() for _ in range(slots)] for _ in days]
+    index = {d: k for k, d in enumerate(days)}
+    for c in contacts:
+        k = index.get(c.arrival.date())
+        if k is None or c.agent is None or c.service_start is None or c.service_end is None:
+            continue
+        base = datetime(c.arrival.year, c.arrival.month, c.arrival.day)
+        a = (c.service_start - base).total_seconds() / 60 // SLOT
+        b = (c.service_end - base).total_seconds() / 60 // SLOT
+        for slot in range(max(int(a), 0), min(int(b), slots - 1) + 1):
+            seen[k][slot].add(c.agent)
+    ids = [len(set().union(*day)) for day in seen]
+    if any(busy[k].max(initial=0) > ids[k] for k in range(len(days))):
+        return Staffing(np.repeat(available_agents(contacts, days), 60 // SLOT, axis=1), 1.0, False)
+    roster = np.array([[len(agents) for agents in day] for day in seen], dtype=float)
+    per_slot = SLOT * 60 // STEP
+    working = on_duty = 0.0
+    for k in range(len(days)):
+        for slot in range(slots):
+            span = slice(slot * per_slot, (slot + 1) * per_slot)
+            queued = waiting[k, span] > 0
+            working += float(busy[k, span][queued].sum())
+            on_duty += float(queued.sum()) * roster[k, slot]
+    return Staffing(roster, float(min(working / on_duty, 1.0)) if on_duty > 0 else 1.0, True)
 
 
 def _hours(days: list[date], available: np.ndarray) -> dict[str, str]:

@@ -205,3 +205,100 @@ def test_run_writes_the_contact_log_of_its_first_replication(tmp_path: Path) -> 
     kpis = __import__("json").loads(result.stdout)["policies"]["warm-handoff"]["kpis"]
     served = sum(r["outcome"] == "served" for r in rows)
     assert served == kpis["served"]["replications"][0]  # the same replication the run's first value is
+
+
+def test_availability_is_the_busy_share_of_the_roster_while_someone_waits() -> None:
+    from sandbox.planning.calibrate import Contact, staffing
+
+    day = datetime(1999, 2, 1)
+
+    def at(h: int, m: int) -> datetime:
+        return day + timedelta(hours=h, minutes=m)
+
+    contacts = [  # 9:00–9:30: agent a serves all of it, agent b one minute; a caller waits 9:10–9:20
+        Contact(at(9, 0), "all", "q", at(9, 0), at(9, 0), "served", at(9, 0), at(9, 30), "a"),
+        Contact(at(9, 0), "all", "q", at(9, 0), at(9, 0), "served", at(9, 0), at(9, 1), "b"),
+        Contact(at(9, 10), "all", "q", at(9, 10), at(9, 20), "abandoned", None, None, None),
+    ]
+    found = staffing(contacts, [day.date()])
+    assert found.individual
+    assert found.roster[0, 18] == 2  # the 9:00 half hour: two agents seen
+    assert found.availability == pytest.approx(0.5)  # while the caller waited, one of the two was busy
+
+
+def test_the_technion_roster_and_availability_are_estimated_and_fitted() -> None:
+    found, text = api.calibrate(FIXTURE, "technion")
+    group = yaml.safe_load(text)["agents"]["groups"]["agents"]
+    fitted = found.estimates["availability"]
+    measured = float(fitted.note.rsplit(" ", 1)[1])
+    # Bank agents seen in a half hour are busy only part of it even while callers wait (about 0.65 here); the
+    # simulated days lose as many callers as the log at a fitted availability between that and 1.
+    assert 0.5 < measured < 0.8
+    assert 0.8 * measured <= fitted.value <= 1
+    assert group["availability"] == pytest.approx(fitted.value, abs=1e-3)
+
+
+def _weibull_log(path: Path, shape: float, scale: float, n_days: int = 6, seed: int = 5) -> None:
+    """Like _generic_log, with Weibull patience (shape < 1: many leave early, the rest wait long)."""
+    rng = np.random.default_rng(seed)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, GENERIC_COLUMNS)
+        writer.writeheader()
+        for day in range(n_days):
+            base = datetime(2026, 11, 2) + timedelta(days=day)
+            for k in range(500):
+                arrival = base + timedelta(hours=8, minutes=float(rng.uniform(0, 600)))
+                offered_wait, gives_up = float(rng.exponential(3.0)), scale * float(rng.weibull(shape))
+                entry = arrival
+                row = {"arrival": arrival.isoformat(), "segment": "all", "intent": "general",
+                       "queue_entry": entry.isoformat(), "agent": f"a{k % 6}"}
+                if gives_up < offered_wait:
+                    row.update(queue_exit=(entry + timedelta(minutes=gives_up)).isoformat(), outcome="abandoned")
+                else:
+                    start = entry + timedelta(minutes=offered_wait)
+                    row.update(queue_exit=start.isoformat(), outcome="served", service_start=start.isoformat(),
+                               service_end=(start + timedelta(minutes=float(rng.exponential(4.0)))).isoformat())
+                writer.writerow(row)
+
+
+def test_a_falling_patience_hazard_is_fitted_as_weibull_with_its_interval(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    _weibull_log(log, shape=0.5, scale=2.0)
+    found, text = api.calibrate(log, "generic")
+    patience = yaml.safe_load(text)["segments"]["all"]["patience"]
+    assert patience["kind"] == "weibull"
+    assert patience["shape"] < 0.8, patience  # the hazard falls with the wait
+    # The early leavers (within 2 s: 12% here) are the zero_patience share and the Weibull fits the rest: together
+    # they give the customers' own survival of patience, within 0.03 at 1, 3 and 10 minutes.
+    zero, scale = yaml.safe_load(text)["segments"]["all"]["zero_patience"], float(patience["scale"][:-1])
+    for t in (1.0, 3.0, 10.0):
+        model = (1 - zero) * math.exp(-((t - 2 / 60) / scale) ** patience["shape"])
+        assert model == pytest.approx(math.exp(-((t / 2.0) ** 0.5)), abs=0.03), t
+    estimate = found.estimates["patience.all"]
+    assert estimate.low < estimate.value < estimate.high  # the bootstrap interval of the mean
+    assert "Kaplan–Meier" in estimate.note
+    # and exponential patience stays exponential (the likelihood ratio does not call for a shape)
+    _generic_log(log, n_days=5, patience=3.0, handle=4.0)
+    _, text = api.calibrate(log, "generic")
+    assert yaml.safe_load(text)["segments"]["all"]["patience"]["kind"] == "exponential"
+
+
+def test_a_backtest_on_the_simulators_own_log_is_unbiased(tmp_path: Path) -> None:
+    # The simulator's own Erlang A logs (eight, independent), each calibrated on four days and backtested on two
+    # given their volume, staffing and handle times: the model that made the logs predicts them, so over the
+    # logs the mean bias is within 1.96 standard errors of 0 (the calibration's own error is part of each log's
+    # bias, so the spread across logs, not across the days of one, is the yardstick).
+    from conftest import erlang_scenario
+
+    scenario = erlang_scenario(60, "4m", 5, "3m", days=6, warm_up="0m")
+    log = tmp_path / "simulated.csv"
+    biases: dict[str, list[float]] = {"abandonment_rate": [], "asa_served": []}
+    for seed in range(8):
+        log.write_text(api.contact_log(scenario, {"name": "no bot", "automation": {"share": 0}}, seed=seed))
+        result = api.backtest(log, "generic", "2026-01-05:2026-01-08", "2026-01-09:2026-01-10", replications=5)
+        assert len(result.days) == 2
+        for name, values in biases.items():
+            values.append(result.error(name)[1])
+    for name, values in biases.items():
+        v = np.array(values)
+        assert abs(v.mean()) < 1.96 * v.std(ddof=1) / math.sqrt(len(v)), (name, v)
