@@ -56,6 +56,8 @@ from sandbox.experiments import (
     useful_workers,
 )
 from sandbox.experiments import compare as _compare
+from sandbox.experiments.journeys import Customer
+from sandbox.experiments.journeys import follow as follow_journeys
 from sandbox.export import (
     OutputError,
     json_text,
@@ -585,6 +587,24 @@ def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
         lines.append(f"#   {key}: {e.value:.4g} (n {e.n}{interval}){'; ' + e.note if e.note else ''}")
     text = "\n".join(lines) + "\n" + yaml.safe_dump(found.scenario, sort_keys=False, allow_unicode=True)
     return found, text
+
+
+def journeys(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO,
+             policies: Sequence[PolicyRef] = (catalog.DEFAULT_BASELINE,), intent: str | None = None,
+             customers: int = 3, seed: int = 0, overrides: Iterable[str] = (),
+             days: int | None = None) -> list[Customer]:
+    """A few customers of ``intent`` (default: the first) followed step by step under each policy, the same
+    customers under each (sandbox.experiments.journeys)."""
+    loaded = load(scenario, list(policies), list(overrides), days)
+    names = list(loaded.scenario.intents)
+    chosen = intent if intent is not None else names[0]
+    if chosen not in names:
+        close = difflib.get_close_matches(chosen, names, n=1, cutoff=0.6)
+        raise ConfigError([Problem("--intent", None, chosen, "is not an intent of this scenario",
+                                   f"did you mean {close[0]!r}?" if close else f"one of {', '.join(names)}")])
+    if not 1 <= customers <= 50:
+        raise ConfigError([Problem("--customers", None, str(customers), "should be between 1 and 50")])
+    return follow_journeys(loaded.scenario, loaded.policies, chosen, customers, seed)
 
 
 def contact_log(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policy: PolicyRef = catalog.DEFAULT_BASELINE,

@@ -29,6 +29,7 @@ from rich.text import Text
 from sandbox import __version__, api
 from sandbox.cli.render import (
     ProgressReporter,
+    backtest_chart,
     comparison_table,
     erlang_table,
     period_table,
@@ -637,6 +638,30 @@ def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
 
 
 @app.command()
+def journeys(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = None,
+             intent: Annotated[str | None, typer.Option("--intent", help="Whose journeys (default: the first "
+                                                       "intent).")] = None,
+             customers: Annotated[int, typer.Option("--customers", "-n", min=1, max=50,
+                                                    help="Customers to follow.")] = 3,
+             seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None) -> None:
+    """Follow a few customers of one intent step by step, the same customers under each policy."""
+    try:
+        found = api.journeys(scenario, policy or [api.DEFAULT_BASELINE], intent, customers, seed, set_ or (), days)
+    except ConfigError as exc:
+        _fail(exc)
+    for customer in found:
+        out.print(f"[bold]{customer.clock} · {customer.segment} · {customer.channel} · {customer.intent}[/bold]")
+        for journey in customer.journeys:
+            out.print(f"  [underline]{escape(journey.policy)}[/underline]", highlight=False)
+            for step in journey.steps:
+                level = " " * 6 if step.frustration is None else f"F {step.frustration:.2f}"
+                out.print(f"    [dim]{level}[/dim] {escape(step.what)}", highlight=False)
+            out.print(f"    {journey.rating()}", highlight=False)
+    if not found:
+        err.print("no customer with this intent in the first replication")
+
+
+@app.command()
 def sensitivity(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
                 policy: Annotated[str, typer.Option("--policy", "-p", help="Policy name or YAML path.")]
                 = api.DEFAULT_BASELINE,
@@ -859,9 +884,11 @@ def backtest(
             table.add_row(which, "", *(f"{100 * result.error(name)[k]:+.1f} pts".replace("+", "" if k == 0 else "+")
                                        if unit == "share" else format_value(name, result.error(name)[k], signed=k == 1)
                                        for name, _, unit in measures))
-        text = table_text(table)
+        chart = backtest_chart(result, out.width)
+        text = table_text(table) + Text.from_ansi(chart).plain + "\n"
         if output is None and out.is_terminal:
             out.print(table)
+            out.print(Text.from_ansi(chart))
             return
     if output is not None:
         _write_output(output, text, False)

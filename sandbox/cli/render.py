@@ -23,6 +23,7 @@ from rich.text import Text
 
 from sandbox import api
 from sandbox.errors import Problem, printable
+from sandbox.planning.backtest import Backtest
 from sandbox.presentation import TONE_STYLE, format_difference, format_half_width, format_value, tornado_bar
 
 PROGRESS_DELAY = 1.0  # seconds: quicker runs never flash a progress bar
@@ -248,6 +249,23 @@ def staffing_chart(plan: api.StaffingPlan, width: int = 100) -> str:
     step = max(1, len(x) // 8)
     plt.xticks(x[::step], [plan.clock(k) for k in plan.open_bins][::step])
     plt.title("Agents taking contacts per interval")
+    return str(plt.build())
+
+
+def backtest_chart(result: Backtest, width: int = 100) -> str:
+    """Observed against simulated abandonment per test day (plotext; the intervals are in the table)."""
+    import plotext as plt  # only for this chart: kept off the start-up path
+
+    x = list(range(len(result.days)))
+    observed = [100 * d.observed["abandonment_rate"] for d in result.days]
+    simulated = [100 * d.simulated["abandonment_rate"][0] for d in result.days]
+    plt.clear_figure()
+    plt.plot_size(max(40, min(width, 120)), 15)
+    plt.theme("clear")
+    plt.plot(x, observed, label="observed", marker="hd")
+    plt.plot(x, simulated, label="simulated", marker="dot")
+    plt.xticks(x, [f"{d.day:%a %d}" for d in result.days])
+    plt.title("Abandonment per test day, %")
     return str(plt.build())
 
 

@@ -139,6 +139,22 @@ class AttackRates:
     cost_agent: np.ndarray
 
 
+def ratings(b: dict[str, np.ndarray], ceiling: np.ndarray, params: Satisfaction) -> tuple[np.ndarray, np.ndarray]:
+    """(survey, csat) of each contact of a batch of records: the probability of a satisfied rating
+    (sandbox.model.satisfaction). The survey believes a wrong answer; the journey scores each issue once, where
+    it ends, and a journey that ends in a wrong answer (found out) is never a satisfied one. Attackers and
+    contacts still in the system get 0. ``ceiling``: each contact's channel CSAT."""
+    outcome = b["outcome"]
+    final = (outcome != Outcome.IN_SYSTEM) & (b["attack"] < 0)
+    steps = b["repeats"] + (b["origin"] != Origin.FIRST) + (b["reason"] != Reason.NONE) + b["transfers"]
+    resolved_now = np.isin(outcome, RESOLVED)
+    misled = outcome == Outcome.FALSE_CONTAINED
+    f = b["frustration"]
+    survey = np.where(final, satisfaction(f, ceiling, resolved_now | misled, steps, params), 0.0)
+    csat = np.where(final & ~b["continues"] & ~misled, satisfaction(f, ceiling, resolved_now, steps, params), 0.0)
+    return survey, csat
+
+
 class Ledger:
     """Collects finished contacts and keeps their totals (and, on request, the rows themselves)."""
 
@@ -233,17 +249,11 @@ class Ledger:
         transfers = b["transfers"]
         after_repeat = (b["origin"] != Origin.FIRST) | (b["reason"] != Reason.NONE) | (transfers > 0)
         escalated = b["reason"] != Reason.NONE
-        # Satisfaction (sandbox.model.satisfaction): the survey believes a wrong answer; the journey scores each
-        # issue once, where it ends, and a wrong answer found out as unresolved and more upsetting.
-        steps = b["repeats"] + (b["origin"] != Origin.FIRST) + escalated + transfers
-        resolved_now = np.isin(outcome, RESOLVED)
         misled = outcome == Outcome.FALSE_CONTAINED
-        ceiling, params = self._ceiling[channel], self._satisfaction
-        survey = np.where(final, satisfaction(f, ceiling, resolved_now | misled, steps, params), 0.0)
+        params = self._satisfaction
+        survey, csat = ratings(b, self._ceiling[channel], params)
         journey_end = final & ~b["continues"]
         f_journey = np.where(misled, np.minimum(1.0, f + params.misled), f)
-        # A journey that ends in a found-out wrong answer is never a satisfied one.
-        csat = np.where(journey_end & ~misled, satisfaction(f, ceiling, resolved_now, steps, params), 0.0)
         churn = np.where(final, churn_probability(f, outcome, after_repeat, self._churn), 0.0)
         value = self._value[b["segment"]]
         lost = churn * value

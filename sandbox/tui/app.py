@@ -50,6 +50,7 @@ from sandbox.tui.screens import (
     ConfirmScreen,
     ExportScreen,
     HelpScreen,
+    JourneyScreen,
     ProblemsScreen,
     SaveScreen,
     ScenarioScreen,
@@ -148,6 +149,7 @@ class SandboxApp(App[None]):
         Binding("e", "toggle_equal_service", "Equal service", show=False),
         Binding("c", "calculator", "Erlang calculator", show=False),
         Binding("m", "sensitivity", "What matters", show=False),
+        Binding("j", "journeys", "Journeys", show=False),
         Binding("p", "problems", "Problems", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("f", "toggle_sidebar", "Full width", show=False),
@@ -545,6 +547,18 @@ class SandboxApp(App[None]):
 
     def action_calculator(self) -> None:
         self.push_screen(CalculatorScreen())
+
+    def action_journeys(self) -> None:
+        """A few customers followed under the baseline and the highlighted policy (or the next one)."""
+        wb = self.workbench
+        if wb.invalid or not wb.selected:
+            self.notify("Fix the red knobs first." if wb.invalid else "Include a policy first.", severity="error")
+            return
+        policies = {e.label: e.run_model() for e in wb.policies if e.label in wb.selected}
+        first = wb.baseline if wb.baseline in policies else next(iter(policies))
+        others = [label for label in policies if label != first]
+        second = self.current if self.current in policies and self.current != first else (others or [first])[0]
+        self.push_screen(JourneyScreen(wb.run_scenario(), policies, first, second, wb.seed))
 
     def action_sensitivity(self) -> None:
         """Every assumption moved ±20% for the highlighted policy, ranked by effect on cost per resolved."""

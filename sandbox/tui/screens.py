@@ -1,5 +1,5 @@
 """Provides the modal screens: help, problems, save a policy, export a comparison, confirm, pick a scenario,
-the Erlang calculator, the sensitivity tornado."""
+the Erlang calculator, the sensitivity tornado, the journeys of a few customers under two policies."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Select, Static
 from textual.widgets.option_list import Option
 
 from sandbox import api
@@ -45,6 +45,7 @@ KEYS = (
     ("p", "show problems found in your files"),
     ("c", "the Erlang calculator: agents for a service level (Erlang C, or A with a patience)"),
     ("m", "what matters: every assumption ±20%, ranked by its effect on cost per resolved contact"),
+    ("j", "journeys: follow a few customers of one intent, turn by turn, under two policies side by side"),
     ("t", "switch dark/light theme"),
     ("f", "hide or show the side panel: full width for the views"),
     ("ctrl+p", "the command palette: every action by name"),
@@ -329,3 +330,92 @@ class SensitivityScreen(ModalScreen[None]):
 
     def failed(self, error: BaseException) -> None:
         self.query_one("#tornado", Static).update(Text(f"The sensitivity run failed: {error}", style="red"))
+
+
+JOURNEY_CUSTOMERS = 3  # followed per intent: enough to see a pattern, few enough to read side by side
+
+
+def journey_text(customer: api.Customer, k: int) -> Text:
+    """One customer's journey under the k-th policy, a line a step, frustration rising in red."""
+    journey = customer.journeys[k]
+    text = Text()
+    text.append(f"{customer.clock} · {customer.segment} · {customer.channel}\n", style="bold")
+    for step in journey.steps:  # F first, in a column of its own: the rise reads down the page
+        if step.frustration is not None:
+            text.append(f"F {step.frustration:.2f} ", style="red" if step.frustration >= 0.5 else "dim")
+        else:
+            text.append(" " * 7)
+        text.append(f"{step.what}\n")
+    text.append(f"  {journey.rating()}\n\n", style="bold")
+    return text
+
+
+class JourneyScreen(ModalScreen[None]):
+    """A few customers of one intent followed step by step, the same customers under two policies side by side:
+    bot turns, frustration rising, the request for a human, the handoff, the wait, the agent, the outcome and its
+    satisfaction (sandbox.experiments.journeys)."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close")]
+
+    def __init__(self, scenario: api.Scenario, policies: dict[str, api.Policy], first: str, second: str, seed: int):
+        super().__init__()
+        self.scenario, self.policies, self.seed = scenario, policies, seed
+        self.first, self.second = first, second
+        self.customers: list[api.Customer] = []
+
+    def compose(self) -> ComposeResult:
+        labels = [(label, label) for label in self.policies]
+        with Vertical(classes="dialog journeys"):
+            yield Label("Journeys: the same customers under two policies", classes="dialog-title")
+            with Horizontal(classes="journey-pickers"):
+                yield Select([(i, i) for i in self.scenario.intents], value=next(iter(self.scenario.intents)),
+                             allow_blank=False, id="intent", prompt="intent")
+                yield Select(labels, value=self.first, allow_blank=False, id="first")
+                yield Select(labels, value=self.second, allow_blank=False, id="second")
+            with Horizontal():
+                with VerticalScroll(classes="journey-column"):
+                    yield Static("following …", id="journey-first")
+                with VerticalScroll(classes="journey-column"):
+                    yield Static("", id="journey-second")
+            yield Static("F: frustration (0 calm – 1 furious); between the start and the end it is retold with the "
+                         "model's own steps. esc closes", classes="hint")
+
+    def on_mount(self) -> None:
+        self.follow()
+
+    def on_select_changed(self) -> None:
+        self.follow()
+
+    def follow(self) -> None:
+        intent = self.query_one("#intent", Select).value
+        first, second = self.query_one("#first", Select).value, self.query_one("#second", Select).value
+        self.query_one("#journey-first", Static).update("following …")
+        self.query_one("#journey-second", Static).update("")
+        chosen = [self.policies[str(first)], self.policies[str(second)]]
+
+        def work() -> None:
+            try:
+                customers = api.journeys(self.scenario, chosen, str(intent), JOURNEY_CUSTOMERS, self.seed)
+            except Exception as exc:  # shown, never a crash
+                self.app.call_from_thread(self.failed, exc)
+                return
+            self.app.call_from_thread(self.show, customers, str(first), str(second))
+
+        self.run_worker(work, thread=True, exclusive=True, group="journeys")
+
+    def show(self, customers: list[api.Customer], first: str, second: str) -> None:
+        if not self.is_attached:
+            return
+        self.customers = customers
+        for k, (widget, label) in enumerate((("#journey-first", first), ("#journey-second", second))):
+            body = Text(f"{label}\n\n", style="bold underline")
+            for customer in customers:
+                if len(customer.journeys) > k:
+                    body.append_text(journey_text(customer, k))
+            if not customers:
+                body.append("no customer with this intent in the first replication", style="dim")
+            self.query_one(widget, Static).update(body)
+
+    def failed(self, error: BaseException) -> None:
+        if self.is_attached:
+            self.query_one("#journey-first", Static).update(Text(f"Following failed: {error}", style="red"))

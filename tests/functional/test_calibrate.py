@@ -156,6 +156,12 @@ def test_the_backtest_cli_writes_json_and_refuses_bad_options(tmp_path: Path) ->
     data = yaml.safe_load(out.read_text())
     assert data["given"] == ["volume", "staffing", "aht"]
     assert set(data["errors"]) == {name for name, _, _ in api.BACKTEST_MEASURES}
+    table = CliRunner().invoke(app, ["backtest", str(FIXTURE), "--format", "technion", "--train",
+                                     "1999-02-01:1999-02-01", "--test", "1999-02-02:1999-02-02", "-r", "2"])
+    assert table.exit_code == 0, table.output
+    assert "1999-02-02" in table.stdout
+    assert "Abandonment per test day" in table.stdout  # the chart under the table
+    assert "simulated" in table.stdout.split("Abandonment per test day")[1]
     bad = CliRunner().invoke(app, ["backtest", str(FIXTURE), "--train", "x", "--test", "1999-02-02:1999-02-02",
                                    "--given", "weather"])
     assert bad.exit_code == 2

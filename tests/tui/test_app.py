@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from textual.command import CommandPalette
-from textual.widgets import Input, SelectionList, TabbedContent
+from textual.widgets import Input, Select, SelectionList, Static, TabbedContent
 
 from sandbox import api
 from sandbox.metrics.kpis import KPIS
@@ -23,6 +23,7 @@ from sandbox.tui.screens import (
     ConfirmScreen,
     ExportScreen,
     HelpScreen,
+    JourneyScreen,
     ProblemsScreen,
     SaveScreen,
     ScenarioScreen,
@@ -763,3 +764,40 @@ async def test_stale_knowledge_flatters_the_survey_and_the_why_view_says_so():
         await pilot.press("4")
         markdown = app.query_one("#why-text").source  # type: ignore[attr-defined]
         assert "a post-contact survey would show CSAT" in markdown
+
+
+async def test_journeys_follow_the_same_customers_under_two_policies_and_change_with_the_intent():
+    app = make_app(policies=["no-bot", "aggressive-automation"], replications=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_run(app, pilot)
+        await highlight(app, pilot, "aggressive-automation")
+        await pilot.press("j")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, JourneyScreen)
+
+        async def followed(intent: str) -> None:
+            waited = 0.0
+            while not (screen.customers and screen.customers[0].intent == intent) and waited < 60:
+                await pilot.pause(0.1)
+                waited += 0.1
+            assert screen.customers, "no journeys in time"
+            await pilot.pause()
+
+        first_intent = next(iter(app.workbench.run_scenario().intents))
+        await followed(first_intent)
+        left = screen.query_one("#journey-first", Static).render().plain  # type: ignore[union-attr]
+        right = screen.query_one("#journey-second", Static).render().plain  # type: ignore[union-attr]
+        assert left.startswith("no-bot")
+        assert right.startswith("aggressive-automation")
+        for customer in screen.customers:  # the same customer on both sides, with its rating
+            assert customer.clock in left
+            assert customer.clock in right
+        assert "bot turn" not in left  # no bot: nobody talks to one
+        assert "bot turn" in right
+        assert "CSAT" in left
+        screen.query_one("#intent", Select).value = "billing_error"
+        await followed("billing_error")
+        assert "billing_error" in screen.query_one("#journey-first", Static).render().plain  # type: ignore[union-attr]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, JourneyScreen)
