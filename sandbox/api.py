@@ -568,16 +568,17 @@ class BotEvidence:
 
 
 def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
-              command: str = "") -> tuple[_calibration.Calibration, str]:
+              command: str = "", calendar: bool = False) -> tuple[_calibration.Calibration, str]:
     """A scenario estimated from a contact log (docs/calibration.md), and its YAML text with the cleaning and
-    every estimate (sample size, 95% interval) as comments. ``dates``: ``YYYY-MM-DD:YYYY-MM-DD``, inclusive."""
+    every estimate (sample size, 95% interval) as comments. ``dates``: ``YYYY-MM-DD:YYYY-MM-DD``, inclusive;
+    ``calendar``: over the log's own days, each with its volume, roster and handle-time level."""
     problems: list[Problem] = []
     path = _log_source(file, fmt, problems)
     span = _span(dates, "--dates", problems) if dates is not None else None
     if problems:
         raise ConfigError(problems)
     with _reading_log(file):
-        found = _calibration.calibrate(path, fmt, span)  # type: ignore[arg-type]
+        found = _calibration.calibrate(path, fmt, span, calendar=calendar)  # type: ignore[arg-type]
     lines = [f"# Written by {command or 'support-sandbox calibrate'}.",
              f"# {found.cleaning.read} records read; cleaning:"]
     lines += [f"#   {step}: {n}" for step, n in found.cleaning.steps.items()]

@@ -822,12 +822,14 @@ def calibrate(
         fmt: Annotated[str, typer.Option("--format", help="technion or generic.")] = "technion",
         dates: Annotated[str | None, typer.Option("--dates", help="Only these days, FROM:TO (YYYY-MM-DD, "
                                                   "inclusive).")] = None,
+        calendar: Annotated[bool, _flag("--calendar", "Over the log's own days: a calendar entry per date with "
+                                        "its volume, roster and handle-time level (replays the log).")] = False,
         output: OutputOpt = None) -> None:
     """Estimate a scenario from a real contact log: arrivals, handle times, patience, hours and agents, each
     with its sample size and interval, every cleaning step counted."""
     command = "support-sandbox calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     try:
-        found, text = api.calibrate(log, fmt, dates, command)
+        found, text = api.calibrate(log, fmt, dates, command, calendar)
         if output is None:
             sys.stdout.write(text)
         else:

@@ -321,10 +321,37 @@ def offered_contacts(path: Path, fmt: Format, dates: tuple[date, date] | None, c
 
 
 def calibrate(path: Path, fmt: Format = "technion", dates: tuple[date, date] | None = None,
-              name: str | None = None) -> Calibration:
-    """A scenario (as data, validated) estimated from a contact log, with the cleaning and the estimates."""
+              name: str | None = None, calendar: bool = False) -> Calibration:
+    """A scenario (as data, validated) estimated from a contact log, with the cleaning and the estimates;
+    ``calendar``: with the log's own days (with_calendar)."""
     cleaning = Cleaning()
-    return estimate_scenario(offered_contacts(path, fmt, dates, cleaning), cleaning, path.name, fmt, name)
+    contacts = offered_contacts(path, fmt, dates, cleaning)
+    found = estimate_scenario(contacts, cleaning, path.name, fmt, name)
+    return with_calendar(found, contacts) if calendar else found
+
+
+def with_calendar(found: Calibration, contacts: list[Contact]) -> Calibration:
+    """The calibrated scenario over the log's own days, from its first to its last: a calendar entry per date with
+    that day's contacts per hour (replayed exactly), roster per half hour and handle-time level (day_scenario's
+    inputs), on top of the weekday patterns (which a date without contacts keeps). What a backtest gives each
+    test day, for every day: "reproduce last month"."""
+    by_day: dict[date, list[Contact]] = defaultdict(list)
+    for c in contacts:
+        by_day[c.arrival.date()].append(c)
+    days = sorted(by_day)
+    found_staffing = staffing(contacts, days)
+    handles = [c.handle for c in contacts if c.outcome == "served" and c.handle]
+    training_handle = float(np.mean(handles)) if handles else 0.0
+    scenario = found.scenario
+    span = (days[-1] - days[0]).days + 1
+    scenario["horizon"] = {**scenario["horizon"], "days": span, "start": WEEKDAYS[days[0].weekday()]}
+    entries = []
+    for k, day in enumerate(days):
+        entry = day_scenario(scenario, day, by_day[day], GIVEN, training_handle, found_staffing.roster[k])
+        entries.append({**entry["calendar"][0], "day": (day - days[0]).days + 1})
+    scenario["calendar"] = entries
+    Scenario.model_validate(scenario)
+    return found
 
 
 def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, fmt: Format,

@@ -308,3 +308,19 @@ def test_a_backtest_on_the_simulators_own_log_is_unbiased(tmp_path: Path) -> Non
     for name, values in biases.items():
         v = np.array(values)
         assert abs(v.mean()) < 1.96 * v.std(ddof=1) / math.sqrt(len(v)), (name, v)
+
+
+def test_a_calendar_scenario_replays_the_logs_own_days(tmp_path: Path) -> None:
+    _, text = api.calibrate(FIXTURE, "technion", calendar=True)
+    out = tmp_path / "replay.yaml"
+    out.write_text(text)
+    scenario = api.load_scenario(out)
+    assert scenario.horizon.days == 2
+    assert [e.date for e in scenario.calendar] == ["1999-02-01", "1999-02-02"]
+    cleaning = Cleaning()
+    offered = [c for c in read_technion(FIXTURE, cleaning) if c.outcome not in ("left_before_queue", "contained")]
+    per_day = [sum(c.arrival.day == d for c in offered) for d in (1, 2)]
+    assert [e.contacts for e in scenario.calendar] == per_day
+    result = api.run(out, {"name": "no bot", "automation": {"share": 0}}, replications=1, seed=0)
+    data = next(iter(result.to_dict()["policies"].values()))
+    assert [round(d["offered"]["mean"]) for d in data["daily"]] == per_day  # exact counts: the log's days
