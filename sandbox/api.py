@@ -568,17 +568,21 @@ class BotEvidence:
 
 
 def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
-              command: str = "", calendar: bool = False) -> tuple[_calibration.Calibration, str]:
+              command: str = "", calendar: bool = False,
+              columns: str | Path | None = None) -> tuple[_calibration.Calibration, str]:
     """A scenario estimated from a contact log (docs/calibration.md), and its YAML text with the cleaning and
     every estimate (sample size, 95% interval) as comments. ``dates``: ``YYYY-MM-DD:YYYY-MM-DD``, inclusive;
-    ``calendar``: over the log's own days, each with its volume, roster and handle-time level."""
+    ``calendar``: over the log's own days, each with its volume, roster and handle-time level; ``columns``: a
+    column-mapping file for another export (docs/calibration.md)."""
     problems: list[Problem] = []
     path = _log_source(file, fmt, problems)
     span = _span(dates, "--dates", problems) if dates is not None else None
+    mapping = _mapping(columns, fmt, problems)
     if problems:
         raise ConfigError(problems)
     with _reading_log(file):
-        found = _calibration.calibrate(path, fmt, span, calendar=calendar)  # type: ignore[arg-type]
+        found = _calibration.calibrate(path, fmt, span, calendar=calendar,  # type: ignore[arg-type]
+                                       mapping=mapping)
     lines = [f"# Written by {command or 'support-sandbox calibrate'}.",
              f"# {found.cleaning.read} records read; cleaning:"]
     lines += [f"#   {step}: {n}" for step, n in found.cleaning.steps.items()]
@@ -642,6 +646,26 @@ def _reading_log(file: str | Path) -> Iterator[None]:
         raise ConfigError([Problem(str(file), None, "", f"cannot be read: {exc.strerror}")]) from None
 
 
+def _mapping(columns: str | Path | None, fmt: str, problems: list[Problem]) -> _calibration.Mapping | None:
+    """A column-mapping file read (its problems added to ``problems``); None without one."""
+    if columns is None:
+        return None
+    if fmt != "generic":
+        problems.append(Problem("--columns", None, "", "maps the columns of a CSV export: use it with --format "
+                                "generic"))
+        return None
+    try:
+        return _calibration.Mapping.of(yaml.safe_load(Path(columns).read_text(encoding="utf-8")))
+    except OSError as exc:
+        problems.append(Problem(str(columns), None, "", f"cannot be read: {exc.strerror}"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(Problem(str(columns), mark.line + 1 if mark else None, "", f"is not YAML: {exc}"))
+    except _calibration.LogError as exc:
+        problems.append(Problem(str(columns), None, "", str(exc)))
+    return None
+
+
 def _span(text: str, option: str, problems: list[Problem]) -> tuple[date, date] | None:
     try:
         first, _, last = text.partition(":")
@@ -655,7 +679,8 @@ def _span(text: str, option: str, problems: list[Problem]) -> tuple[date, date] 
 
 
 def backtest(file: str | Path, fmt: str = "technion", train: str = "", test: str = "",
-             given: str = "volume,staffing,aht", replications: int = 10, seed: int = 0) -> _backtest.Backtest:
+             given: str = "volume,staffing,aht", replications: int = 10, seed: int = 0,
+             columns: str | Path | None = None) -> _backtest.Backtest:
     """Calibrate on the ``train`` days of a contact log, simulate each ``test`` day, and score it against the
     log (sandbox.planning.backtest); ``given``: which of the test days' own inputs to use (volume, staffing,
     aht; empty: a pure forecast)."""
@@ -670,13 +695,15 @@ def backtest(file: str | Path, fmt: str = "technion", train: str = "", test: str
     if not 2 <= replications <= limits.MAX_REPLICATIONS:
         problems.append(Problem("--replications", None, "", f"should be 2 to {limits.MAX_REPLICATIONS} "
                                 f"(got {replications})"))
+    mapping = _mapping(columns, fmt, problems)
     if problems:
         raise ConfigError(problems)
     train_span, test_span = spans
     assert train_span is not None
     assert test_span is not None
     with _reading_log(file):
-        return _backtest.backtest(path, fmt, train_span, test_span, inputs, replications, seed)  # type: ignore[arg-type]
+        return _backtest.backtest(path, fmt, train_span, test_span, inputs, replications, seed,  # type: ignore[arg-type]
+                                  mapping)
 
 
 def bot_evidence(file: str | Path, fmt: str = "csv", tasks: str | Path | None = None, discount: float = 1.0,

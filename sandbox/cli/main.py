@@ -71,6 +71,9 @@ DaysOpt = Annotated[int | None, typer.Option("--days", min=1, max=api.limits.MAX
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a field: dotted.key=value (the dotted "
                                                    "keys errors print). Prefix scenario. or policy. if needed.")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+ColumnsOpt = Annotated[Path | None, typer.Option("--columns", help="With --format generic: a YAML file mapping "
+                                                  "another export's columns, outcome words and time format onto "
+                                                  "the contact-log format (docs/calibration.md).")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Also write the result to this file "
                                                  "(atomically), in --format; a table is written as plain text.")]
 def _flag(name: str, help: str) -> Any:
@@ -824,12 +827,12 @@ def calibrate(
                                                   "inclusive).")] = None,
         calendar: Annotated[bool, _flag("--calendar", "Over the log's own days: a calendar entry per date with "
                                         "its volume, roster and handle-time level (replays the log).")] = False,
-        output: OutputOpt = None) -> None:
+        columns: ColumnsOpt = None, output: OutputOpt = None) -> None:
     """Estimate a scenario from a real contact log: arrivals, handle times, patience, hours and agents, each
     with its sample size and interval, every cleaning step counted."""
     command = "support-sandbox calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     try:
-        found, text = api.calibrate(log, fmt, dates, command, calendar)
+        found, text = api.calibrate(log, fmt, dates, command, calendar, columns)
         if output is None:
             sys.stdout.write(text)
         else:
@@ -856,13 +859,13 @@ def backtest(
         given: Annotated[str, typer.Option("--given", help="The test days' own inputs to use: any of volume, "
                                            "staffing, aht ('' for a pure forecast).")] = "volume,staffing,aht",
         replications: Annotated[int, typer.Option("--replications", "-r", help="Replications per test day.")] = 10,
-        seed: SeedOpt = 0,
+        seed: SeedOpt = 0, columns: ColumnsOpt = None,
         output_format: Annotated[Format, typer.Option("--output-format", "-f", help="Output format (--format is "
                                                       "the log's).")] = Format.table,
         output: OutputOpt = None) -> None:
     """Calibrate on some days of a contact log and score the simulation of others against what happened."""
     try:
-        result = api.backtest(log, fmt, train, test, given, replications, seed)
+        result = api.backtest(log, fmt, train, test, given, replications, seed, columns)
     except ConfigError as exc:
         _fail(exc)
     measures = api.BACKTEST_MEASURES

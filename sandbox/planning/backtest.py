@@ -32,6 +32,7 @@ from sandbox.planning.calibrate import (
     Contact,
     Format,
     LogError,
+    Mapping,
     estimate_scenario,
     offered_contacts,
     simulate_days,
@@ -96,12 +97,13 @@ def observed(contacts: list[Contact], threshold: float, available: float) -> dic
 
 
 def backtest(path: Path, fmt: Format, train: tuple[date, date], test: tuple[date, date],
-             given: tuple[str, ...] = GIVEN, replications: int = 10, seed: int = 0) -> Backtest:
+             given: tuple[str, ...] = GIVEN, replications: int = 10, seed: int = 0,
+             mapping: Mapping | None = None) -> Backtest:
     """Calibrate on ``train``, simulate each day of ``test``, score them (module docstring)."""
     cleaning = Cleaning()
-    training = offered_contacts(path, fmt, train, cleaning, "--train")
+    training = offered_contacts(path, fmt, train, cleaning, "--train", mapping)
     calibration = estimate_scenario(training, cleaning, path.name, fmt)
-    testing = offered_contacts(path, fmt, test, Cleaning(), "--test")
+    testing = offered_contacts(path, fmt, test, Cleaning(), "--test", mapping)
     by_day: dict[date, list[Contact]] = {}
     for c in testing:
         by_day.setdefault(c.arrival.date(), []).append(c)

@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from scipy import optimize, stats
@@ -164,29 +164,72 @@ def read_technion(path: Path, cleaning: Cleaning) -> list[Contact]:
     return contacts
 
 
-def read_generic(path: Path, cleaning: Cleaning) -> list[Contact]:
-    """A CSV with the documented columns (ISO date-times; empty where a stage did not happen)."""
+@dataclass(frozen=True)
+class Mapping:
+    """How another export's CSV maps onto the contact-log format (``--columns FILE``): its column names for the
+    format's, its outcome words for the format's, its date-time format, its delimiter."""
+
+    columns: dict[str, str] = field(default_factory=dict)  # the format's column → the export's
+    outcomes: dict[str, str] = field(default_factory=dict)  # the export's value → one of OUTCOMES
+    time_format: str | None = None  # strptime format; None: ISO 8601
+    delimiter: str = ","
+
+    KEYS: ClassVar[tuple[str, ...]] = ("columns", "outcomes", "time_format", "delimiter")
+
+    @classmethod
+    def of(cls, data: Any) -> Mapping:
+        """From a mapping file's data; a LogError says what is wrong with it."""
+        if not isinstance(data, dict):
+            raise LogError("a column mapping is a YAML mapping with columns, outcomes, time_format, delimiter")
+        unknown = sorted(set(data) - set(cls.KEYS))
+        if unknown:
+            raise LogError(f"unknown key {unknown[0]!r} in the column mapping (known: {', '.join(cls.KEYS)})")
+        columns, outcomes = data.get("columns") or {}, data.get("outcomes") or {}
+        bad = [k for k in columns if k not in (*GENERIC_COLUMNS, "channel")]
+        if bad:
+            raise LogError(f"columns: {bad[0]!r} is not a column of the contact-log format "
+                           f"({', '.join(GENERIC_COLUMNS)}, channel)")
+        wrong = [v for v in outcomes.values() if v not in OUTCOMES]
+        if wrong:
+            raise LogError(f"outcomes: {wrong[0]!r} is not an outcome of the format ({', '.join(OUTCOMES)})")
+        delimiter = str(data.get("delimiter", ","))
+        if len(delimiter) != 1:
+            raise LogError("delimiter: should be one character")
+        return cls({str(k): str(v) for k, v in columns.items()}, {str(k): str(v) for k, v in outcomes.items()},
+                   None if data.get("time_format") is None else str(data["time_format"]), delimiter)
+
+
+def read_generic(path: Path, cleaning: Cleaning, mapping: Mapping | None = None) -> list[Contact]:
+    """A CSV with the documented columns (ISO date-times; empty where a stage did not happen), or another
+    export's through ``mapping``."""
+    mapping = mapping or Mapping()
+    name = {column: mapping.columns.get(column, column) for column in (*GENERIC_COLUMNS, "channel")}
     contacts: list[Contact] = []
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(GENERIC_COLUMNS) - set(reader.fieldnames or ())
+        reader = csv.DictReader(handle, delimiter=mapping.delimiter)
+        missing = [name[c] for c in GENERIC_COLUMNS if name[c] not in (reader.fieldnames or ())]
         if missing:
             raise LogError(f"no column {', '.join(sorted(missing))} (the format's columns: "
-                           f"{', '.join(GENERIC_COLUMNS)})")
+                           f"{', '.join(name[c] for c in GENERIC_COLUMNS)})")
 
         def when(text: str) -> datetime | None:
-            return datetime.fromisoformat(text.strip()) if text.strip() else None
+            text = text.strip()
+            if not text:
+                return None
+            return datetime.strptime(text, mapping.time_format) if mapping.time_format else datetime.fromisoformat(text)
 
         for row in reader:
             cleaning.read += 1
             try:
-                arrival = when(row["arrival"])
-                if arrival is None or row["outcome"] not in OUTCOMES:
+                arrival = when(row[name["arrival"]])
+                outcome = mapping.outcomes.get(row[name["outcome"]], row[name["outcome"]])
+                if arrival is None or outcome not in OUTCOMES:
                     raise ValueError
-                contact = Contact(arrival, row["segment"] or "all", row["intent"] or "general",
-                                  when(row["queue_entry"]), when(row["queue_exit"]), row["outcome"],
-                                  when(row["service_start"]), when(row["service_end"]), row["agent"] or None)
-            except ValueError:
+                contact = Contact(arrival, row[name["segment"]] or "all", row[name["intent"]] or "general",
+                                  when(row[name["queue_entry"]]), when(row[name["queue_exit"]]), outcome,
+                                  when(row[name["service_start"]]), when(row[name["service_end"]]),
+                                  row[name["agent"]] or None)
+            except (ValueError, TypeError):
                 cleaning.count("unreadable row dropped")
                 continue
             if (contact.wait or 0) < 0 or (contact.handle or 0) < 0:
@@ -196,8 +239,8 @@ def read_generic(path: Path, cleaning: Cleaning) -> list[Contact]:
     return contacts
 
 
-def read_log(path: Path, fmt: Format, cleaning: Cleaning) -> list[Contact]:
-    return read_technion(path, cleaning) if fmt == "technion" else read_generic(path, cleaning)
+def read_log(path: Path, fmt: Format, cleaning: Cleaning, mapping: Mapping | None = None) -> list[Contact]:
+    return read_technion(path, cleaning) if fmt == "technion" else read_generic(path, cleaning, mapping)
 
 
 # --- estimates ---------------------------------------------------------------------------------------------
@@ -337,9 +380,9 @@ def _busyness(totals: list[int]) -> float | None:
 
 
 def offered_contacts(path: Path, fmt: Format, dates: tuple[date, date] | None, cleaning: Cleaning,
-                     option: str = "--dates") -> list[Contact]:
+                     option: str = "--dates", mapping: Mapping | None = None) -> list[Contact]:
     """The log's contacts that were offered to agents on ``dates`` (every step counted in ``cleaning``)."""
-    contacts = read_log(path, fmt, cleaning)
+    contacts = read_log(path, fmt, cleaning, mapping)
     if dates is not None:
         kept = [c for c in contacts if dates[0] <= c.arrival.date() <= dates[1]]
         cleaning.count(f"outside {option} dropped", len(contacts) - len(kept))
@@ -353,11 +396,11 @@ def offered_contacts(path: Path, fmt: Format, dates: tuple[date, date] | None, c
 
 
 def calibrate(path: Path, fmt: Format = "technion", dates: tuple[date, date] | None = None,
-              name: str | None = None, calendar: bool = False) -> Calibration:
+              name: str | None = None, calendar: bool = False, mapping: Mapping | None = None) -> Calibration:
     """A scenario (as data, validated) estimated from a contact log, with the cleaning and the estimates;
-    ``calendar``: with the log's own days (with_calendar)."""
+    ``calendar``: with the log's own days (with_calendar); ``mapping``: another export's columns (generic)."""
     cleaning = Cleaning()
-    contacts = offered_contacts(path, fmt, dates, cleaning)
+    contacts = offered_contacts(path, fmt, dates, cleaning, mapping=mapping)
     found = estimate_scenario(contacts, cleaning, path.name, fmt, name)
     return with_calendar(found, contacts) if calendar else found
 

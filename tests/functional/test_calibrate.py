@@ -344,3 +344,41 @@ def test_the_head_start_that_explains_who_overtook_whom_is_found(tmp_path: Path)
     assert yaml.safe_load(text)["segments"]["gold"]["head_start"] == f"{estimate.value:g}m"
     shares = [float(x.rstrip("%)")) for x in re.findall(r"(\d+)%", estimate.note)]
     assert shares[0] > shares[1] + 20  # the rule explains the order far better than FIFO
+
+
+def test_another_exports_columns_are_mapped_onto_the_format(tmp_path: Path) -> None:
+    # The same contacts as a documented log, and as "another export": its own column names, semicolons,
+    # day-first times and outcome words. With the mapping file, both calibrate to the same scenario.
+    log = tmp_path / "log.csv"
+    _generic_log(log, n_days=2, patience=3.0, handle=4.0)
+    theirs = {"arrival": "CallStart", "segment": "Tier", "intent": "Reason", "queue_entry": "QIn",
+              "queue_exit": "QOut", "outcome": "Result", "service_start": "TalkStart", "service_end": "TalkEnd",
+              "agent": "AgentId"}
+    words = {"served": "ANSWERED", "abandoned": "ABANDON"}
+    export = tmp_path / "export.csv"
+    with log.open(newline="") as f, export.open("w", newline="") as g:
+        writer = csv.DictWriter(g, list(theirs.values()), delimiter=";")
+        writer.writeheader()
+        for row in csv.DictReader(f):
+            out = {}
+            for ours, their in theirs.items():
+                value = row[ours]
+                if ours == "outcome":
+                    value = words[value]
+                elif value and ours in ("arrival", "queue_entry", "queue_exit", "service_start", "service_end"):
+                    value = datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M:%S.%f")
+                out[their] = value
+            writer.writerow(out)
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text(yaml.safe_dump({"columns": theirs, "outcomes": {v: k for k, v in words.items()},
+                                       "time_format": "%d/%m/%Y %H:%M:%S.%f", "delimiter": ";"}))
+    _, ours_text = api.calibrate(log, "generic")
+    _, mapped_text = api.calibrate(export, "generic", columns=mapping)
+    ours, mapped = yaml.safe_load(ours_text), yaml.safe_load(mapped_text)
+    for data in (ours, mapped):  # the file's name is in these two
+        del data["name"], data["description"]
+    assert mapped == ours
+    mapping.write_text(yaml.safe_dump({"columns": {"arrivals": "CallStart"}}))
+    bad = CliRunner().invoke(app, ["calibrate", str(export), "--format", "generic", "--columns", str(mapping)])
+    assert bad.exit_code == 2
+    assert "'arrivals' is not a column of the contact-log format" in bad.output
