@@ -23,6 +23,7 @@ from sandbox import catalog, provenance
 from sandbox.catalog import DEFAULT_BASELINE, DEFAULT_SCENARIO
 from sandbox.config import evidence as _evidence
 from sandbox.config import limits
+from sandbox.config.checks import CheckFile
 from sandbox.config.inputs import (
     Loaded,
     PolicyRef,
@@ -55,6 +56,7 @@ from sandbox.experiments import (
     executor_for,
     useful_workers,
 )
+from sandbox.experiments import checks as _checks
 from sandbox.experiments import compare as _compare
 from sandbox.experiments.journeys import Customer
 from sandbox.experiments.journeys import follow as follow_journeys
@@ -592,6 +594,51 @@ def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
         lines.append(f"#   {key}: {e.value:.4g} (n {e.n}{interval}){'; ' + e.note if e.note else ''}")
     text = "\n".join(lines) + "\n" + yaml.safe_dump(found.scenario, sort_keys=False, allow_unicode=True)
     return found, text
+
+
+@dataclass
+class CheckReport:
+    """The verdicts of a checks file (sandbox.experiments.checks), with its JUnit XML and Markdown."""
+
+    name: str
+    file: str
+    verdicts: list[_checks.Verdict]
+
+    @property
+    def passed(self) -> bool:
+        return all(v.verdict == "pass" for v in self.verdicts)
+
+    def junit(self) -> str:
+        return _checks.to_junit(self.name, self.verdicts)
+
+    def markdown(self) -> str:
+        return _checks.to_markdown(self.name, self.verdicts)
+
+
+def check(file: str | Path, policies: Sequence[PolicyRef] | None = None, scenario: ScenarioRef | None = None,
+          replications: int | None = None, workers: int | None = None) -> CheckReport:
+    """Run a checks file (docs/checks.md): every guardrail for every policy under every stress variant, each
+    judged with its 95% interval (pass, fail, or not enough replications to tell, after replicating to the
+    file's cap). ``policies`` and ``scenario`` replace the file's; ``replications`` its starting number."""
+    path = catalog.resolve(str(file), "checks")
+    checks, _ = load_model(CheckFile, path)
+    if replications is not None:
+        checks = checks.model_copy(update={"replications": replications,
+                                           "max_replications": max(replications, checks.max_replications)})
+    chosen = list(policies) if policies else list(checks.policies)
+    if not chosen:
+        raise ConfigError([Problem(str(path), None, "policies", "no policy to check",
+                                   "list policies in the file or give -p")])
+    loaded = load(scenario if scenario is not None else checks.scenario, [checks.baseline, *chosen])
+    if loaded.skipped:
+        raise ConfigError(loaded.skipped)
+
+    def run(model: Scenario, models: list[Policy], labels: list[str], **kwargs: Any) -> Comparison:
+        return _compare(model, models, labels, workers=workers, **kwargs)
+
+    verdicts = _checks.run_checks(checks, loaded.scenario, loaded.policies[1:], loaded.labels[1:],
+                                  loaded.policies[0], run)
+    return CheckReport(checks.name, str(path), verdicts)
 
 
 def journeys(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO,

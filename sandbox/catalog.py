@@ -1,4 +1,5 @@
-"""Provides where scenarios and policies are found: ./simulations and ./policies first, then the built-ins.
+"""Provides where scenarios, policies and checks are found: ./simulations, ./policies and ./checks first, then the
+built-ins.
 
 A reference is a path (anything ending in .yaml/.yml or containing a slash) or a bare name such as
 ``ecommerce``. The built-ins ship inside the wheel (sandbox/_builtin, see pyproject.toml); in a source
@@ -14,7 +15,7 @@ from typing import Literal
 
 from sandbox.errors import ConfigError, Problem
 
-Kind = Literal["simulations", "policies"]
+Kind = Literal["simulations", "policies", "checks"]
 DEFAULT_SCENARIO = "ecommerce"
 DEFAULT_BASELINE = "no-bot"
 _PACKAGE = Path(__file__).resolve().parent
@@ -73,7 +74,7 @@ def resolve(ref: str | Path, kind: Kind, cwd: Path | None = None) -> Path:
     if ref in names:
         return names[ref]
     close = difflib.get_close_matches(ref, list(names), n=1, cutoff=0.5)
-    what = "scenario" if kind == "simulations" else "policy"
+    what = {"simulations": "scenario", "policies": "policy", "checks": "checks file"}[kind]
     hint = f"did you mean {close[0]!r}?" if close else f"available: {', '.join(names) or 'none'}"
     raise ConfigError([Problem(ref, None, "", f"no {what} by this name in ./{kind} or the built-ins", hint)])
 

@@ -641,6 +641,30 @@ def shifts(scenario: ScenarioArg = api.DEFAULT_SCENARIO,
 
 
 @app.command()
+def check(file: Annotated[str, typer.Argument(help="A checks file (name in ./checks or the built-ins, or a path).")]
+          = "rollout", policy: PolicyOpt = None,
+          scenario: Annotated[str | None, typer.Option("--scenario", help="Instead of the file's scenario.")] = None,
+          replications: RepsOpt = None, workers: WorkersOpt = None,
+          junit: Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML here (for CI).")] = None,
+          output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the Markdown summary "
+                                                      "here.")] = None) -> None:
+    """The rollout gate: run a checks file's guardrails; exit 0 when all pass, 1 when one does not, 2 on bad
+    input. The Markdown summary goes to stdout."""
+    try:
+        report = api.check(file, policy or None, scenario, replications, workers)
+        text = report.markdown()
+        if junit is not None:
+            api.write_atomic(junit, report.junit())
+        if output is not None:
+            api.write_atomic(output, text)
+    except (ConfigError, api.OutputError) as exc:
+        _fail(exc)
+    sys.stdout.write(text)
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def journeys(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = None,
              intent: Annotated[str | None, typer.Option("--intent", help="Whose journeys (default: the first "
                                                        "intent).")] = None,
