@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from sandbox import catalog, provenance
+from sandbox import report as _report
 from sandbox.catalog import DEFAULT_BASELINE, DEFAULT_SCENARIO
 from sandbox.config import evidence as _evidence
 from sandbox.config import limits
@@ -639,6 +640,19 @@ def check(file: str | Path, policies: Sequence[PolicyRef] | None = None, scenari
     verdicts = _checks.run_checks(checks, loaded.scenario, loaded.policies[1:], loaded.labels[1:],
                                   loaded.policies[0], run)
     return CheckReport(checks.name, str(path), verdicts)
+
+
+def report(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[PolicyRef] | None = None,
+           checks: str | Path | None = None, title: str | None = None, **compare_options: Any) -> str:
+    """A self-contained HTML report (sandbox.report) of a comparison of ``policies`` on ``scenario``; with
+    ``checks`` (a checks file), its verdicts for the policies (the baseline left out) too."""
+    comparison = compare(scenario, policies, **compare_options)
+    verdicts = None
+    if checks is not None:
+        under_test = [p for k, p in enumerate(policies or []) if k != comparison.baseline]
+        verdicts = check(checks, under_test or None, scenario, compare_options.get("replications"),
+                         compare_options.get("workers")).verdicts
+    return _report.to_html(comparison, verdicts, title)
 
 
 def journeys(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO,

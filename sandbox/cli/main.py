@@ -665,6 +665,27 @@ def check(file: Annotated[str, typer.Argument(help="A checks file (name in ./che
 
 
 @app.command()
+def report(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = None,
+           output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")]
+           = Path("report.html"),
+           checks: Annotated[str | None, typer.Option("--checks", help="Also run this checks file's guardrails for "
+                                                      "the policies (the first, the baseline, left out).")] = None,
+           title: Annotated[str | None, typer.Option("--title", help="The report's title.")] = None,
+           replications: RepsOpt = None, seed: SeedOpt = 0, days: DaysOpt = None, set_: SetOpt = None,
+           workers: WorkersOpt = None) -> None:
+    """One self-contained HTML file for stakeholders: the comparison, charts, the checks, the assumptions and
+    their sources, and the provenance of every number (opens offline in any browser)."""
+    text, _ = _planned(lambda progress, executor: api.report(
+        scenario, policy, checks, title, replications=replications, seed=seed, days=days, overrides=set_ or (),
+        workers=workers, executor=executor, on_result=progress.on_result), None, None)
+    try:
+        api.write_atomic(output, text)
+    except api.OutputError as exc:
+        _fail(exc)
+    err.print(f"wrote {escape(str(output))}", highlight=False)
+
+
+@app.command()
 def journeys(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = None,
              intent: Annotated[str | None, typer.Option("--intent", help="Whose journeys (default: the first "
                                                        "intent).")] = None,
