@@ -24,7 +24,6 @@ from sandbox import report as _report
 from sandbox.catalog import DEFAULT_BASELINE, DEFAULT_SCENARIO
 from sandbox.config import evidence as _evidence
 from sandbox.config import limits
-from sandbox.config.checks import CheckFile
 from sandbox.config.inputs import (
     Loaded,
     PolicyRef,
@@ -59,6 +58,7 @@ from sandbox.experiments import (
 )
 from sandbox.experiments import checks as _checks
 from sandbox.experiments import compare as _compare
+from sandbox.experiments.checkfile import CheckFile
 from sandbox.experiments.journeys import Customer
 from sandbox.experiments.journeys import follow as follow_journeys
 from sandbox.export import (
@@ -77,6 +77,8 @@ from sandbox.insights import Insight, explain
 from sandbox.metrics.kpis import HEADLINE, KPI, KPIS
 from sandbox.planning import backtest as _backtest
 from sandbox.planning import calibrate as _calibration
+from sandbox.planning import optimise as _optimise
+from sandbox.planning.backtest import Backtest
 from sandbox.planning.calculator import Calculation, calculate
 from sandbox.planning.demand import COLUMNS as DEMAND_COLUMNS
 from sandbox.planning.demand import DemandRow, demand_rows
@@ -642,6 +644,77 @@ def check(file: str | Path, policies: Sequence[PolicyRef] | None = None, scenari
     return CheckReport(checks.name, str(path), verdicts)
 
 
+def parse_space(texts: Sequence[str]) -> dict[str, tuple[float, float] | list[Any]]:
+    """``--space`` texts: ``key=LOW:HIGH`` (numbers; whole numbers search integers) or ``key=a,b,c`` (choices)."""
+    problems: list[Problem] = []
+    space: dict[str, tuple[float, float] | list[Any]] = {}
+    for text in texts:
+        key, sep, rest = text.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem("--space", None, text, "is not KEY=LOW:HIGH or KEY=a,b"))
+            continue
+        key = key.strip().removeprefix("policy.")
+        try:
+            if ":" in rest:
+                low, high = (yaml.safe_load(v) for v in rest.split(":", 1))
+                if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high)) \
+                        or low >= high:
+                    raise ValueError
+                space[key] = (low, high)
+            else:
+                space[key] = [yaml.safe_load(v) for v in rest.split(",")]
+        except (ValueError, yaml.YAMLError):
+            problems.append(Problem("--space", None, text, "needs LOW:HIGH with LOW below HIGH, or choices a,b"))
+    if problems:
+        raise ConfigError(problems)
+    return space
+
+
+def optimise(file: str | Path = "rollout", policy: PolicyRef = "warm-handoff", trials: int = 30,
+             replications: int = 5, confirm: int = 3, space: Sequence[str] = (), seed: int = 0,
+             scenario: ScenarioRef | None = None, workers: int | None = None,
+             on_trial: Callable[[_optimise.Candidate], None] | None = None,
+             should_stop: Callable[[], bool] = lambda: False) -> _optimise.Search:
+    """The cheapest policy by net cost that passes a checks file (sandbox.planning.optimise): ``policy`` with
+    the knobs of ``space`` (``--space`` texts; default SPACE) searched by Optuna, the best ``confirm``
+    re-judged on every check and stress variant. Needs the optimise extra (Optuna)."""
+    problems: list[Problem] = []
+    if not 1 <= trials <= 10_000:
+        problems.append(Problem("--trials", None, str(trials), "should be 1 to 10000"))
+    if not 2 <= replications <= limits.MAX_REPLICATIONS:
+        problems.append(Problem("--replications", None, str(replications), "should be at least 2"))
+    try:
+        import optuna  # noqa: F401  (said before any simulation, not after)
+    except ImportError:
+        problems.append(Problem("optimise", None, "", "needs Optuna", "pip install 'support-sandbox[optimise]'"))
+    chosen = _gather(problems, parse_space, list(space)) if space else None
+    path = catalog.resolve(str(file), "checks")
+    checks, _ = load_model(CheckFile, path)
+    if problems:
+        raise ConfigError(problems)
+    loaded = load(scenario if scenario is not None else checks.scenario, [checks.baseline, policy])
+    if loaded.skipped:
+        raise ConfigError(loaded.skipped)
+    for key in chosen or _optimise.SPACE:
+        try:
+            _optimise.candidate_policy(loaded.policies[1], {key: _first(chosen, key)}, 0)
+        except Exception as exc:  # a key no policy has: said now, not after the first trial
+            problems.append(Problem("--space", None, key, f"is not a policy setting this search can make: {exc}"))
+    if problems:
+        raise ConfigError(problems)
+
+    def run(model: Scenario, models: list[Policy], labels: list[str], **kwargs: Any) -> Comparison:
+        return _compare(model, models, labels, workers=workers, **kwargs)
+
+    return _optimise.search(checks, loaded.scenario, loaded.policies[1], loaded.policies[0], run, trials,
+                            replications, confirm, chosen, seed, on_trial, should_stop)
+
+
+def _first(space: dict[str, Any] | None, key: str) -> Any:
+    domain = (space or _optimise.SPACE)[key]
+    return domain[0]
+
+
 def report(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[PolicyRef] | None = None,
            checks: str | Path | None = None, title: str | None = None, **compare_options: Any) -> str:
     """A self-contained HTML report (sandbox.report) of a comparison of ``policies`` on ``scenario``; with
@@ -741,7 +814,7 @@ def _span(text: str, option: str, problems: list[Problem]) -> tuple[date, date] 
 
 def backtest(file: str | Path, fmt: str = "technion", train: str = "", test: str = "",
              given: str = "volume,staffing,aht", replications: int = 10, seed: int = 0,
-             columns: str | Path | None = None) -> _backtest.Backtest:
+             columns: str | Path | None = None) -> Backtest:
     """Calibrate on the ``train`` days of a contact log, simulate each ``test`` day, and score it against the
     log (sandbox.planning.backtest); ``given``: which of the test days' own inputs to use (volume, staffing,
     aht; empty: a pure forecast)."""

@@ -665,6 +665,59 @@ def check(file: Annotated[str, typer.Argument(help="A checks file (name in ./che
 
 
 @app.command()
+def optimise(file: Annotated[str, typer.Argument(help="The checks file the policy must pass (name or path).")]
+             = "rollout",
+             policy: Annotated[str, typer.Option("--policy", "-p", help="The policy to start from.")] = "warm-handoff",
+             trials: Annotated[int, typer.Option("--trials", help="Candidates to simulate.")] = 30,
+             replications: Annotated[int, typer.Option("--replications", "-n", help="Replications per "
+                                                       "candidate (the confirmation uses the file's).")] = 5,
+             confirm: Annotated[int, typer.Option("--confirm", help="Cheapest feasible candidates re-judged on "
+                                                  "every check and stress variant.")] = 3,
+             space: Annotated[list[str] | None, typer.Option("--space", help="A knob and its range, "
+                                                             "KEY=LOW:HIGH or KEY=a,b (repeat; default: the "
+                                                             "built-in space, docs/checks.md).")] = None,
+             scenario: Annotated[str | None, typer.Option("--scenario", help="Instead of the file's.")] = None,
+             seed: SeedOpt = 0, workers: WorkersOpt = None,
+             output: Annotated[Path, typer.Option("--output", "-o", help="Where the winning policy's YAML goes.")]
+             = Path("optimised-policy.yaml")) -> None:
+    """Search for the cheapest policy by net cost that passes the checks; print the Pareto front of cost,
+    abandonment and CSAT; write the winner as a policy YAML. Exit 0 with a winner, 1 without."""
+    def tell(c: Any) -> None:
+        state = "passes" if c.feasible else f"fails {', '.join(c.failed)}"
+        err.print(f"[dim]trial {c.number}/{trials}: net cost {format_value('net_cost', c.net_cost)}, abandonment "
+                  f"{format_value('abandonment_rate', c.abandonment)}, CSAT {format_value('csat', c.csat)}; "
+                  f"{escape(state)}[/dim]", highlight=False)
+
+    try:
+        with _terminate_as_interrupt():
+            found = api.optimise(file, policy, trials, replications, confirm, space or (), seed, scenario, workers,
+                                 on_trial=tell)
+    except ConfigError as exc:
+        _fail(exc)
+    table = Table("#", "net cost", "abandonment", "CSAT", "settings", title="Pareto front (feasible: cost, "
+                  "abandonment and CSAT, none beaten on all three)", title_justify="left")
+    for c in found.front():
+        table.add_row(str(c.number), format_value("net_cost", c.net_cost), format_value("abandonment_rate",
+                      c.abandonment), format_value("csat", c.csat),
+                      escape(", ".join(f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in c.values.items())))
+    out.print(table)
+    for c, verdicts in found.confirmed:
+        bad = [v for v in verdicts if v.verdict != "pass"]
+        words = "passes every check" if not bad else f"{len(bad)} of {len(verdicts)} checks do not pass: " + \
+            "; ".join(f"{v.check} ({v.variant}): {v.reason}" for v in bad[:3])
+        out.print(f"confirmed #{c.number} ({format_value('net_cost', c.net_cost)}): {escape(words)}", highlight=False)
+    if found.winner is None:
+        err.print("no candidate passed every check; widen --space or raise --trials", highlight=False)
+        raise typer.Exit(1)
+    try:
+        api.write_atomic(output, api.policy_yaml(found.winner.policy, f"support-sandbox optimise {file}"))
+    except api.OutputError as exc:
+        _fail(exc)
+    out.print(f"the cheapest that passes: #{found.winner.number}, net cost "
+              f"{format_value('net_cost', found.winner.net_cost)}; written to {escape(str(output))}", highlight=False)
+
+
+@app.command()
 def report(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = None,
            output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")]
            = Path("report.html"),

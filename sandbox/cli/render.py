@@ -23,7 +23,6 @@ from rich.text import Text
 
 from sandbox import api
 from sandbox.errors import Problem, printable
-from sandbox.planning.backtest import Backtest
 from sandbox.presentation import TONE_STYLE, format_difference, format_half_width, format_value, tornado_bar
 
 PROGRESS_DELAY = 1.0  # seconds: quicker runs never flash a progress bar
@@ -252,7 +251,7 @@ def staffing_chart(plan: api.StaffingPlan, width: int = 100) -> str:
     return str(plt.build())
 
 
-def backtest_chart(result: Backtest, width: int = 100) -> str:
+def backtest_chart(result: api.Backtest, width: int = 100) -> str:
     """Observed against simulated abandonment per test day (plotext; the intervals are in the table)."""
     import plotext as plt  # only for this chart: kept off the start-up path
 

@@ -1,4 +1,4 @@
-"""Provides the rollout gate: policy checks (sandbox.config.checks) run and judged with their 95% intervals.
+"""Provides the rollout gate: policy checks (sandbox.experiments.checkfile) run and judged with their 95% intervals.
 
 A check passes when its whole 95% interval is on the allowed side of the limit, fails when the whole interval
 is on the other, and is undecided otherwise; undecided checks replicate more (doubling, on common random
@@ -18,9 +18,9 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-from sandbox.config.checks import EMOTIONAL, INTERVAL_KPIS, Check, CheckFile, Stress
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import AgentAbsence, BotOutage, DemandSurge, Scenario
+from sandbox.experiments.checkfile import EMOTIONAL, INTERVAL_KPIS, Check, CheckFile, Stress
 from sandbox.experiments.comparison import Comparison, compare
 from sandbox.metrics.kpis import KPIS
 from sandbox.metrics.stats import Estimate, estimate
@@ -56,11 +56,14 @@ def variant(scenario: Scenario, stress: Stress | None) -> Scenario:
     return scenario.model_copy(update={"events": events})  # each event validated as it was made
 
 
-def _side(found: Estimate, check: Check) -> str:
-    """pass, fail or undecided for a value's interval against the check's limit."""
-    if found.n < 2 or math.isnan(found.half_width):
+def _side(found: Estimate, check: Check, point: bool = False) -> str:
+    """pass, fail or undecided for a value's interval against the check's limit (``point``: its mean alone)."""
+    if point and not math.isnan(found.mean):
+        low = high = found.mean
+    elif found.n < 2 or math.isnan(found.half_width):
         return "undecided"
-    low, high = found.mean - found.half_width, found.mean + found.half_width
+    else:
+        low, high = found.mean - found.half_width, found.mean + found.half_width
     if check.at_most is not None:
         return "pass" if high <= check.at_most else "fail" if low > check.at_most else "undecided"
     assert check.at_least is not None
@@ -74,8 +77,10 @@ def _limit(check: Check) -> str:
     return f"the limit is {'at most' if check.at_most is not None else 'at least'} {shown}"
 
 
-def judge(check: Check, comparison: Comparison, policy: int, scenario: Scenario) -> tuple[str, str]:
-    """(verdict, reason) of one check for one policy of a comparison."""
+def judge(check: Check, comparison: Comparison, policy: int, scenario: Scenario,
+          point: bool = False) -> tuple[str, str]:
+    """(verdict, reason) of one check for one policy of a comparison; ``point``: judged on the means alone (a
+    search's quick look: never undecided, except vs_baseline, which stays a significance test)."""
     label = KPIS[check.kpi].label
     runs = comparison.finished(policy)
     if check.vs_baseline is not None:
@@ -94,14 +99,14 @@ def judge(check: Check, comparison: Comparison, policy: int, scenario: Scenario)
         else:
             found = comparison.estimate(policy, check.kpi)
             what = f"{label}: {format_value(check.kpi, found.mean)} ±{format_value(check.kpi, found.half_width)}"
-        return _side(found, check), f"{what}; {_limit(check)}"
+        return _side(found, check, point), f"{what}; {_limit(check)}"
     if check.per == "intent":
         names = [i for i, spec in scenario.intents.items() if spec.emotional_load >= EMOTIONAL] \
             if check.intents == "emotional" else (check.intents or list(scenario.intents))
         judged = []
         for name in names:
             found = estimate([r.by_intent[name][check.kpi] for r in runs if check.kpi in r.by_intent[name]])
-            judged.append((_side(found, check), name, found))
+            judged.append((_side(found, check, point), name, found))
         return _worst(judged, check, "intent")
     numerator, denominator = INTERVAL_KPIS[check.kpi]
     tops = np.array([r.series[numerator] for r in runs])
@@ -112,7 +117,8 @@ def judge(check: Check, comparison: Comparison, policy: int, scenario: Scenario)
         rates = np.where(bottoms[:, k] > 0, tops[:, k] / np.maximum(bottoms[:, k], 1), 0.0)
         minute = int(k * interval)
         when = f"from day {minute // 1440 + 1} {minute % 1440 // 60:02d}:{minute % 60:02d}"
-        judged.append((_side(estimate(rates.tolist()), check), when, estimate(rates.tolist())))
+        found = estimate(rates.tolist())
+        judged.append((_side(found, check, point), when, found))
     return _worst(judged, check, "interval")
 
 

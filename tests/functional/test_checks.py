@@ -110,8 +110,8 @@ def test_a_bad_checks_file_exits_2_naming_the_line(tmp_path: Path, check: dict[s
 
 def test_the_shipped_checks_files_load() -> None:
     from sandbox.catalog import available
-    from sandbox.config.checks import CheckFile
     from sandbox.config.loader import load
+    from sandbox.experiments.checkfile import CheckFile
 
     shipped = available("checks")
     assert "rollout" in shipped

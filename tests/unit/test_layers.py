@@ -22,7 +22,9 @@ LAYERS = (  # (module prefix, layer), most specific first
     ("sandbox.engine", 4),
     ("sandbox.provenance", 5), ("sandbox.experiments", 5),
     ("sandbox.planning", 6),
-    ("sandbox.export", 7), ("sandbox.insights", 7), ("sandbox.presentation", 7),
+    # presentation (how a KPI value is written) needs only the KPIs: the rollout gate's reasons (5) use it
+    ("sandbox.presentation", 5),
+    ("sandbox.export", 7), ("sandbox.insights", 7), ("sandbox.report", 7),
     ("sandbox.api", 8),
     ("sandbox.cli", 9), ("sandbox.tui", 9), ("sandbox.__main__", 9),
     ("sandbox", 0),  # the package itself: only its version

@@ -1,9 +1,9 @@
-"""Provides the checks file: guardrails a policy must hold before it is rolled out (``checks/*.yaml``).
+"""Provides the checks file: guardrails a policy must hold before it is rolled out (``checks/*.yaml``, docs/checks.md).
 
 Each check names a KPI (docs/kpis.md) and a limit, over the whole run, in every interval, per intent, per
 contacts offered, or against the baseline policy; stress variants (more demand, a bot outage, agents absent)
-are built from the scenario's events and every check is judged under each. sandbox.experiments.checks runs and
-judges them.
+are built from the scenario's events and every check is judged under each. sandbox.experiments.checks runs
+and judges them.
 """
 
 from __future__ import annotations
