@@ -82,6 +82,7 @@ from sandbox.planning.backtest import Backtest
 from sandbox.planning.calculator import Calculation, calculate
 from sandbox.planning.demand import COLUMNS as DEMAND_COLUMNS
 from sandbox.planning.demand import DemandRow, demand_rows
+from sandbox.planning.optimise import Candidate, Search
 from sandbox.planning.sensitivity import Sensitivity
 from sandbox.planning.sensitivity import sensitivity as run_sensitivity
 from sandbox.planning.shifts import Roster, ShiftRules, parse_rules, rosters
@@ -101,9 +102,13 @@ __all__ = [
     "KPIS",
     "SWEEP_KPIS",
     "SWEEP_SHARES",
+    "Backtest",
     "BotEvidence",
     "Calculation",
+    "Candidate",
+    "CheckReport",
     "Comparison",
+    "Customer",
     "DaskExecutor",
     "Demand",
     "Document",
@@ -122,6 +127,7 @@ __all__ = [
     "Roster",
     "Scenario",
     "ScenarioRef",
+    "Search",
     "Sensitivity",
     "SerialExecutor",
     "ShiftPlan",
@@ -136,6 +142,7 @@ __all__ = [
     "builtin_dir",
     "calibrate",
     "catalogue",
+    "check",
     "commented",
     "compare",
     "configuration_reference",
@@ -147,16 +154,20 @@ __all__ = [
     "erlang_calculator",
     "explain",
     "footer",
+    "journeys",
     "json_text",
     "limits",
     "load",
     "load_document_data",
     "load_policy",
     "load_scenario",
+    "optimise",
     "parquet_bytes",
+    "parse_space",
     "partial_path",
     "policies",
     "policy_yaml",
+    "report",
     "reproduce",
     "resolve",
     "run",

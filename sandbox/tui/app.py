@@ -45,12 +45,15 @@ from textual.widgets.selection_list import Selection
 from sandbox import api
 from sandbox.errors import ConfigError, Problem
 from sandbox.tui.screens import (
+    OPTIMISE_REPLICATIONS,
+    OPTIMISE_TRIALS,
     SENSITIVITY_REPLICATIONS,
     CalculatorScreen,
     ConfirmScreen,
     ExportScreen,
     HelpScreen,
     JourneyScreen,
+    OptimiseScreen,
     ProblemsScreen,
     SaveScreen,
     ScenarioScreen,
@@ -150,6 +153,7 @@ class SandboxApp(App[None]):
         Binding("c", "calculator", "Erlang calculator", show=False),
         Binding("m", "sensitivity", "What matters", show=False),
         Binding("j", "journeys", "Journeys", show=False),
+        Binding("g", "optimise", "Cheapest that passes", show=False),
         Binding("p", "problems", "Problems", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),
         Binding("f", "toggle_sidebar", "Full width", show=False),
@@ -559,6 +563,32 @@ class SandboxApp(App[None]):
         others = [label for label in policies if label != first]
         second = self.current if self.current in policies and self.current != first else (others or [first])[0]
         self.push_screen(JourneyScreen(wb.run_scenario(), policies, first, second, wb.seed))
+
+    def action_optimise(self, checks: str = "service-floor") -> None:
+        """The cheapest policy like the highlighted one that passes a checks file, and the Pareto front."""
+        wb = self.workbench
+        if not self.current or wb.invalid:
+            self.notify("Fix the red knobs first." if wb.invalid else "Highlight a policy first.", severity="error")
+            return
+        stop = threading.Event()
+        screen = OptimiseScreen(self.current, checks, stop)
+        self.push_screen(screen)
+        scenario, policy, seed = wb.run_scenario(), wb.entry(self.current).run_model(), wb.seed
+
+        def shown(call: Callable[..., None], *args: Any) -> None:
+            if screen.is_attached and not stop.is_set():
+                self.call_from_thread(call, *args)
+
+        def work() -> None:
+            try:
+                result = api.optimise(checks, policy, OPTIMISE_TRIALS, OPTIMISE_REPLICATIONS, 2, (), seed, scenario,
+                                      on_trial=lambda c: shown(screen.trial, c), should_stop=stop.is_set)
+            except Exception as exc:  # shown, never a crash
+                shown(screen.failed, exc)
+                return
+            shown(screen.show, result)
+
+        threading.Thread(target=work, daemon=True, name="sandbox-optimise").start()
 
     def action_sensitivity(self) -> None:
         """Every assumption moved ±20% for the highlighted policy, ranked by effect on cost per resolved."""

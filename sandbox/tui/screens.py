@@ -46,6 +46,8 @@ KEYS = (
     ("c", "the Erlang calculator: agents for a service level (Erlang C, or A with a patience)"),
     ("m", "what matters: every assumption ±20%, ranked by its effect on cost per resolved contact"),
     ("j", "journeys: follow a few customers of one intent, turn by turn, under two policies side by side"),
+    ("g", "search the cheapest policy like the highlighted one that passes checks/service-floor.yaml: the Pareto "
+          "front of cost, abandonment and CSAT"),
     ("t", "switch dark/light theme"),
     ("f", "hide or show the side panel: full width for the views"),
     ("ctrl+p", "the command palette: every action by name"),
@@ -419,3 +421,77 @@ class JourneyScreen(ModalScreen[None]):
     def failed(self, error: BaseException) -> None:
         if self.is_attached:
             self.query_one("#journey-first", Static).update(Text(f"Following failed: {error}", style="red"))
+
+
+OPTIMISE_TRIALS, OPTIMISE_REPLICATIONS = 20, 4  # the g key's search: a quick look; the CLI takes --trials, -n
+
+
+class OptimiseScreen(ModalScreen[None]):
+    """The cheapest policy like the highlighted one that passes a checks file (the CLI's `optimise`): trials as
+    they finish, then the Pareto front of cost, abandonment and CSAT, the confirmations and the winner; s saves
+    the winner as a policy YAML."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("s", "save", "Save the winner")]
+
+    def __init__(self, label: str, checks: str, stop: threading.Event):
+        super().__init__()
+        self.label, self.checks, self.stop = label, checks, stop
+        self.result: api.Search | None = None
+        self.tried = 0
+
+    def on_unmount(self) -> None:
+        self.stop.set()  # closing the dialog stops the search
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide"):
+            yield Label(f"The cheapest policy like {self.label} that passes {self.checks}", classes="dialog-title")
+            yield Static(f"searching: {OPTIMISE_TRIALS} candidates of {OPTIMISE_REPLICATIONS} replications, then "
+                         "the best confirmed on every check …  esc stops", id="search")
+            yield Button("Close", variant="primary", id="close")
+
+    def on_button_pressed(self) -> None:
+        self.dismiss()
+
+    def trial(self, candidate: api.Candidate) -> None:
+        self.tried += 1
+        state = "passes" if candidate.feasible else f"breaks {', '.join(candidate.failed)}"
+        self.query_one("#search", Static).update(
+            f"candidate {self.tried}/{OPTIMISE_TRIALS}: net cost {format_value('net_cost', candidate.net_cost)}, "
+            f"{state} …  esc stops")
+
+    def show(self, result: api.Search) -> None:
+        self.result = result
+        table = Table(box=None, header_style="bold", padding=(0, 2, 0, 0), title="Pareto front: none beaten on "
+                      "all of cost, abandonment and CSAT", title_justify="left")
+        for name in ("#", "net cost", "abandonment", "CSAT", "settings"):
+            table.add_column(name, justify="left" if name == "settings" else "right")
+        for c in result.front():
+            table.add_row(str(c.number), format_value("net_cost", c.net_cost),
+                          format_value("abandonment_rate", c.abandonment), format_value("csat", c.csat),
+                          ", ".join(f"{k.split('.')[-1]}={v}" for k, v in c.values.items()),
+                          style="bold green" if c is result.winner else None)
+        lines = []
+        for c, verdicts in result.confirmed:
+            bad = list(dict.fromkeys(v.check for v in verdicts if v.verdict != "pass"))  # once, whatever the variant
+            lines.append(f"confirmed #{c.number}: " + ("passes every check" if not bad else "fails " + "; ".join(bad)))
+        winner = (f"The cheapest that passes: #{result.winner.number}, net cost "
+                  f"{format_value('net_cost', result.winner.net_cost)} (bold). s saves it as a policy YAML."
+                  if result.winner else "No candidate passed every check.")
+        self.query_one("#search", Static).update(Group(table, Text("\n".join(lines), style="dim"),
+                                                       Text(winner, style="bold")))
+
+    def failed(self, error: BaseException) -> None:
+        self.query_one("#search", Static).update(Text(f"The search failed: {error}", style="red"))
+
+    def action_save(self) -> None:
+        if self.result is None or self.result.winner is None:
+            self.notify("No winner to save yet.", severity="warning")
+            return
+        path = Path("optimised-policy.yaml")
+        try:
+            api.write_atomic(path, api.policy_yaml(self.result.winner.policy, f"the workbench's search "
+                                                   f"({self.checks})"))
+        except api.OutputError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(f"Saved {path}")

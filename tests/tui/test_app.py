@@ -24,6 +24,7 @@ from sandbox.tui.screens import (
     ExportScreen,
     HelpScreen,
     JourneyScreen,
+    OptimiseScreen,
     ProblemsScreen,
     SaveScreen,
     ScenarioScreen,
@@ -801,3 +802,33 @@ async def test_journeys_follow_the_same_customers_under_two_policies_and_change_
         assert "billing_error" in screen.query_one("#journey-first", Static).render().plain  # type: ignore[union-attr]
         await pilot.press("escape")
         assert not isinstance(app.screen, JourneyScreen)
+
+
+async def test_the_cheapest_passing_policy_is_searched_and_its_pareto_front_shown(monkeypatch, tmp_path):
+    monkeypatch.setattr("sandbox.tui.app.OPTIMISE_TRIALS", 8)
+    monkeypatch.chdir(tmp_path)  # s saves the winner here
+    app = make_app(policies=["no-bot", "warm-handoff"], replications=2)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_run(app, pilot)
+        await highlight(app, pilot, "warm-handoff")
+        await pilot.press("g")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, OptimiseScreen)
+        waited = 0.0
+        while screen.result is None and waited < 180:
+            await pilot.pause(0.2)
+            waited += 0.2
+        assert screen.result is not None, "no search result in time"
+        shown = screen.query_one("#search", Static).render()
+        text = "".join(str(part) for part in getattr(shown, "renderables", [shown]))
+        assert screen.tried == 8  # every candidate reported as it finished
+        assert all(c.feasible for c in screen.result.front())
+        if screen.result.winner is not None:
+            await pilot.press("s")
+            await pilot.pause()
+            assert api.load_policy(tmp_path / "optimised-policy.yaml").name.endswith(f"#{screen.result.winner.number}")
+        else:
+            assert "No candidate passed every check." in text or screen.result.confirmed == []
+        await pilot.press("escape")
+        assert screen.stop.is_set()
