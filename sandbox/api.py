@@ -602,6 +602,9 @@ def calibrate(file: str | Path, fmt: str = "technion", dates: str | None = None,
     lines = [f"# Written by {command or 'support-sandbox calibrate'}.",
              f"# {found.cleaning.read} records read; cleaning:"]
     lines += [f"#   {step}: {n}" for step, n in found.cleaning.steps.items()]
+    first = found.cleaning.first_unreadable
+    if first is not None:
+        lines.append(f"#   (the first unreadable row: line {first.line}, {first.column} {first.value!r})")
     lines.append("# Estimates (n, 95% interval):")
     for key, e in found.estimates.items():
         interval = f", {e.low:.3g}–{e.high:.3g}" if e.low is not None and e.high is not None else ""
@@ -786,7 +789,7 @@ def _reading_log(file: str | Path) -> Iterator[None]:
     try:
         yield
     except _calibration.LogError as exc:
-        raise ConfigError([Problem(str(file), None, "", str(exc))]) from None
+        raise ConfigError([Problem(str(file), exc.line, exc.column, str(exc))]) from None
     except OSError as exc:
         raise ConfigError([Problem(str(file), None, "", f"cannot be read: {exc.strerror}")]) from None
 

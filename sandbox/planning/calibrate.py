@@ -50,7 +50,19 @@ OUTCOMES = ("served", "abandoned", "blocked", "contained", "left_before_queue")
 
 
 class LogError(ValueError):
-    """A log that cannot be read at all (no rows, wrong columns); the message says why."""
+    """A log that cannot be read at all (no rows, wrong columns); the message says why, and where when it can."""
+
+    def __init__(self, message: str, line: int | None = None, column: str = ""):
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+class Unreadable(ValueError):
+    """A value of one column of one row that cannot be read."""
+
+    def __init__(self, column: str, value: str, line: int):
+        super().__init__(f"{value!r} cannot be read")
+        self.column, self.value, self.line = column, value, line
 
 
 @dataclass
@@ -87,9 +99,14 @@ class Cleaning:
 
     read: int = 0
     steps: Counter[str] = field(default_factory=Counter)
+    first_unreadable: Unreadable | None = None  # where the first unreadable row was, and why
 
     def count(self, step: str, n: int = 1) -> None:
         self.steps[step] += n
+
+    def unreadable(self, found: Unreadable) -> None:
+        self.count("unreadable row dropped")
+        self.first_unreadable = self.first_unreadable or found
 
 
 # --- reading --------------------------------------------------------------------------------------------
@@ -122,6 +139,12 @@ def read_technion(path: Path, cleaning: Cleaning) -> list[Contact]:
             raise LogError(f"not a Technion call log: no column {', '.join(sorted(missing))}")
         for row in reader:
             cleaning.read += 1
+
+            def clock(column: str, day: date, row: dict[str, str] = row) -> datetime | None:
+                try:
+                    return _clock(day, row[column])
+                except (ValueError, AttributeError, TypeError):
+                    raise Unreadable(column, str(row[column]), reader.line_num) from None
             try:
                 key = (row.get("vru+line") or "") + "/" + row["call_id"] + "/" + row["date"]  # ids restart per line
                 if key in seen:
@@ -131,21 +154,27 @@ def read_technion(path: Path, cleaning: Cleaning) -> list[Contact]:
                 if row["outcome"] == "PHANTOM":
                     cleaning.count("phantom record dropped")
                     continue
-                day = datetime.strptime(row["date"], "%y%m%d").date()
-                arrival = _clock(day, row["vru_entry"])
+                try:
+                    day = datetime.strptime(row["date"], "%y%m%d").date()
+                except (ValueError, TypeError):
+                    raise Unreadable("date", str(row["date"]), reader.line_num) from None
+                arrival = clock("vru_entry", day)
                 assert arrival is not None
                 queued = row["q_start"].strip() not in ("0:00:00", "")
-                q_in = _after(arrival, _clock(day, row["q_start"]), cleaning, "queue entry after midnight") \
+                q_in = _after(arrival, clock("q_start", day), cleaning, "queue entry after midnight") \
                     if queued else None
-                q_out = _after(q_in, _clock(day, row["q_exit"]), cleaning, "queue exit after midnight") \
+                q_out = _after(q_in, clock("q_exit", day), cleaning, "queue exit after midnight") \
                     if q_in is not None else None
                 served = row["outcome"] == "AGENT"
-                s_in = _after(arrival, _clock(day, row["ser_start"]), cleaning, "service start after midnight") \
+                s_in = _after(arrival, clock("ser_start", day), cleaning, "service start after midnight") \
                     if served else None
-                s_out = _after(s_in, _clock(day, row["ser_exit"]), cleaning, "service end after midnight") \
+                s_out = _after(s_in, clock("ser_exit", day), cleaning, "service end after midnight") \
                     if s_in is not None else None
-            except (ValueError, KeyError, AttributeError, TypeError):
-                cleaning.count("unreadable row dropped")
+            except Unreadable as found:
+                cleaning.unreadable(found)
+                continue
+            except (KeyError, AttributeError, TypeError):  # a short row: columns missing
+                cleaning.unreadable(Unreadable("(row)", "a row with missing columns", reader.line_num))
                 continue
             if q_in is not None and q_out is not None and q_out < q_in:
                 cleaning.count("negative wait set to 0")
@@ -212,25 +241,33 @@ def read_generic(path: Path, cleaning: Cleaning, mapping: Mapping | None = None)
             raise LogError(f"no column {', '.join(sorted(missing))} (the format's columns: "
                            f"{', '.join(name[c] for c in GENERIC_COLUMNS)})")
 
-        def when(text: str) -> datetime | None:
-            text = text.strip()
-            if not text:
-                return None
-            return datetime.strptime(text, mapping.time_format) if mapping.time_format else datetime.fromisoformat(text)
-
         for row in reader:
             cleaning.read += 1
+
+            def when(column: str, row: dict[str, str] = row) -> datetime | None:
+                text = (row[name[column]] or "").strip()
+                if not text:
+                    return None
+                try:
+                    return datetime.strptime(text, mapping.time_format) if mapping.time_format \
+                        else datetime.fromisoformat(text)
+                except ValueError:
+                    raise Unreadable(name[column], text, reader.line_num) from None
             try:
-                arrival = when(row[name["arrival"]])
+                arrival = when("arrival")
                 outcome = mapping.outcomes.get(row[name["outcome"]], row[name["outcome"]])
-                if arrival is None or outcome not in OUTCOMES:
-                    raise ValueError
+                if arrival is None:
+                    raise Unreadable(name["arrival"], "", reader.line_num)
+                if outcome not in OUTCOMES:
+                    raise Unreadable(name["outcome"], str(row[name["outcome"]]), reader.line_num)
                 contact = Contact(arrival, row[name["segment"]] or "all", row[name["intent"]] or "general",
-                                  when(row[name["queue_entry"]]), when(row[name["queue_exit"]]), outcome,
-                                  when(row[name["service_start"]]), when(row[name["service_end"]]),
-                                  row[name["agent"]] or None)
-            except (ValueError, TypeError):
-                cleaning.count("unreadable row dropped")
+                                  when("queue_entry"), when("queue_exit"), outcome, when("service_start"),
+                                  when("service_end"), row[name["agent"]] or None)
+            except Unreadable as found:
+                cleaning.unreadable(found)
+                continue
+            except TypeError:  # a short row: columns missing
+                cleaning.unreadable(Unreadable("(row)", "a row with missing columns", reader.line_num))
                 continue
             if (contact.wait or 0) < 0 or (contact.handle or 0) < 0:
                 cleaning.count("negative duration dropped")
@@ -391,6 +428,10 @@ def offered_contacts(path: Path, fmt: Format, dates: tuple[date, date] | None, c
     cleaning.count("left in the VRU, IVR or bot before reaching the queue (not offered to agents)",
                    len(contacts) - len(offered))
     if not offered:
+        first = cleaning.first_unreadable
+        if first is not None and not contacts:  # nothing could be read: say where the first row failed
+            raise LogError(f"no row could be read; the first, at line {first.line}: {first.column} "
+                           f"{first.value!r} is not a value of that column", first.line, first.column)
         raise LogError("no contacts left to estimate from" + (f" in {option}" if dates is not None else ""))
     return offered
 

@@ -382,3 +382,30 @@ def test_another_exports_columns_are_mapped_onto_the_format(tmp_path: Path) -> N
     bad = CliRunner().invoke(app, ["calibrate", str(export), "--format", "generic", "--columns", str(mapping)])
     assert bad.exit_code == 2
     assert "'arrivals' is not a column of the contact-log format" in bad.output
+
+
+@pytest.mark.parametrize(("rows", "where"), [
+    # every row unreadable: the first bad value is named by its line and column
+    (["2026-11-02T08:00:00,all,general,2026-11-02T08:00:05,noon,served,2026-11-02T08:01:00,"
+      "2026-11-02T08:05:00,a1"], ":2: queue_exit"),
+    (["2026-11-02T08:00:00,all,general,2026-11-02T08:00:05,2026-11-02T08:01:00,answered,,,a1"], ":2: outcome"),
+    ([], "no contacts left to estimate from"),  # empty: a header and no rows
+])
+def test_an_unreadable_log_names_the_line_and_column(tmp_path: Path, rows: list[str], where: str) -> None:
+    log = tmp_path / "bad.csv"
+    log.write_text(",".join(GENERIC_COLUMNS) + "\n" + "".join(r + "\n" for r in rows))
+    result = CliRunner().invoke(app, ["calibrate", str(log), "--format", "generic"])
+    assert result.exit_code == 2, result.output
+    assert where in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_few_unreadable_rows_are_dropped_and_the_first_is_named(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    _generic_log(log, n_days=1, patience=3.0, handle=4.0)
+    lines = log.read_text().splitlines()
+    lines[3] = lines[3].replace("2026-11-02T", "2026-13-02T", 1)  # a month that does not exist, on line 4
+    log.write_text("\n".join(lines) + "\n")
+    found, text = api.calibrate(log, "generic")
+    assert found.cleaning.steps["unreadable row dropped"] == 1
+    assert "the first unreadable row: line 4, arrival '2026-13-02T" in text
