@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from scipy import optimize, stats
 
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import WEEKDAYS, Scenario
@@ -307,6 +306,8 @@ def _moments(minutes: np.ndarray) -> tuple[float, float]:
 
 
 def _lognormal_cdf(minutes: np.ndarray) -> tuple[dict[str, Any], Any]:
+    from scipy import stats  # here, not at start-up: importing scipy.stats costs half a second
+
     mean, cv = _moments(minutes)
     sigma = max(math.sqrt(math.log1p(cv * cv)), 1e-6)
     spec = {"kind": "lognormal", "mean": f"{mean:.3f}m", "cv": round(max(cv, 1e-3), 3)}
@@ -319,6 +320,8 @@ def _handle_time(minutes: np.ndarray) -> tuple[str, dict[str, Any], float]:
     (and cv; the simulated workload equals the observed one), the one closest by Kolmogorov–Smirnov distance;
     if even that is over 0.05 away with 200 or more times, the empirical distribution (100 quantiles).
     (name, spec, KS distance)."""
+    from scipy import stats
+
     mean, cv = _moments(minutes)
     candidates: list[tuple[str, dict[str, Any], Any]] = [("lognormal", *_lognormal_cdf(minutes))]
     if cv > 0:
@@ -377,6 +380,8 @@ def head_start(contacts: list[Contact], ahead: str) -> tuple[float, float, float
 def _weibull(waits: np.ndarray, left: np.ndarray) -> tuple[float, float, float]:
     """Maximum-likelihood Weibull patience from waits that ended in abandonment (``left``) or were censored by
     service: (shape, scale in minutes, log-likelihood gain over the exponential)."""
+    from scipy import optimize
+
     w = np.maximum(waits, 1e-6)
     events = w[left]
     if len(events) < 10:
