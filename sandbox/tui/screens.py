@@ -287,19 +287,31 @@ class CalculatorScreen(ModalScreen[None]):
         out.update(Group(table, Text(self.summary, style="bold")))
 
 
-class SensitivityScreen(ModalScreen[None]):
-    """What matters most for a KPI under the highlighted policy: the CLI's `sensitivity` as a tornado."""
+class BackgroundScreen(ModalScreen[None]):
+    """A dialog whose work runs in a thread for the highlighted policy: closing it stops the work."""
 
     BINDINGS = [Binding("escape", "dismiss", "Close")]
-    TOP = 12
 
-    def __init__(self, label: str, kpi: str, stop: threading.Event):
+    def __init__(self, label: str, stop: threading.Event):
         super().__init__()
-        self.label, self.kpi, self.stop = label, kpi, stop
-        self.result: api.Sensitivity | None = None
+        self.label, self.stop = label, stop
 
     def on_unmount(self) -> None:
         self.stop.set()  # closing the dialog stops its runs
+
+    def on_button_pressed(self) -> None:
+        self.dismiss()
+
+
+class SensitivityScreen(BackgroundScreen):
+    """What matters most for a KPI under the highlighted policy: the CLI's `sensitivity` as a tornado."""
+
+    TOP = 12
+
+    def __init__(self, label: str, kpi: str, stop: threading.Event):
+        super().__init__(label, stop)
+        self.kpi = kpi
+        self.result: api.Sensitivity | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
@@ -307,9 +319,6 @@ class SensitivityScreen(ModalScreen[None]):
             yield Static(f"moving every assumption ±20%, one at a time, {SENSITIVITY_REPLICATIONS} replications "
                          "each …  esc closes", id="tornado")
             yield Button("Close", variant="primary", id="close")
-
-    def on_button_pressed(self) -> None:
-        self.dismiss()
 
     def show(self, result: api.Sensitivity) -> None:
         """The ranked effects, real ones first (ns: the interval spans 0)."""
@@ -426,21 +435,19 @@ class JourneyScreen(ModalScreen[None]):
 OPTIMISE_TRIALS, OPTIMISE_REPLICATIONS = 20, 4  # the g key's search: a quick look; the CLI takes --trials, -n
 
 
-class OptimiseScreen(ModalScreen[None]):
+class OptimiseScreen(BackgroundScreen):
     """The cheapest policy like the highlighted one that passes a checks file (the CLI's `optimise`): trials as
     they finish, then the Pareto front of cost, abandonment and CSAT, the confirmations and the winner; s saves
     the winner as a policy YAML."""
 
-    BINDINGS = [Binding("escape", "dismiss", "Close"), Binding("s", "save", "Save the winner")]
+    BINDINGS = [*BackgroundScreen.BINDINGS, Binding("s", "save", "Save the winner")]
 
     def __init__(self, label: str, checks: str, stop: threading.Event):
-        super().__init__()
-        self.label, self.checks, self.stop = label, checks, stop
+        super().__init__(label, stop)
+        self.checks = checks
         self.result: api.Search | None = None
         self.tried = 0
-
-    def on_unmount(self) -> None:
-        self.stop.set()  # closing the dialog stops the search
+        self.summary = ""  # the outcome in words, as shown
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide"):
@@ -448,9 +455,6 @@ class OptimiseScreen(ModalScreen[None]):
             yield Static(f"searching: {OPTIMISE_TRIALS} candidates of {OPTIMISE_REPLICATIONS} replications, then "
                          "the best confirmed on every check …  esc stops", id="search")
             yield Button("Close", variant="primary", id="close")
-
-    def on_button_pressed(self) -> None:
-        self.dismiss()
 
     def trial(self, candidate: api.Candidate) -> None:
         self.tried += 1
@@ -477,6 +481,7 @@ class OptimiseScreen(ModalScreen[None]):
         winner = (f"The cheapest that passes: #{result.winner.number}, net cost "
                   f"{format_value('net_cost', result.winner.net_cost)} (bold). s saves it as a policy YAML."
                   if result.winner else "No candidate passed every check.")
+        self.summary = winner
         self.query_one("#search", Static).update(Group(table, Text("\n".join(lines), style="dim"),
                                                        Text(winner, style="bold")))
 
