@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -55,6 +56,16 @@ async def until(pilot, condition, why: str, limit: float) -> None:
         await pilot.pause(0.1)
         waited += 0.1
     assert condition(), why
+
+
+async def dialog(app: SandboxApp, pilot, label: str, key: str, kind: type) -> Any:
+    """After the first run, the dialog ``key`` opens for the highlighted ``label``."""
+    await wait_for_run(app, pilot)
+    await highlight(app, pilot, label)
+    await pilot.press(key)
+    await pilot.pause()
+    assert isinstance(app.screen, kind)
+    return app.screen
 
 
 async def highlight(app: SandboxApp, pilot, label: str) -> None:
@@ -742,12 +753,7 @@ async def test_c_opens_the_erlang_calculator():
 async def test_m_ranks_what_matters_for_the_highlighted_policy():
     app = make_app(policies=["no-bot", "warm-handoff"], replications=1)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_run(app, pilot)
-        await highlight(app, pilot, "warm-handoff")
-        await pilot.press("m")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, SensitivityScreen)
+        screen = await dialog(app, pilot, "warm-handoff", "m", SensitivityScreen)
         await until(pilot, lambda: screen.result is not None, "no tornado in time", 120)
         flags = [e.significant for e in screen.result.effects]
         assert flags == sorted(flags, reverse=True)  # real effects first
@@ -775,12 +781,7 @@ async def test_stale_knowledge_flatters_the_survey_and_the_why_view_says_so():
 async def test_journeys_follow_the_same_customers_under_two_policies_and_change_with_the_intent():
     app = make_app(policies=["no-bot", "aggressive-automation"], replications=2)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_run(app, pilot)
-        await highlight(app, pilot, "aggressive-automation")
-        await pilot.press("j")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, JourneyScreen)
+        screen = await dialog(app, pilot, "aggressive-automation", "j", JourneyScreen)
 
         async def followed(intent: str) -> None:
             waited = 0.0
@@ -814,12 +815,7 @@ async def test_the_cheapest_passing_policy_is_searched_and_its_pareto_front_show
     monkeypatch.chdir(tmp_path)  # s saves the winner here
     app = make_app(policies=["no-bot", "warm-handoff"], replications=2)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for_run(app, pilot)
-        await highlight(app, pilot, "warm-handoff")
-        await pilot.press("g")
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, OptimiseScreen)
+        screen = await dialog(app, pilot, "warm-handoff", "g", OptimiseScreen)
         await until(pilot, lambda: screen.result is not None, "no search result in time", 180)
         assert screen.tried == 8  # every candidate reported as it finished
         assert all(c.feasible for c in screen.result.front())
