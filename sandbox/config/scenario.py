@@ -493,7 +493,7 @@ class AgentGroup(Strict):
         description="Share of the scheduled agents' time they are available for contacts (logged on and not "
         "in other work): fractional in effect, 10 agents at 0.7 take contacts as 7 do, as agent-minutes in each "
         "interval (6.3 agents: 7 for the first 30% of the interval, 6 for the rest). For a roster observed in a "
-        "log (support-sandbox calibrate estimates it: about 0.75 on the Anonymous Bank); a planning schedule of "
+        "log (support-sandbox calibrate estimates it: about 0.72 on the Anonymous Bank); a planning schedule of "
         "agents available already uses 1 and shrinkage. Paid hours count the scheduled agents.",
     )
 
