@@ -188,7 +188,8 @@ def to_html(comparison: Comparison, verdicts: list[Verdict] | None = None, title
                      "documented defaults cite a public source (docs/configuration.md has every field).</p>"
                      "<table><tr><th>assumption</th><th>value here</th><th>what it is, and its source</th></tr>")
         for key, value, description in _assumptions(comparison.scenario_model):
-            parts.append(f'<tr><td>{_e(key)}</td><td>{_e(value)}</td><td class="text">{_e(description)}</td></tr>')
+            shown = "not set (the description says what applies)" if value is None else value
+            parts.append(f'<tr><td>{_e(key)}</td><td>{_e(shown)}</td><td class="text">{_e(description)}</td></tr>')
         parts.append("</table>")
     parts.append("<h2>What each KPI means</h2><table><tr><th>KPI</th><th>definition</th></tr>")
     parts += [f'<tr><td>{_e(KPIS[k].label)}</td><td class="text">{_e(KPIS[k].definition)}</td></tr>'
