@@ -37,7 +37,15 @@ from sandbox.config.inputs import (
     unique_labels,
     validate,
 )
-from sandbox.config.loader import Document, Path_, apply_override, cross_check, read_text, validate_document
+from sandbox.config.loader import (
+    Document,
+    Path_,
+    apply_override,
+    cross_check,
+    read_text,
+    read_yaml,
+    validate_document,
+)
 from sandbox.config.loader import load as load_model
 from sandbox.config.policy import Policy, Staffing
 from sandbox.config.scenario import Horizon, Scenario
@@ -803,12 +811,12 @@ def _mapping(columns: str | Path | None, fmt: str, problems: list[Problem]) -> _
                                 "generic"))
         return None
     try:
-        return _calibration.Mapping.of(yaml.safe_load(Path(columns).read_text(encoding="utf-8")))
-    except OSError as exc:
-        problems.append(Problem(str(columns), None, "", f"cannot be read: {exc.strerror}"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(str(columns), mark.line + 1 if mark else None, "", f"is not YAML: {exc}"))
+        doc = read_yaml(Path(columns))  # broken YAML, duplicate keys, a missing file: named at their line
+        if doc.problems:
+            raise ConfigError(doc.problems)
+        return _calibration.Mapping.of(doc.data)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
     except _calibration.LogError as exc:
         problems.append(Problem(str(columns), None, "", str(exc)))
     return None

@@ -728,6 +728,9 @@ def report(scenario: ScenarioArg = api.DEFAULT_SCENARIO, policy: PolicyOpt = Non
            workers: WorkersOpt = None) -> None:
     """One self-contained HTML file for stakeholders: the comparison, charts, the checks, the assumptions and
     their sources, and the provenance of every number (opens offline in any browser)."""
+    if output.is_dir() or not output.parent.is_dir():  # said before the run, not after it
+        _fail(api.OutputError(f"cannot write {output}: " + ("it is a folder; give a file name" if output.is_dir()
+                                                            else f"no folder {output.parent}")))
     text, _ = _planned(lambda progress, executor: api.report(
         scenario, policy, checks, title, replications=replications, seed=seed, days=days, overrides=set_ or (),
         workers=workers, executor=executor, on_result=progress.on_result), None, None)

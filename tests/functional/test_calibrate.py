@@ -409,3 +409,14 @@ def test_a_few_unreadable_rows_are_dropped_and_the_first_is_named(tmp_path: Path
     found, text = api.calibrate(log, "generic")
     assert found.cleaning.steps["unreadable row dropped"] == 1
     assert "the first unreadable row: line 4, arrival '2026-13-02T" in text
+
+
+def test_a_broken_column_mapping_is_named_at_its_line(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    _generic_log(log, n_days=1, patience=3.0, handle=4.0)
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text("columns: {arrival: Start\n")
+    result = CliRunner().invoke(app, ["calibrate", str(log), "--format", "generic", "--columns", str(mapping)])
+    assert result.exit_code == 2
+    assert f"{mapping}:" in result.output
+    assert "broken YAML" in result.output

@@ -65,3 +65,9 @@ def test_the_report_renders_its_charts_in_a_headless_browser(report: str, tmp_pa
     subprocess.run([BROWSER, *flags, "--window-size=1200,2000", f"--screenshot={shot}", page.as_uri()],
                    capture_output=True, timeout=120, check=True)
     assert shot.stat().st_size > 20_000  # a page with tables and charts, not a blank one
+
+
+def test_a_report_to_a_folder_is_refused_before_the_run(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["report", "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "it is a folder" in result.output
