@@ -641,33 +641,43 @@ class CheckReport:
 
 
 def check(file: str | Path, policies: Sequence[PolicyRef] | None = None, scenario: ScenarioRef | None = None,
-          replications: int | None = None, workers: int | None = None) -> CheckReport:
+          replications: int | None = None, workers: int | None = None, baseline: PolicyRef | None = None,
+          labels: Sequence[str] | None = None, seed: int | None = None) -> CheckReport:
     """Run a checks file (docs/checks.md): every guardrail for every policy under every stress variant, each
     judged with its 95% interval (pass, fail, or not enough replications to tell, after replicating to the
-    file's cap). ``policies`` and ``scenario`` replace the file's; ``replications`` its starting number."""
+    file's cap). ``policies``, ``scenario``, ``baseline`` and ``seed`` replace the file's (``labels`` names the
+    policies); ``replications`` its starting number."""
     path = catalog.resolve(str(file), "checks")
     checks, _ = load_model(CheckFile, path)
     if replications is not None:
         checks = checks.model_copy(update={"replications": replications,
                                            "max_replications": max(replications, checks.max_replications)})
+    if seed is not None:
+        checks = checks.model_copy(update={"seed": seed})
     chosen = list(policies) if policies else list(checks.policies)
     if not chosen:
         raise ConfigError([Problem(str(path), None, "policies", "no policy to check",
                                    "list policies in the file or give -p")])
-    loaded = load(scenario if scenario is not None else checks.scenario, [checks.baseline, *chosen])
+    loaded = load(scenario if scenario is not None else checks.scenario,
+                  [baseline if baseline is not None else checks.baseline, *chosen])
     if loaded.skipped:
         raise ConfigError(loaded.skipped)
-
-    def run(model: Scenario, models: list[Policy], labels: list[str], **kwargs: Any) -> Comparison:
-        return _compare(model, models, labels, workers=workers, **kwargs)
-
-    verdicts = _checks.run_checks(checks, loaded.scenario, loaded.policies[1:], loaded.labels[1:],
-                                  loaded.policies[0], run)
+    verdicts = _checks.run_checks(checks, loaded.scenario, loaded.policies[1:],
+                                  list(labels) if labels is not None else loaded.labels[1:], loaded.policies[0],
+                                  _runner(workers))
     return CheckReport(checks.name, str(path), verdicts)
 
 
+def _runner(workers: int | None) -> Callable[..., Comparison]:
+    """The comparisons of the gate and the search, on ``workers``."""
+    def run(model: Scenario, models: list[Policy], labels: list[str], **kwargs: Any) -> Comparison:
+        return _compare(model, models, labels, workers=workers, **kwargs)
+    return run
+
+
 def parse_space(texts: Sequence[str]) -> dict[str, tuple[float, float] | list[Any]]:
-    """``--space`` texts: ``key=LOW:HIGH`` (numbers; whole numbers search integers) or ``key=a,b,c`` (choices)."""
+    """``--space`` texts: ``key=LOW:HIGH`` (a range) or ``key=a,b,c`` (choices). Whether a range is of whole
+    numbers follows the policy setting (optimise.typed), not how the bounds were written."""
     problems: list[Problem] = []
     space: dict[str, tuple[float, float] | list[Any]] = {}
     for text in texts:
@@ -705,6 +715,8 @@ def optimise(file: str | Path = "rollout", policy: PolicyRef = "warm-handoff", t
         problems.append(Problem("--trials", None, str(trials), "should be 1 to 10000"))
     if not 2 <= replications <= limits.MAX_REPLICATIONS:
         problems.append(Problem("--replications", None, str(replications), "should be at least 2"))
+    if confirm < 1:
+        problems.append(Problem("--confirm", None, str(confirm), "should be at least 1"))
     try:
         import optuna  # noqa: F401  (said before any simulation, not after)
     except ImportError:
@@ -717,24 +729,18 @@ def optimise(file: str | Path = "rollout", policy: PolicyRef = "warm-handoff", t
     loaded = load(scenario if scenario is not None else checks.scenario, [checks.baseline, policy])
     if loaded.skipped:
         raise ConfigError(loaded.skipped)
-    for key in chosen or _optimise.SPACE:
+    base = loaded.policies[1]
+    if chosen is not None:
+        chosen = {key: _optimise.typed(base, key, domain) for key, domain in chosen.items()}
+    for key, domain in (chosen or _optimise.SPACE).items():
         try:
-            _optimise.candidate_policy(loaded.policies[1], {key: _first(chosen, key)}, 0)
+            _optimise.candidate_policy(base, {key: domain[0]}, 0)
         except Exception as exc:  # a key no policy has: said now, not after the first trial
             problems.append(Problem("--space", None, key, f"is not a policy setting this search can make: {exc}"))
     if problems:
         raise ConfigError(problems)
-
-    def run(model: Scenario, models: list[Policy], labels: list[str], **kwargs: Any) -> Comparison:
-        return _compare(model, models, labels, workers=workers, **kwargs)
-
-    return _optimise.search(checks, loaded.scenario, loaded.policies[1], loaded.policies[0], run, trials,
+    return _optimise.search(checks, loaded.scenario, base, loaded.policies[0], _runner(workers), trials,
                             replications, confirm, chosen, seed, on_trial, should_stop)
-
-
-def _first(space: dict[str, Any] | None, key: str) -> Any:
-    domain = (space or _optimise.SPACE)[key]
-    return domain[0]
 
 
 def report(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[PolicyRef] | None = None,
@@ -743,10 +749,13 @@ def report(scenario: ScenarioRef = catalog.DEFAULT_SCENARIO, policies: Sequence[
     ``checks`` (a checks file), its verdicts for the policies (the baseline left out) too."""
     comparison = compare(scenario, policies, **compare_options)
     verdicts = None
-    if checks is not None:
-        under_test = [p for k, p in enumerate(policies or []) if k != comparison.baseline]
-        verdicts = check(checks, under_test or None, scenario, compare_options.get("replications"),
-                         compare_options.get("workers")).verdicts
+    if checks is not None and comparison.scenario_model is not None:
+        # The checks judge what the report shows: its scenario as it ran, its policies, baseline, seed and labels.
+        others = [k for k in range(len(comparison.labels)) if k != comparison.baseline]
+        verdicts = check(checks, [comparison.policy_models[k] for k in others] or None, comparison.scenario_model,
+                         compare_options.get("replications"), compare_options.get("workers"),
+                         comparison.policy_models[comparison.baseline], [comparison.labels[k] for k in others],
+                         comparison.seed).verdicts
     return _report.to_html(comparison, verdicts, title)
 
 

@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel
 
 from sandbox import provenance
-from sandbox.experiments.checks import Verdict
+from sandbox.experiments.checks import WORDS, Verdict, worst_first
 from sandbox.experiments.comparison import Comparison
 from sandbox.insights import explain
 from sandbox.metrics.kpis import HEADLINE, KPIS
@@ -149,10 +149,9 @@ def _headline(comparison: Comparison) -> str:
 
 
 def _checks(verdicts: list[Verdict]) -> str:
-    words = {"pass": "pass", "fail": "fail", "undecided": "not enough replications to tell"}
     rows = ['<table><tr><th>verdict</th><th>check</th><th>policy</th><th>under</th><th>why</th></tr>']
-    for v in sorted(verdicts, key=lambda v: ("fail", "undecided", "pass").index(v.verdict)):
-        rows.append(f'<tr><td class="{v.verdict}">{words[v.verdict]}</td><td class="text">{_e(v.check)}</td>'
+    for v in worst_first(verdicts):
+        rows.append(f'<tr><td class="{v.verdict}">{WORDS[v.verdict]}</td><td class="text">{_e(v.check)}</td>'
                     f'<td class="text">{_e(v.policy)}</td><td class="text">{_e(v.variant)}</td>'
                     f'<td class="text">{_e(v.reason)}</td></tr>')
     passed = sum(v.verdict == "pass" for v in verdicts)

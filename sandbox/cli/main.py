@@ -698,8 +698,7 @@ def optimise(file: Annotated[str, typer.Argument(help="The checks file the polic
                   "abandonment and CSAT, none beaten on all three)", title_justify="left")
     for c in found.front():
         table.add_row(str(c.number), format_value("net_cost", c.net_cost), format_value("abandonment_rate",
-                      c.abandonment), format_value("csat", c.csat),
-                      escape(", ".join(f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in c.values.items())))
+                      c.abandonment), format_value("csat", c.csat), escape(c.settings()))
     out.print(table)
     for c, verdicts in found.confirmed:
         bad = [v for v in verdicts if v.verdict != "pass"]

@@ -551,7 +551,8 @@ class AgentGroup(Strict):
             agents = self.headcount_at(a) * self.availability
             whole = math.floor(agents + 1e-9)
             extra = round((agents - whole) * (b - a))
-            for minute, n in ((a, whole + 1), (a + extra, whole)) if 0 < extra < b - a else ((a, whole),):
+            for minute, n in ((a, whole + 1), (a + extra, whole)) if 0 < extra < b - a \
+                    else ((a, whole + (extra >= b - a)),):  # a fraction that rounds to the whole piece
                 if n != last:
                     schedule[f"{int(minute) // 60:02d}:{int(minute) % 60:02d}"] = n
                     last = n

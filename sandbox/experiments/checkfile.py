@@ -8,17 +8,19 @@ and judges them.
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from sandbox.config import limits
-from sandbox.config.scenario import Name, Probability, Strict, Text
-from sandbox.metrics.kpis import KPIS
+from sandbox.config.scenario import Name, Probability, Strict, Text, parse_clock
+from sandbox.metrics.kpis import INTENT_FIELDS, KPIS
 from sandbox.units import Duration
 
-# Per-interval KPIs: the series that make them (numerator, denominator) in each replication's intervals.
-INTERVAL_KPIS = {"abandonment_rate": ("abandoned", "arrivals")}
+# Per-interval KPIs: the per-channel series that make them (numerator, denominator), both by interval of
+# arrival (kpis.daily's definitions), summed over the channels.
+INTERVAL_KPIS = {"abandonment_rate": ("gave_up", "offered")}
 EMOTIONAL = 0.3  # "emotional intents": emotional load at least this (as policies/emotional-bypass.yaml)
 
 
@@ -32,6 +34,13 @@ class Stress(Strict):
                                         description="A bot outage of this length on day 1 (a bot_outage event).")
     agent_absence: Probability | None = Field(None, description="Share of the agents absent all of day 1.")
     at: str = Field("10:00", max_length=5, description="When the outage starts on day 1 (HH:MM).")
+
+    @field_validator("at")
+    @classmethod
+    def _clock(cls, text: str) -> str:
+        if not re.match(r"^\d{1,2}:\d{2}$", text) or not 0 <= parse_clock(text) < 1440:
+            raise ValueError("should be a time of day as HH:MM, e.g. 10:00")
+        return text
 
 
 class Check(Strict):
@@ -68,8 +77,16 @@ class Check(Strict):
             raise ValueError("give exactly one of at_most, at_least or vs_baseline")
         if self.per == "interval" and self.kpi not in INTERVAL_KPIS:
             raise ValueError(f"per: interval judges {', '.join(INTERVAL_KPIS)}")
-        if self.per != "run" and self.vs_baseline is not None:
-            raise ValueError("vs_baseline is judged over the run (per: run)")
+        if self.per == "intent" and self.kpi not in INTENT_FIELDS:
+            raise ValueError(f"per: intent judges the per-intent figures ({', '.join(INTENT_FIELDS)})")
+        if self.per != "run" and (self.vs_baseline is not None or self.per_contacts is not None):
+            raise ValueError("vs_baseline and per_contacts are judged over the run (per: run)")
+        if self.per != "intent" and self.intents:
+            raise ValueError("intents are judged with per: intent")
+        if self.vs_baseline is not None and KPIS[self.kpi].better is None:
+            raise ValueError(f"{self.kpi} has no better direction: give at_most or at_least instead of vs_baseline")
+        if self.under == []:
+            raise ValueError("under names no variant: leave it out to judge under all")
         return self
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import AgentAbsence, BotOutage, DemandSurge, Scenario
+from sandbox.errors import ConfigError, Problem
 from sandbox.experiments.checkfile import EMOTIONAL, INTERVAL_KPIS, Check, CheckFile, Stress
 from sandbox.experiments.comparison import Comparison, compare
 from sandbox.metrics.kpis import KPIS
@@ -101,16 +102,18 @@ def judge(check: Check, comparison: Comparison, policy: int, scenario: Scenario,
             what = f"{label}: {format_value(check.kpi, found.mean)} ±{format_value(check.kpi, found.half_width)}"
         return _side(found, check, point), f"{what}; {_limit(check)}"
     if check.per == "intent":
-        names = [i for i, spec in scenario.intents.items() if spec.emotional_load >= EMOTIONAL] \
-            if check.intents == "emotional" else (check.intents or list(scenario.intents))
+        names = intents_of(check, scenario)
         judged = []
         for name in names:
             found = estimate([r.by_intent[name][check.kpi] for r in runs if check.kpi in r.by_intent[name]])
             judged.append((_side(found, check, point), name, found))
         return _worst(judged, check, "intent")
     numerator, denominator = INTERVAL_KPIS[check.kpi]
-    tops = np.array([r.series[numerator] for r in runs])
-    bottoms = np.array([r.series[denominator] for r in runs])
+    channels = list(scenario.channels)
+    if not runs:
+        return "undecided", "no finished replication to judge"
+    tops = np.array([np.sum([r.series[f"{c}.{numerator}"] for c in channels], axis=0) for r in runs])
+    bottoms = np.array([np.sum([r.series[f"{c}.{denominator}"] for c in channels], axis=0) for r in runs])
     judged = []
     interval = scenario.horizon.interval_minutes
     for k in np.flatnonzero(bottoms.mean(axis=0) >= MIN_INTERVAL_CONTACTS).tolist():
@@ -122,9 +125,25 @@ def judge(check: Check, comparison: Comparison, policy: int, scenario: Scenario,
     return _worst(judged, check, "interval")
 
 
+def intents_of(check: Check, scenario: Scenario) -> list[str]:
+    """The intents a per-intent check judges; a ConfigError when it names none of the scenario's."""
+    if check.intents == "emotional":
+        names = [i for i, spec in scenario.intents.items() if spec.emotional_load >= EMOTIONAL]
+        if not names:
+            raise ConfigError([Problem(None, None, check.name, f"no intent of {scenario.name!r} has an emotional "
+                                       f"load of {EMOTIONAL} or more")])
+        return names
+    unknown = [i for i in check.intents if i not in scenario.intents]
+    if unknown:
+        raise ConfigError([Problem(None, None, check.name, f"{unknown[0]!r} is not an intent of {scenario.name!r}",
+                                   f"one of {', '.join(scenario.intents)}")])
+    return list(check.intents) or list(scenario.intents)
+
+
 def _worst(judged: list[tuple[str, str, Estimate]], check: Check, what: str) -> tuple[str, str]:
-    if not judged:
-        return "pass", f"no {what} to judge"
+    if not judged:  # a gate never passes on nothing
+        return "undecided", (f"no {what} to judge" + (f" (none had {MIN_INTERVAL_CONTACTS} or more contacts on "
+                                                      "average)" if what == "interval" else ""))
     for verdict in ("fail", "undecided"):
         hits = [(name, found) for v, name, found in judged if v == verdict]
         if hits:
@@ -140,6 +159,9 @@ def run_checks(checks: CheckFile, scenario: Scenario, policies: list[Policy], la
                run: Callable[..., Comparison] = compare) -> list[Verdict]:
     """Every check for every policy under every variant it names; undecided ones replicate more, to the cap."""
     out: list[Verdict] = []
+    for check in checks.checks:  # names the scenario does not have: said before any run
+        if check.per == "intent":
+            intents_of(check, scenario)
     variants: list[tuple[str, Stress | None]] = [("as is", None), *((s.name, s) for s in checks.stress)]
     for name, stress in variants:
         mine = [c for c in checks.checks if c.under is None or name in c.under]
@@ -158,7 +180,8 @@ def run_checks(checks: CheckFile, scenario: Scenario, policies: list[Policy], la
         done = comparison.complete_replications()
         for check, k, verdict, reason in found:
             if verdict == "undecided":
-                reason += f"; not enough replications to tell ({done}, the cap)"
+                reason += f"; not enough replications to tell ({done}, " + \
+                    ("the run was stopped)" if comparison.cancelled else "the cap)")
             out.append(Verdict(check.name, labels[k], name, verdict, reason, done))
     return out
 
@@ -186,13 +209,24 @@ def to_junit(name: str, verdicts: list[Verdict]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
 
 
+WORDS = {"pass": "pass", "fail": "fail", "undecided": "not enough replications to tell"}
+
+
+def worst_first(verdicts: list[Verdict]) -> list[Verdict]:
+    return sorted(verdicts, key=lambda v: ("fail", "undecided", "pass").index(v.verdict))
+
+
 def to_markdown(name: str, verdicts: list[Verdict]) -> str:
     """The summary a CI log or a pull request shows: a line a check, failures first."""
-    marks = {"pass": "✅ pass", "fail": "❌ fail", "undecided": "❔ not enough replications to tell"}
+    marks = {"pass": "✅", "fail": "❌", "undecided": "❔"}
     passed = sum(v.verdict == "pass" for v in verdicts)
     lines = [f"## {name}", "", f"{passed} of {len(verdicts)} checks pass.", "",
              "| verdict | check | policy | under | why |", "|---|---|---|---|---|"]
-    order = sorted(verdicts, key=lambda v: ("fail", "undecided", "pass").index(v.verdict))  # failures first
-    for v in order:
-        lines.append(f"| {marks[v.verdict]} | {v.check} | {v.policy} | {v.variant} | {v.reason} |")
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")  # a | in a name would end the cell
+
+    for v in worst_first(verdicts):
+        lines.append(f"| {marks[v.verdict]} {WORDS[v.verdict]} | {cell(v.check)} | {cell(v.policy)} | "
+                     f"{cell(v.variant)} | {cell(v.reason)} |")
     return "\n".join(lines) + "\n"

@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from sandbox.config import limits
 from sandbox.config.policy import Policy
 from sandbox.config.scenario import WEEKDAYS, Scenario
 from sandbox.engine.plan import compile_plan
@@ -213,6 +214,9 @@ class Mapping:
         if unknown:
             raise LogError(f"unknown key {unknown[0]!r} in the column mapping (known: {', '.join(cls.KEYS)})")
         columns, outcomes = data.get("columns") or {}, data.get("outcomes") or {}
+        for key, value in (("columns", columns), ("outcomes", outcomes)):
+            if not isinstance(value, dict):
+                raise LogError(f"{key}: should be a mapping, e.g. {{arrival: CallStart}}")
         bad = [k for k in columns if k not in (*GENERIC_COLUMNS, "channel")]
         if bad:
             raise LogError(f"columns: {bad[0]!r} is not a column of the contact-log format "
@@ -401,7 +405,7 @@ def _weibull(waits: np.ndarray, left: np.ndarray) -> tuple[float, float, float]:
 
 def _kaplan_meier(waits: np.ndarray, left: np.ndarray) -> Any:
     """The Kaplan–Meier survival of patience (abandonment the event, service the censoring), as a function."""
-    order = np.argsort(waits, kind="stable")
+    order = np.lexsort((~left, waits))  # at equal times the events first: a censored wait is still at risk then
     w, e = waits[order], left[order]
     at_risk = len(w) - np.arange(len(w))
     factors = np.where(e, 1 - 1 / at_risk, 1.0)
@@ -465,6 +469,9 @@ def with_calendar(found: Calibration, contacts: list[Contact]) -> Calibration:
     training_handle = float(np.mean(handles)) if handles else 0.0
     scenario = found.scenario
     span = (days[-1] - days[0]).days + 1
+    if span > limits.MAX_DAYS:
+        raise LogError(f"--calendar: the log spans {span} days; at most {limits.MAX_DAYS} can be simulated (pick "
+                       "some with --dates)")
     scenario["horizon"] = {**scenario["horizon"], "days": span, "start": WEEKDAYS[days[0].weekday()]}
     entries = []
     for k, day in enumerate(days):
@@ -526,21 +533,20 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
         queued = [c for c in contacts if c.segment == segment and c.wait is not None]
         abandoned = [c for c in queued if c.outcome == "abandoned"]
         at_once = sum(1 for c in abandoned if (c.wait or 0) <= AT_ONCE)
-        exposure = sum(max(c.wait or 0.0, 0.0) for c in queued if not (c.outcome == "abandoned"
-                                                                        and (c.wait or 0) <= AT_ONCE))
-        k = len(abandoned) - at_once
+        # Past the at-once leavers, one set of data for every fit: the waits from 2 s on (a served caller
+        # answered within 2 s says nothing of patience), as the simulator applies patience after zero_patience.
+        later = [c for c in queued if (c.wait or 0.0) > AT_ONCE]
+        waits = np.array([(c.wait or 0.0) - AT_ONCE for c in later])
+        left = np.array([c.outcome == "abandoned" for c in later], dtype=bool)
+        k, exposure = int(left.sum()), float(waits.sum())
         spec = {"share": round(count / len(contacts), 6)}
         if k > 0 and exposure > 0:
             theta = k / exposure
             half = 1.96 / math.sqrt(k)
-            # Past the at-once leavers: waits from 2 s on (served ones within 2 s say nothing of patience).
-            later = [c for c in queued if (c.wait or 0.0) > AT_ONCE]
-            waits = np.array([(c.wait or 0.0) - AT_ONCE for c in later])
-            left = np.array([c.outcome == "abandoned" for c in later])
             shape, scale, gain = _weibull(waits, left)
             survival = _kaplan_meier(waits, left)
-            note = (f"{k} abandonments over {exposure:.0f} queue-minutes (θ = P(Ab)/E[W], Brown et al. 2005); "
-                    f"Kaplan–Meier still patient at 1/2/5 min: "
+            note = (f"{k} abandonments over {exposure:.0f} queue-minutes past the first 2 s (θ = P(Ab)/E[W], Brown "
+                    f"et al. 2005); Kaplan–Meier still patient 1/2/5 min past them: "
                     + "/".join(f"{survival(t):.2f}" for t in (1, 2, 5)))
             if gain > 1.92:  # likelihood ratio 3.84 (5%, one degree of freedom): the shape is not 1
                 spec["patience"] = {"kind": "weibull", "shape": round(shape, 3), "scale": f"{scale:.3f}m"}
@@ -705,11 +711,12 @@ def fit_availability(calibration: Calibration, days: dict[date, list[Contact]], 
     handles = [c.handle for cs in days.values() for c in cs if c.outcome == "served" and c.handle]
     training_handle = float(np.mean(handles)) if handles else 0.0
     observed = sum(c.outcome == "abandoned" for cs in days.values() for c in cs)
-    groups = calibration.scenario["agents"]["groups"]
+    probe = copy.deepcopy(calibration.scenario)  # the calibration's own stays as it is
+    groups = probe["agents"]["groups"]
 
     def lost(availability: float) -> float:
         groups["agents"]["availability"] = round(availability, 4)
-        runs = simulate_days(calibration.scenario, days, rosters, GIVEN, training_handle, replications)
+        runs = simulate_days(probe, days, rosters, GIVEN, training_handle, replications)
         return sum(float(np.mean([r["abandonment_rate"] * r["offered"] for r in reps])) for reps in runs.values())
 
     a, b = max(0.8 * low, 0.05), 1.0

@@ -13,7 +13,6 @@ replications, so the search ranks by it and the confirmation re-judges the best 
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +52,10 @@ class Candidate:
     def feasible(self) -> bool:
         return not self.failed
 
+    def settings(self) -> str:
+        """The knobs as set, short: share.voice=0.3, max_bot_turns=5, …"""
+        return ", ".join(f"{'.'.join(k.split('.')[-2:])}={v}" for k, v in self.values.items())
+
 
 @dataclass
 class Search:
@@ -78,8 +81,23 @@ def _set(data: dict[str, Any], key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def typed(base: Policy, key: str, domain: tuple[float, float] | list[Any]) -> tuple[float, float] | list[Any]:
+    """A range searched as the setting is: whole numbers for an integer setting (max_bot_turns, a headcount),
+    fractions otherwise (a share written 0:1 is not the choice of 0 or 1)."""
+    if isinstance(domain, list):
+        return domain
+    node: Any = base.model_dump(mode="json", by_alias=True)
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    whole = isinstance(node, int) and not isinstance(node, bool) if node is not None else \
+        key.startswith("staffing.headcount.")  # a group's headcount, not set in the base: whole agents
+    low, high = domain
+    return (int(low), int(high)) if whole and float(low).is_integer() and float(high).is_integer() \
+        else (float(low), float(high))
+
+
 def candidate_policy(base: Policy, values: dict[str, Any], number: int) -> Policy:
-    data = copy.deepcopy(base.model_dump(mode="json", by_alias=True, exclude_defaults=True))
+    data = base.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     data.pop("$schema", None)
     for key, value in values.items():
         _set(data, key, value)

@@ -472,12 +472,13 @@ class OptimiseScreen(BackgroundScreen):
         for c in result.front():
             table.add_row(str(c.number), format_value("net_cost", c.net_cost),
                           format_value("abandonment_rate", c.abandonment), format_value("csat", c.csat),
-                          ", ".join(f"{k.split('.')[-1]}={v}" for k, v in c.values.items()),
+                          c.settings(),
                           style="bold green" if c is result.winner else None)
         lines = []
         for c, verdicts in result.confirmed:
             bad = list(dict.fromkeys(v.check for v in verdicts if v.verdict != "pass"))  # once, whatever the variant
-            lines.append(f"confirmed #{c.number}: " + ("passes every check" if not bad else "fails " + "; ".join(bad)))
+            lines.append(f"confirmed #{c.number}: " + ("passes every check" if not bad
+                                                        else "does not pass " + "; ".join(bad)))
         winner = (f"The cheapest that passes: #{result.winner.number}, net cost "
                   f"{format_value('net_cost', result.winner.net_cost)} (bold). s saves it as a policy YAML."
                   if result.winner else "No candidate passed every check.")

@@ -39,6 +39,10 @@ def test_availability_takes_contacts_with_agent_minutes_and_pays_the_roster() ->
     assert effective.headcount_at(0) == 7
     assert effective.headcount_at(18) == 6
     assert effective.headcount_at(60) == 7
+    # a fraction that rounds up to a whole short piece keeps its agent (10 × 0.995 between 08:00 and 08:05)
+    changed = AgentGroup.model_validate({"skills": ["general"], "schedule": {"00:00": 10, "08:05": 10},
+                                         "availability": 0.995}).effective(60)
+    assert changed.headcount_at(8 * 60 + 1) == 10
     # 8 agents available 75% of the time take contacts exactly as 6 do, and cost as 8
     spec = copy.deepcopy(BASE)
     spec["agents"]["groups"]["a"]["availability"] = 0.75

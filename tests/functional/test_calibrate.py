@@ -420,3 +420,13 @@ def test_a_broken_column_mapping_is_named_at_its_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{mapping}:" in result.output
     assert "broken YAML" in result.output
+
+
+
+def test_kaplan_meier_counts_a_censored_wait_as_at_risk_at_its_own_time() -> None:
+    from sandbox.planning.calibrate import _kaplan_meier
+
+    # waits 1 (censored), 1 (left), 2 (left), 3 (censored): at t = 1 four are at risk, one leaves: S = 3/4
+    survival = _kaplan_meier(np.array([1.0, 1.0, 2.0, 3.0]), np.array([False, True, True, False]))
+    assert survival(1.0) == pytest.approx(0.75)
+    assert survival(2.0) == pytest.approx(0.75 * 0.5)
