@@ -2,11 +2,11 @@
 
 A check passes when its whole 95% interval is on the allowed side of the limit, fails when the whole interval
 is on the other, and is undecided otherwise; undecided checks replicate more (doubling, on common random
-numbers: the first replications are the same ones) up to the file's cap, and are then "not enough replications
-to tell", which does not pass a gate. ``vs_baseline: not_significantly_worse`` fails when the paired interval
-of policy − baseline is significantly on the worse side, and passes otherwise. Per interval, each interval with
-at least MIN_INTERVAL_CONTACTS contacts on average is judged, and the check takes the worst verdict; per intent,
-each intent of the list likewise.
+numbers: the finished replications are kept and new ones added) up to the file's cap, and are then "not
+enough replications to tell", which does not pass a gate. ``vs_baseline: not_significantly_worse`` fails
+when the paired interval of policy − baseline is significantly on the worse side, and passes otherwise. Per
+interval, each interval with at least MIN_INTERVAL_CONTACTS contacts on average is judged, and the check takes
+the worst verdict; per intent, each intent of the list likewise.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
@@ -168,15 +169,18 @@ def run_checks(checks: CheckFile, scenario: Scenario, policies: list[Policy], la
         if not mine:
             continue
         model = variant(scenario, stress)
-        replications = checks.replications
-        while True:
-            comparison = run(model, [baseline, *policies], ["baseline", *labels], seed=checks.seed,
-                             replications=replications)
-            found = [(c, k, *judge(c, comparison, k + 1, model)) for c in mine for k in range(len(policies))]
-            if comparison.cancelled or replications >= checks.max_replications \
-                    or not any(v == "undecided" for _, _, v, _ in found):
-                break
-            replications = min(2 * replications, checks.max_replications)
+
+        def judged(comparison: Comparison, model: Scenario = model, mine: list[Check] = mine) -> list[Any]:
+            return [(c, k, *judge(c, comparison, k + 1, model)) for c in mine for k in range(len(policies))]
+
+        def grow(comparison: Comparison) -> int:  # double while a check is undecided (the finished ones kept)
+            undecided = any(v == "undecided" for _, _, v, _ in judged(comparison))
+            return min(2 * comparison.replications, checks.max_replications) if undecided \
+                else comparison.replications
+
+        comparison = run(model, [baseline, *policies], ["baseline", *labels], seed=checks.seed,
+                         replications=checks.replications, grow=grow, max_replications=checks.max_replications)
+        found = judged(comparison)
         done = comparison.complete_replications()
         for check, k, verdict, reason in found:
             if verdict == "undecided":

@@ -236,7 +236,8 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, ba
             on_result: Callable[[Comparison], None] | None = None, should_stop: Callable[[], bool] = lambda: False,
             observer: Observer | None = None, pool: Pool | None = None, overrides: Sequence[str] = (),
             scenarios: Sequence[Scenario] | None = None, precision: tuple[str, float] | None = None,
-            max_replications: int = MAX_REPLICATIONS) -> Comparison:
+            max_replications: int = MAX_REPLICATIONS,
+            grow: Callable[[Comparison], int] | None = None) -> Comparison:
     """Replicate every policy on common random numbers; Ctrl-C or a stop keeps what finished.
 
     ``on_result`` gets the comparison once before the first run and again after every finished run. Runs on
@@ -246,7 +247,9 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, ba
     ``scenarios`` gives each policy its own version of the scenario (the same customers, other staffing: a
     comparison at equal service); ``scenario`` is then the one they were made from. ``precision`` (a KPI
     and a half-width) replicates on, after ``replications``, until every policy's 95% interval of that KPI
-    is that narrow, or ``max_replications`` are done.
+    is that narrow, or ``max_replications`` are done. ``grow`` (without ``precision``) says after each round how
+    many replications the comparison should have (no more than it has: done); the rounds add replications, they
+    never run the finished ones again (the rollout gate's doubling).
     """
     reps = replications or scenario.horizon.replications
     comparison = Comparison(scenario.name, labels, [p.name for p in policies], baseline, seed, reps,
@@ -281,8 +284,9 @@ def compare(scenario: Scenario, policies: list[Policy], labels: list[str], *, ba
                      for p in range(len(policies))]
             executor.run(tasks, store, should_stop)
             done = comparison.replications
-            if precision is not None and not comparison.errors:
-                more = _replications_for(comparison, *precision, max_replications)
+            if (precision is not None or grow is not None) and not comparison.errors:
+                more = _replications_for(comparison, *precision, max_replications) if precision is not None \
+                    else min(grow(comparison), max_replications) if grow is not None else done
                 if more > done:
                     comparison.replications = more
                     for runs in comparison.results:

@@ -135,3 +135,33 @@ def test_a_stress_time_that_is_not_a_clock_is_refused_at_load(tmp_path: Path) ->
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 2
     assert "stress[0].at" in result.output
+
+
+def test_replicating_more_keeps_the_finished_replications(tmp_path: Path) -> None:
+    # One comparison per variant that grows (4 → 8 → …), not a new one from scratch for each doubling.
+    from sandbox.config.loader import load
+    from sandbox.experiments import compare
+    from sandbox.experiments.checkfile import CheckFile
+    from sandbox.experiments.checks import run_checks
+
+    path = _files(tmp_path, [{"name": "close", "kpi": "abandonment_rate", "at_most": 0.5}], max_replications=16)
+    checks, _ = load(CheckFile, path)
+    scenario = api.load_scenario(checks.scenario)
+    calls: list[int] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        comparison = compare(*args, **kwargs)
+        calls.append(comparison.complete_replications())
+        return comparison
+
+    # a limit no interval reaches is decided at once; one nobody can tell is replicated to the cap
+    run_checks(checks, scenario, [api.load_policy(BOT)], ["bot"], api.load_policy("no-bot"), counting)
+    assert calls == [4]
+    calls.clear()
+    undecidable = checks.model_copy(update={"checks": [checks.checks[0].model_copy(update={"per": "interval",
+                                                                                         "at_most": 2.0})]})
+    verdicts = run_checks(undecidable, api.load_scenario(dict(yaml.safe_load((tmp_path / "erlang.yaml").read_text()),
+                                                            demand={"rate": "0.1/h", "busyness_shape": None})),
+                          [api.load_policy(BOT)], ["bot"], api.load_policy("no-bot"), counting)
+    assert calls == [16]  # one growing comparison, to the cap
+    assert verdicts[0].verdict == "undecided"
