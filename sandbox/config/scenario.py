@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -438,6 +439,24 @@ class Bot(Strict):
     )
 
 
+def fractional_schedule(pieces: Iterable[tuple[float, float, float]]) -> dict[str, int]:
+    """A schedule of whole agents from (start, end, agents) pieces of the day in minutes, fractional agents kept
+    as agent-minutes: 5.4 agents for an hour are 6 for its first 24 minutes and 5 for the rest (rounded to whole
+    minutes; rounding to whole agents instead loses or adds up to half an agent, and near saturation abandonment
+    is very sensitive to that)."""
+    schedule: dict[str, int] = {}
+    last = None
+    for a, b, agents in pieces:
+        whole = math.floor(agents + 1e-9)
+        extra = round((agents - whole) * (b - a))
+        for minute, n in ((a, whole + 1), (a + extra, whole)) if 0 < extra < b - a \
+                else ((a, whole + (extra >= b - a)),):  # a fraction that rounds to the whole piece
+            if n != last:
+                schedule[f"{int(minute) // 60:02d}:{int(minute) % 60:02d}"] = n
+                last = n
+    return schedule
+
+
 class AgentGroup(Strict):
     """A team of interchangeable agents."""
 
@@ -545,17 +564,8 @@ class AgentGroup(Strict):
         if self.availability >= 1:
             return self
         cuts = sorted({*self.change_points(), *(k * interval for k in range(int(1440 // interval)))})
-        schedule: dict[str, int] = {}
-        last = None
-        for a, b in zip(cuts, [*cuts[1:], 1440.0], strict=True):
-            agents = self.headcount_at(a) * self.availability
-            whole = math.floor(agents + 1e-9)
-            extra = round((agents - whole) * (b - a))
-            for minute, n in ((a, whole + 1), (a + extra, whole)) if 0 < extra < b - a \
-                    else ((a, whole + (extra >= b - a)),):  # a fraction that rounds to the whole piece
-                if n != last:
-                    schedule[f"{int(minute) // 60:02d}:{int(minute) % 60:02d}"] = n
-                    last = n
+        schedule = fractional_schedule((a, b, self.headcount_at(a) * self.availability)
+                                       for a, b in zip(cuts, [*cuts[1:], 1440.0], strict=True))
         return self.model_copy(update={"headcount": None, "schedule": schedule or {"00:00": 0}})
 
 

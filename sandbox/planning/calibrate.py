@@ -36,7 +36,7 @@ import numpy as np
 
 from sandbox.config import limits
 from sandbox.config.policy import Policy
-from sandbox.config.scenario import WEEKDAYS, Scenario
+from sandbox.config.scenario import WEEKDAYS, Scenario, fractional_schedule
 from sandbox.engine.plan import compile_plan
 from sandbox.engine.run import simulate
 from sandbox.model.outcomes import Outcome
@@ -642,20 +642,8 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
 
 
 def schedule_from(agents: np.ndarray, slot: float = 60) -> dict[str, int]:
-    """A schedule with the agent-minutes of fractional agents per slot of ``slot`` minutes: 5.4 agents an hour
-    are 6 for the first 24 minutes and 5 for the rest (rounding to whole agents instead loses or adds up to half
-    an agent, and near saturation abandonment is very sensitive to that)."""
-    schedule: dict[str, int] = {}
-    last = None
-    for k, a in enumerate(np.asarray(agents, dtype=float)):
-        whole, extra = math.floor(a), round((a - math.floor(a)) * slot)
-        steps = [(0, whole + 1), (extra, whole)] if 0 < extra < slot else [(0, whole + (extra == slot))]
-        for offset, n in steps:
-            minute = int(k * slot + offset)
-            if n != last:
-                schedule[f"{minute // 60:02d}:{minute % 60:02d}"] = n
-                last = n
-    return schedule
+    """A schedule with the agent-minutes of fractional agents per slot of ``slot`` minutes (fractional_schedule)."""
+    return fractional_schedule((k * slot, (k + 1) * slot, float(a)) for k, a in enumerate(np.asarray(agents)))
 
 
 GIVEN = ("volume", "staffing", "aht")
