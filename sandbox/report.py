@@ -24,7 +24,7 @@ from sandbox.experiments.checks import WORDS, Verdict, worst_first
 from sandbox.experiments.comparison import Comparison
 from sandbox.insights import explain
 from sandbox.metrics.kpis import HEADLINE, KPIS
-from sandbox.presentation import format_half_width, format_value
+from sandbox.presentation import format_difference, format_half_width, format_value
 
 CHARTED = ("abandonment_rate", "csat", "cost_per_resolved", "net_cost")
 COLOURS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7")
@@ -136,13 +136,10 @@ def _headline(comparison: Comparison) -> str:
             e = comparison.estimate(p, kpi)
             cell = f"{_e(format_value(kpi, e.mean))} {_e(format_half_width(kpi, e.half_width))}"
             if p != comparison.baseline:
-                d = comparison.difference(p, kpi)
-                if not math.isnan(d.mean):
-                    better = KPIS[kpi].better
-                    tone = "" if not d.significant or better is None else \
-                        " better" if (d.mean < 0) == (better == "lower") else " worse"
-                    cell += (f'<span class="delta{tone}">Δ {_e(format_value(kpi, d.mean, signed=True))}'
-                             f'{"" if d.significant else " (not significant)"}</span>')
+                text, tone = format_difference(kpi, comparison.difference(p, kpi))  # as the CLI and TUI show it
+                if text:
+                    css = {"good": " better", "bad": " worse"}.get(tone, "")
+                    cell += f'<span class="delta{css}">Δ {_e(text)}</span>'
             cells.append(f"<td>{cell}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "".join(rows) + "</table>"
@@ -167,7 +164,8 @@ def to_html(comparison: Comparison, verdicts: list[Verdict] | None = None, title
              f"<h1>{_e(heading)}</h1>",
              f'<p class="small">Simulated with support-sandbox: {comparison.complete_replications()} replications '
              f"of the same customers for every policy (seed {comparison.seed}). Each number is a mean with its 95% "
-             f"confidence interval; Δ is the paired change against the baseline, {_e(base)}.</p>",
+             f"confidence interval; Δ is the paired change against the baseline, {_e(base)} (▲/▼: significant; "
+             "ns: not).</p>",
              "<h2>The comparison</h2>", _headline(comparison),
              '<h2>Charts</h2><div class="charts">']
     for kpi in CHARTED:
