@@ -302,6 +302,7 @@ class Calibration:
     cleaning: Cleaning
     estimates: dict[str, Estimate]
     days: list[date]
+    staffing: Staffing  # the roster per half hour of each of ``days``, and its availability as measured
 
 
 def _moments(minutes: np.ndarray) -> tuple[float, float]:
@@ -464,7 +465,6 @@ def with_calendar(found: Calibration, contacts: list[Contact]) -> Calibration:
     for c in contacts:
         by_day[c.arrival.date()].append(c)
     days = sorted(by_day)
-    found_staffing = staffing(contacts, days)
     handles = [c.handle for c in contacts if c.outcome == "served" and c.handle]
     training_handle = float(np.mean(handles)) if handles else 0.0
     scenario = found.scenario
@@ -475,7 +475,7 @@ def with_calendar(found: Calibration, contacts: list[Contact]) -> Calibration:
     scenario["horizon"] = {**scenario["horizon"], "days": span, "start": WEEKDAYS[days[0].weekday()]}
     entries = []
     for k, day in enumerate(days):
-        entry = day_scenario(scenario, day, by_day[day], GIVEN, training_handle, found_staffing.roster[k])
+        entry = day_scenario(scenario, day, by_day[day], GIVEN, training_handle, found.staffing.roster[k])
         entries.append({**entry["calendar"][0], "day": (day - days[0]).days + 1})
     scenario["calendar"] = entries
     Scenario.model_validate(scenario)
@@ -629,7 +629,7 @@ def estimate_scenario(contacts: list[Contact], cleaning: Cleaning, source: str, 
         "repeat_contacts": {"after_abandonment": 0, "after_false_containment": 0},  # redials are in the log
     }
     Scenario.model_validate(scenario)  # what is written must load
-    calibration = Calibration(scenario, cleaning, estimates, days)
+    calibration = Calibration(scenario, cleaning, estimates, days, found)
     if found.individual:
         measured = found.availability
         fitted, sims = fit_availability(calibration, {d: by_day[d] for d in days}, found, measured)
